@@ -1,0 +1,607 @@
+// Package kpi is the KPI catalog: every KPI of the product, declared once,
+// with its panel, definition, unit, target, the exported series it is
+// computed from and the PromQL that computes it. The exporter's descriptors,
+// the dashboards, the recording and alert rules, the scorecard and the docs
+// table are all projections of this package. Nothing else declares a KPI, a
+// target or a series name.
+//
+// The package holds data and pure functions only; it imports nothing of the
+// exporter.
+package kpi
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Panel groups KPIs the way the executive dashboard shows them.
+type Panel string
+
+const (
+	PanelNorthStar Panel = "north_star"
+	PanelAdoption  Panel = "adoption"
+	PanelOutcomes  Panel = "outcomes"
+	PanelTrust     Panel = "trust"
+	PanelCost      Panel = "cost"
+	PanelPlatform  Panel = "platform"
+	PanelDelivery  Panel = "delivery"
+)
+
+// Panels lists the panels in display order with their titles.
+var Panels = []struct {
+	ID    Panel
+	Title string
+}{
+	{PanelNorthStar, "North Star"},
+	{PanelAdoption, "Adoption"},
+	{PanelOutcomes, "Outcomes"},
+	{PanelTrust, "Trust and reliability"},
+	{PanelCost, "Cost"},
+	{PanelPlatform, "Platform health"},
+	{PanelDelivery, "Delivery"},
+}
+
+// PanelTitle returns the display title of p.
+func PanelTitle(p Panel) string {
+	for _, x := range Panels {
+		if x.ID == p {
+			return x.Title
+		}
+	}
+	return string(p)
+}
+
+// Unit is how a KPI value is measured and shown.
+type Unit string
+
+const (
+	UnitRatio   Unit = "ratio"   // 0..1, shown as percent
+	UnitSeconds Unit = "seconds" // shown humanised
+	UnitUSD     Unit = "usd"
+	UnitUsers   Unit = "users"
+	UnitCount   Unit = "count"
+	UnitScore   Unit = "score"    // 0..100
+	UnitPerUser Unit = "per_user" // a count per user
+)
+
+// Op compares a KPI value with its target.
+type Op string
+
+const (
+	OpNone Op = ""
+	OpGT   Op = ">"
+	OpGE   Op = ">="
+	OpLT   Op = "<"
+	OpLE   Op = "<="
+	OpEQ   Op = "=="
+)
+
+// Trend is the direction a trend KPI should move.
+type Trend string
+
+const (
+	TrendNone       Trend = ""
+	TrendDecreasing Trend = "decreasing"
+	TrendIncreasing Trend = "increasing"
+	TrendShown      Trend = "shown" // the trend is shown, with no target
+)
+
+// TrendAlertMargin is how far a trend may move the wrong way before the
+// trend alert fires (kpis.md: more than 10%).
+const TrendAlertMargin = 0.10
+
+// Target is what a KPI should reach. A KPI has a value target (Op, Value),
+// a trend target (Trend), or neither ("shown").
+type Target struct {
+	Op    Op
+	Value float64
+	Trend Trend
+}
+
+// HasValueTarget reports whether the KPI is judged on its value.
+func (t Target) HasValueTarget() bool { return t.Op != OpNone }
+
+// HasTrendTarget reports whether the KPI is judged on its trend.
+func (t Target) HasTrendTarget() bool {
+	return t.Trend == TrendDecreasing || t.Trend == TrendIncreasing
+}
+
+// Judged reports whether the KPI has any target (and so an alert).
+func (t Target) Judged() bool { return t.HasValueTarget() || t.HasTrendTarget() }
+
+// MetValue reports whether v meets a value target.
+func (t Target) MetValue(v float64) bool {
+	switch t.Op {
+	case OpGT:
+		return v > t.Value
+	case OpGE:
+		return v >= t.Value
+	case OpLT:
+		return v < t.Value
+	case OpLE:
+		return v <= t.Value
+	case OpEQ:
+		return v == t.Value
+	}
+	return false
+}
+
+// MetTrend reports whether a trend (current / previous) meets a trend target.
+func (t Target) MetTrend(trend float64) bool {
+	switch t.Trend {
+	case TrendDecreasing:
+		return trend <= 1
+	case TrendIncreasing:
+		return trend >= 1
+	}
+	return false
+}
+
+// String renders the target for people: "> 5", ">= 10%", "decreasing", "shown".
+func (t Target) String() string { return t.Format(UnitCount) }
+
+// Format renders the target in the KPI's unit.
+func (t Target) Format(u Unit) string {
+	switch {
+	case t.HasValueTarget():
+		return fmt.Sprintf("%s %s", t.Op, FormatValue(u, t.Value))
+	case t.HasTrendTarget():
+		return string(t.Trend)
+	case t.Trend == TrendShown:
+		return "trend shown"
+	}
+	return "shown"
+}
+
+// KPI is one catalog entry.
+type KPI struct {
+	ID     string
+	Panel  Panel
+	Title  string
+	Help   string // the definition, as kpis.md states it
+	Unit   Unit
+	Target Target
+	// Expr is PromQL computing the KPI value from exported series, summed
+	// over exporter instances. Empty for KPIs with no single value.
+	Expr string
+	// PrevExpr is the same over the previous window, for trend KPIs; the
+	// trend is Expr / PrevExpr.
+	PrevExpr string
+	// TopExpr lists the KPI's top entries (top_workflows).
+	TopExpr string
+	// Guard, when set, is PromQL that must return a sample for the alert to
+	// be evaluated (cohort-size guards).
+	Guard string
+	// Quantile marks values estimated from histogram buckets in PromQL.
+	Quantile bool
+	// Series lists the exported series Expr, PrevExpr and TopExpr read.
+	Series []string
+	// Severity of the alert: "critical" or "warning" ("" when not judged).
+	Severity string
+	// For is the alert's for: duration (Prometheus duration syntax).
+	For string
+	// Offset, for value alerts, is an extra explanation shown in the runbook.
+	Runbook string
+}
+
+// sumw sums a series over exporter instances (and the given extra labels),
+// keeping job and any other identifying labels of the user's setup.
+func sumw(series, selector string, drop ...string) string {
+	labels := append([]string{"instance", "window"}, drop...)
+	sel := series
+	if selector != "" {
+		sel += "{" + selector + "}"
+	}
+	return fmt.Sprintf("sum without (%s) (%s)", strings.Join(labels, ", "), sel)
+}
+
+// ratio divides two expressions, leaving no sample for a zero denominator.
+func ratio(num, den string) string {
+	return fmt.Sprintf("(%s) / (%s > 0)", num, den)
+}
+
+// quantile estimates a quantile from a windowed gauge histogram, with no
+// sample when the window holds no observation.
+func quantile(q float64, series, window string) string {
+	w := fmt.Sprintf(`window=%q`, window)
+	return fmt.Sprintf("histogram_quantile(%g, %s) and (%s > 0)", q,
+		sumw(series+"_bucket", w), sumw(series+"_count", w))
+}
+
+func win(w string) string { return fmt.Sprintf(`window=%q`, w) }
+
+func winAnd(w, extra string) string { return win(w) + "," + extra }
+
+// Catalog is every KPI of kpis.md, in display order.
+var Catalog = []KPI{
+	{
+		ID: "north_star", Panel: PanelNorthStar, Title: "Verified successful outcomes per active user (7d)",
+		Help:   "Verified successful outcomes in 7d / users active in 7d.",
+		Unit:   UnitPerUser,
+		Target: Target{Op: OpGT, Value: 5},
+		Expr: ratio(sumw(SOutcomesVerified, winAnd(W7d, `status="success"`), "status"),
+			sumw(SActiveUsers, win(W7d))),
+		Series:   []string{SOutcomesVerified, SActiveUsers},
+		Severity: "critical", For: "6h",
+	},
+
+	// Adoption
+	{
+		ID: "wau", Panel: PanelAdoption, Title: "Weekly active users",
+		Help: "Distinct active users in 7d.", Unit: UnitUsers,
+		Expr:   sumw(SActiveUsers, win(W7d)),
+		Series: []string{SActiveUsers},
+	},
+	{
+		ID: "wau_growth", Panel: PanelAdoption, Title: "WAU growth, month over month",
+		Help: "WAU now / WAU as of now-28d, minus 1.", Unit: UnitRatio,
+		Target: Target{Op: OpGE, Value: 0.10},
+		Expr:   ratio(sumw(SActiveUsers, win(W7d)), sumw(SActiveUsersMonthAgo, "")) + " - 1",
+		Series: []string{SActiveUsers, SActiveUsersMonthAgo}, Severity: "warning", For: "1d",
+	},
+	{
+		ID: "dau", Panel: PanelAdoption, Title: "Daily active users",
+		Help: "Distinct active users in 1d.", Unit: UnitUsers,
+		Expr:   sumw(SActiveUsers, win(W1d)),
+		Series: []string{SActiveUsers},
+	},
+	{
+		ID: "stickiness", Panel: PanelAdoption, Title: "Stickiness (DAU / WAU)",
+		Help: "Mean over the last 7 complete UTC days of DAU(day), divided by distinct users active in those 7 days.", Unit: UnitRatio,
+		Target: Target{Op: OpGE, Value: 0.40},
+		Expr:   ratio(sumw(SStickinessDAUSum, "")+" / 7", sumw(SStickinessUsers, "")),
+		Series: []string{SStickinessDAUSum, SStickinessUsers}, Severity: "warning", For: "1d",
+	},
+	{
+		ID: "time_to_first_outcome_p50", Panel: PanelAdoption, Title: "Time to first verified outcome (median)",
+		Help: "Per user: seconds from their first activity to their first verified outcome; median over users whose first verified outcome lies in 30d.", Unit: UnitSeconds,
+		Target:   Target{Op: OpLT, Value: 300},
+		Expr:     quantile(0.5, STimeToFirstOutcome, ""),
+		Quantile: true,
+		Series:   []string{STimeToFirstOutcome}, Severity: "warning", For: "6h",
+	},
+	{
+		ID: "first_outcome_conversion", Panel: PanelAdoption, Title: "First-day outcome conversion",
+		Help: "Of users whose first activity lies in (now-30d, now-1d], the share with a verified outcome within 24 h of it.", Unit: UnitRatio,
+		Expr:   ratio(sumw(SNewUsersConverted, ""), sumw(SNewUsers, "")),
+		Series: []string{SNewUsersConverted, SNewUsers},
+	},
+	{
+		ID: "setup_success", Panel: PanelAdoption, Title: "Setup success",
+		Help: "Of users with a setup attempt (connector or IDE) in 7d, the share with at least one successful setup in 7d.", Unit: UnitRatio,
+		Target: Target{Op: OpGT, Value: 0.80},
+		Expr:   ratio(sumw(SSetupSucceededUsers, win(W7d)), sumw(SSetupUsers, win(W7d))),
+		Series: []string{SSetupSucceededUsers, SSetupUsers}, Severity: "warning", For: "6h",
+	},
+	{
+		ID: "retention_w1", Panel: PanelAdoption, Title: "Week-1 retention",
+		Help: "Cohort = users whose first activity falls in ISO week W; retained = active in week W+1; reported for the newest W whose week W+1 has ended. Cohorts under 20 users are reported but not alerted on.", Unit: UnitRatio,
+		Target: Target{Op: OpGT, Value: 0.40},
+		Expr:   ratio(sumw(SRetentionRetained, `horizon="1w"`, "horizon"), sumw(SRetentionCohort, `horizon="1w"`, "horizon")),
+		Guard:  sumw(SRetentionCohort, `horizon="1w"`, "horizon") + " >= 20",
+		Series: []string{SRetentionRetained, SRetentionCohort}, Severity: "warning", For: "1h",
+	},
+	{
+		ID: "retention_w4", Panel: PanelAdoption, Title: "Week-4 retention",
+		Help: "As retention_w1, with week W+4: cohort = users whose first activity falls in ISO week W, retained = active in week W+4, for the newest W whose week W+4 has ended. Cohorts under 20 users are reported but not alerted on.", Unit: UnitRatio,
+		Target: Target{Op: OpGT, Value: 0.25},
+		Expr:   ratio(sumw(SRetentionRetained, `horizon="4w"`, "horizon"), sumw(SRetentionCohort, `horizon="4w"`, "horizon")),
+		Guard:  sumw(SRetentionCohort, `horizon="4w"`, "horizon") + " >= 20",
+		Series: []string{SRetentionRetained, SRetentionCohort}, Severity: "warning", For: "1h",
+	},
+	{
+		ID: "surfaces_per_user", Panel: PanelAdoption, Title: "Surfaces per active user",
+		Help: "Sum over users active in 7d of the number of distinct surfaces they used in 7d, divided by users active in 7d.", Unit: UnitPerUser,
+		Target: Target{Op: OpGT, Value: 1.5},
+		Expr:   ratio(sumw(SUserSurfacesSum, win(W7d)), sumw(SActiveUsers, win(W7d))),
+		Series: []string{SUserSurfacesSum, SActiveUsers}, Severity: "warning", For: "6h",
+	},
+
+	// Outcomes
+	{
+		ID: "outcomes_per_user", Panel: PanelOutcomes, Title: "Outcomes per user (7d)",
+		Help: "= north_star: verified successful outcomes per active user per week.", Unit: UnitPerUser,
+		Target: Target{Op: OpGT, Value: 5},
+		Expr: ratio(sumw(SOutcomesVerified, winAnd(W7d, `status="success"`), "status"),
+			sumw(SActiveUsers, win(W7d))),
+		Series: []string{SOutcomesVerified, SActiveUsers}, Severity: "warning", For: "6h",
+	},
+	{
+		ID: "top_workflows", Panel: PanelOutcomes, Title: "Top workflows (7d)",
+		Help: "The 5 workflows with most verified outcomes in 7d, by count descending, ties by workflow name ascending.", Unit: UnitCount,
+		TopExpr: "topk(5, " + sumw(SWorkflowVerified, winAnd(W7d, `workflow!="other"`)) + ")",
+		Series:  []string{SWorkflowVerified},
+	},
+	{
+		ID: "workflow_success", Panel: PanelOutcomes, Title: "Workflow success",
+		Help: "Verified outcomes with status success / all verified outcomes, 7d.", Unit: UnitRatio,
+		Target: Target{Op: OpGT, Value: 0.85},
+		Expr: ratio(sumw(SOutcomesVerified, winAnd(W7d, `status="success"`), "status"),
+			sumw(SOutcomesVerified, win(W7d), "status")),
+		Series: []string{SOutcomesVerified}, Severity: "warning", For: "1h",
+	},
+	{
+		ID: "arena_promotion", Panel: PanelOutcomes, Title: "Arena promotion rate",
+		Help: "Arena runs with result promoted / all arena runs, 7d.", Unit: UnitRatio,
+		Target: Target{Op: OpGT, Value: 0.85},
+		Expr: ratio(sumw(SArenaRuns, winAnd(W7d, `result="promoted"`), "result"),
+			sumw(SArenaRuns, win(W7d), "result")),
+		Series: []string{SArenaRuns}, Severity: "warning", For: "1h",
+	},
+	{
+		ID: "consensus_confidence", Panel: PanelOutcomes, Title: "Consensus confidence",
+		Help: "Mean confidence (0..1) of consensus events, 7d.", Unit: UnitRatio,
+		Target: Target{Op: OpGT, Value: 0.80},
+		Expr:   ratio(sumw(SConsensusConfidenceSu, win(W7d)), sumw(SConsensusEvents, win(W7d))),
+		Series: []string{SConsensusConfidenceSu, SConsensusEvents}, Severity: "warning", For: "1h",
+	},
+	{
+		ID: "fix_loop_p50", Panel: PanelOutcomes, Title: "Fix loop (median)",
+		Help: "Per reverted change: seconds from change_accepted to change_reverted; median over reverts in 30d. Trend: value / same over the previous 30d.", Unit: UnitSeconds,
+		Target:   Target{Trend: TrendDecreasing},
+		Expr:     quantile(0.5, SFixLoop, W30d),
+		PrevExpr: quantile(0.5, SFixLoop, WPrev30),
+		Quantile: true,
+		Series:   []string{SFixLoop}, Severity: "warning", For: "1d",
+	},
+
+	// Trust and reliability
+	{
+		ID: "tool_call_success", Panel: PanelTrust, Title: "Tool call success",
+		Help: "Tool calls with status success / all tool calls, 7d; also a fast SLO alert over 5m/1h/6h windows.", Unit: UnitRatio,
+		Target: Target{Op: OpGT, Value: 0.99},
+		Expr: ratio(sumw(SToolCalls, winAnd(W7d, `status="success"`), "status"),
+			sumw(SToolCalls, win(W7d), "status")),
+		Series: []string{SToolCalls}, Severity: "critical", For: "1h",
+	},
+	{
+		ID: "audit_completeness", Panel: PanelTrust, Title: "Audit completeness",
+		Help: "Actions (tool_call, outcome, approval) with a receipt / all actions, 7d.", Unit: UnitRatio,
+		Target: Target{Op: OpEQ, Value: 1},
+		Expr:   ratio(sumw(SActionsWithReceipt, win(W7d)), sumw(SActions, win(W7d))),
+		Series: []string{SActionsWithReceipt, SActions}, Severity: "critical", For: "15m",
+	},
+	{
+		ID: "policy_blocks", Panel: PanelTrust, Title: "Policy blocks (7d)",
+		Help: "Policy-block events in 7d, and per policy; trend vs the previous 7d is shown.", Unit: UnitCount,
+		Target:   Target{Trend: TrendShown},
+		Expr:     sumw(SPolicyBlocks, win(W7d), "policy"),
+		PrevExpr: sumw(SPolicyBlocks, win(WPrev7d), "policy"),
+		TopExpr:  "topk(5, " + sumw(SPolicyBlocks, win(W7d)) + ")",
+		Series:   []string{SPolicyBlocks},
+	},
+	{
+		ID: "security_incidents", Panel: PanelTrust, Title: "Security incidents (30d)",
+		Help: "Incidents flagged security opened in 30d.", Unit: UnitCount,
+		Target: Target{Op: OpEQ, Value: 0},
+		Expr:   sumw(SSecurityIncidents, win(W30d)),
+		Series: []string{SSecurityIncidents}, Severity: "critical", For: "0s",
+	},
+	{
+		ID: "mttr", Panel: PanelTrust, Title: "Mean time to resolve",
+		Help: "Mean seconds from incident_opened to incident_resolved over incidents resolved in 30d. Trend vs the previous 30d.", Unit: UnitSeconds,
+		Target:   Target{Trend: TrendDecreasing},
+		Expr:     ratio(sumw(SResolutionSeconds, win(W30d)), sumw(SIncidentsResolved, win(W30d))),
+		PrevExpr: ratio(sumw(SResolutionSeconds, win(WPrev30)), sumw(SIncidentsResolved, win(WPrev30))),
+		Series:   []string{SResolutionSeconds, SIncidentsResolved}, Severity: "warning", For: "1d",
+	},
+	{
+		ID: "rollback_rate", Panel: PanelTrust, Title: "Rollback rate",
+		Help: "CI revert events / CI merge events, 30d (audit change_reverted is the fix loop, not this).", Unit: UnitRatio,
+		Target: Target{Op: OpLT, Value: 0.05},
+		Expr:   ratio(sumw(SReverts, win(W30d)), sumw(SMerges, win(W30d))),
+		Series: []string{SReverts, SMerges}, Severity: "warning", For: "6h",
+	},
+
+	// Cost
+	{
+		ID: "cost_per_outcome", Panel: PanelCost, Title: "Cost per successful outcome",
+		Help: "Inference cost (USD; audit events and cost records, one per id) in 7d / verified successful outcomes in 7d. Trend vs the previous 7d.", Unit: UnitUSD,
+		Target: Target{Trend: TrendDecreasing},
+		Expr: ratio(sumw(SInferenceCost, win(W7d)),
+			sumw(SOutcomesVerified, winAnd(W7d, `status="success"`), "status")),
+		PrevExpr: ratio(sumw(SInferenceCost, win(WPrev7d)),
+			sumw(SOutcomesVerified, winAnd(WPrev7d, `status="success"`), "status")),
+		Series: []string{SInferenceCost, SOutcomesVerified}, Severity: "warning", For: "1d",
+	},
+	{
+		ID: "infra_cost_per_user", Panel: PanelCost, Title: "Infra cost per active user (30d)",
+		Help: "Infra cost (USD) of the 30 UTC dates ending with today's / users active in 30d.", Unit: UnitUSD,
+		Target: Target{Op: OpLT, Value: 2.00},
+		Expr:   ratio(sumw(SInfraCost, win(W30d)), sumw(SActiveUsers, win(W30d))),
+		Series: []string{SInfraCost, SActiveUsers}, Severity: "warning", For: "6h",
+	},
+	{
+		ID: "routing_efficiency", Panel: PanelCost, Title: "Routing efficiency",
+		Help: "Inference requests (audit events and cost records, one per id) with routed = cheaper / those with any routed value (cheaper, default, fallback), 7d; requests without routed are left out.", Unit: UnitRatio,
+		Target: Target{Op: OpGT, Value: 0.30},
+		Expr: ratio(sumw(SInferenceRequests, winAnd(W7d, `routed="cheaper"`), "routed"),
+			sumw(SInferenceRequests, winAnd(W7d, `routed=~"cheaper|default|fallback"`), "routed")),
+		Series: []string{SInferenceRequests}, Severity: "warning", For: "6h",
+	},
+	{
+		ID: "budget_utilization", Panel: PanelCost, Title: "Budget utilisation (highest budget)",
+		Help: "Spent / cap of each budget; the KPI is the highest one.", Unit: UnitRatio,
+		Target: Target{Op: OpLT, Value: 0.90},
+		Expr: fmt.Sprintf("max without (budget) ((%s) / (%s > 0))",
+			"sum without (instance) ("+SBudgetSpent+")", "sum without (instance) ("+SBudgetCap+")"),
+		Series: []string{SBudgetSpent, SBudgetCap}, Severity: "critical", For: "15m",
+	},
+	{
+		ID: "arena_run_cost", Panel: PanelCost, Title: "Cost per arena run",
+		Help: "Arena run cost (USD) in 7d / arena runs in 7d.", Unit: UnitUSD,
+		Target: Target{Op: OpLT, Value: 0.50},
+		Expr:   ratio(sumw(SArenaCost, win(W7d)), sumw(SArenaRuns, win(W7d), "result")),
+		Series: []string{SArenaCost, SArenaRuns}, Severity: "warning", For: "6h",
+	},
+
+	// Platform health
+	{
+		ID: "registry_score", Panel: PanelPlatform, Title: "Registry system score",
+		Help: "The registry's overall system score on a 0..100 scale (real registries write it on 0..1; normalised).", Unit: UnitScore,
+		Target: Target{Op: OpGT, Value: 85},
+		Expr:   "max without (instance) (" + SRegistryScore + ")",
+		Series: []string{SRegistryScore}, Severity: "warning", For: "30m",
+	},
+	{
+		ID: "services_healthy", Panel: PanelPlatform, Title: "Healthy services",
+		Help: "Healthy services / services in the latest health scan.", Unit: UnitRatio,
+		Target: Target{Op: OpEQ, Value: 1},
+		Expr: ratio("max without (instance) ("+SServicesHealthy+")",
+			"max without (instance) ("+SServicesScanned+")"),
+		Series: []string{SServicesHealthy, SServicesScanned}, Severity: "critical", For: "10m",
+	},
+	{
+		ID: "gateway_latency_p95", Panel: PanelPlatform, Title: "Gateway latency p95 (1h)",
+		Help: "p95 of gateway (tool call) durations over the last 1h, in seconds.", Unit: UnitSeconds,
+		Target:   Target{Op: OpLT, Value: 0.5},
+		Expr:     quantile(0.95, SGatewayDuration, W1h),
+		Quantile: true,
+		Series:   []string{SGatewayDuration}, Severity: "warning", For: "15m",
+	},
+	{
+		ID: "circuit_breaker_trips", Panel: PanelPlatform, Title: "Circuit breaker trips (1d)",
+		Help: "Audit circuit_breaker events with state open in 1d (each event reports one transition).", Unit: UnitCount,
+		Target: Target{Op: OpLT, Value: 5},
+		Expr:   sumw(SBreakerTrips, win(W1d)),
+		Series: []string{SBreakerTrips}, Severity: "warning", For: "5m",
+	},
+	{
+		ID: "domains_up", Panel: PanelPlatform, Title: "Domains up",
+		Help: "Targets answering with a 2xx status (after redirects) within the timeout / targets probed, one per configured URL (9 by default).", Unit: UnitRatio,
+		Target: Target{Op: OpEQ, Value: 1},
+		Expr: ratio("sum without (instance, target) (max without (instance) ("+SProbeSuccess+"))",
+			"count without (instance, target) (max without (instance) ("+SProbeSuccess+"))"),
+		Series: []string{SProbeSuccess}, Severity: "critical", For: "5m",
+	},
+
+	// Delivery
+	{
+		ID: "milestones_hit", Panel: PanelDelivery, Title: "Milestones hit (90d)",
+		Help: "Milestones closed in 90d that were hit (the close event's ts is at or before its due, compared as instants) / all closed in 90d.", Unit: UnitRatio,
+		Target: Target{Op: OpGT, Value: 0.80},
+		Expr: ratio(sumw(SMilestonesClosed, winAnd(W90d, `hit="true"`), "hit"),
+			sumw(SMilestonesClosed, win(W90d), "hit")),
+		Series: []string{SMilestonesClosed}, Severity: "warning", For: "1d",
+	},
+	{
+		ID: "cycle_time_p50", Panel: PanelDelivery, Title: "Cycle time (median)",
+		Help: "Median seconds from idea (opened) to shipped, over items shipped in 30d. Trend vs the previous 30d.", Unit: UnitSeconds,
+		Target:   Target{Trend: TrendDecreasing},
+		Expr:     quantile(0.5, SCycleTime, W30d),
+		PrevExpr: quantile(0.5, SCycleTime, WPrev30),
+		Quantile: true,
+		Series:   []string{SCycleTime}, Severity: "warning", For: "1d",
+	},
+	{
+		ID: "quality_gate_pass", Panel: PanelDelivery, Title: "Quality gate pass rate",
+		Help: "Quality-gate runs (CI gates and HeadyBattle) passed / all, 7d.", Unit: UnitRatio,
+		Target: Target{Op: OpGT, Value: 0.90},
+		Expr: ratio(sumw(SQualityGateRuns, winAnd(W7d, `result="pass"`), "result"),
+			sumw(SQualityGateRuns, win(W7d), "result")),
+		Series: []string{SQualityGateRuns}, Severity: "warning", For: "1h",
+	},
+	{
+		ID: "governance_score", Panel: PanelDelivery, Title: "Governance score (lowest repo)",
+		Help: "Each repo's latest file-governance score (0..100); the KPI is the lowest of them.", Unit: UnitScore,
+		Target: Target{Op: OpGT, Value: 90},
+		Expr:   "min without (instance, repo) (" + SGovernanceScore + ")",
+		Series: []string{SGovernanceScore}, Severity: "warning", For: "1h",
+	},
+	{
+		ID: "test_coverage", Panel: PanelDelivery, Title: "Test coverage (mean over repos)",
+		Help: "Mean over repos of each repo's latest coverage (0..1); trend = that value / the same computed as of now-7d.", Unit: UnitRatio,
+		Target:   Target{Trend: TrendIncreasing},
+		Expr:     "avg without (instance, repo) (max without (instance) (" + STestCoverage + "))",
+		PrevExpr: "avg without (instance, repo) (max without (instance) (" + STestCoverage7dAgo + "))",
+		Series:   []string{STestCoverage, STestCoverage7dAgo}, Severity: "warning", For: "1d",
+	},
+}
+
+// Lookup returns the KPI with the given id.
+func Lookup(id string) (KPI, bool) {
+	for _, k := range Catalog {
+		if k.ID == id {
+			return k, true
+		}
+	}
+	return KPI{}, false
+}
+
+// IDs lists every KPI id in catalog order.
+func IDs() []string {
+	out := make([]string, len(Catalog))
+	for i, k := range Catalog {
+		out[i] = k.ID
+	}
+	return out
+}
+
+// ByPanel returns the KPIs of one panel in catalog order.
+func ByPanel(p Panel) []KPI {
+	var out []KPI
+	for _, k := range Catalog {
+		if k.Panel == p {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Recording rule names. Each KPI's value and trend are recorded under one
+// metric name with labels kpi and panel, so that dashboards and alerts select
+// by label.
+const (
+	RecordValue = "heady:kpi_value"
+	RecordTrend = "heady:kpi_trend"
+	RecordPrev  = "heady:kpi_previous"
+)
+
+// Selector is the PromQL selector of a KPI's recorded value.
+func (k KPI) Selector(record string) string {
+	return fmt.Sprintf("%s{kpi=%q}", record, k.ID)
+}
+
+// FormatValue renders v in unit u for people.
+func FormatValue(u Unit, v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "n/a"
+	}
+	switch u {
+	case UnitRatio:
+		return trimFloat(v*100, 1) + "%"
+	case UnitSeconds:
+		return FormatDuration(v)
+	case UnitUSD:
+		return "$" + trimFloat(v, 2)
+	case UnitUsers, UnitCount:
+		return trimFloat(v, 0)
+	case UnitScore:
+		return trimFloat(v, 1)
+	}
+	return trimFloat(v, 2)
+}
+
+// FormatDuration renders seconds as "45s", "5.0m", "3.2h" or "2.1d".
+func FormatDuration(s float64) string {
+	switch a := math.Abs(s); {
+	case a < 1:
+		return trimFloat(s*1000, 0) + "ms"
+	case a < 120:
+		return trimFloat(s, 1) + "s"
+	case a < 2*3600:
+		return trimFloat(s/60, 1) + "m"
+	case a < 2*86400:
+		return trimFloat(s/3600, 1) + "h"
+	}
+	return trimFloat(s/86400, 1) + "d"
+}
+
+func trimFloat(v float64, prec int) string {
+	s := fmt.Sprintf("%.*f", prec, v)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}

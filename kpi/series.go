@@ -1,0 +1,204 @@
+package kpi
+
+// SeriesType is the Prometheus type a series is exported as.
+type SeriesType string
+
+const (
+	Gauge     SeriesType = "gauge"
+	Counter   SeriesType = "counter"
+	Histogram SeriesType = "histogram" // a gauge histogram: bucket counts over a window, not monotonic
+)
+
+// Series is one exported metric family. Every metric the exporter serves is
+// declared here; the collector builds its descriptors from this table and the
+// generators check every query against it.
+type Series struct {
+	Name   string
+	Type   SeriesType
+	Help   string
+	Labels []string
+	// Windows lists the values of the "window" label when Labels has one.
+	Windows []string
+}
+
+// Window label values. Rolling windows are (now-W, now]; the "prev" forms
+// are the window of the same length just before it.
+const (
+	W5m     = "5m"
+	W30m    = "30m"
+	W1h     = "1h"
+	W6h     = "6h"
+	W1d     = "1d"
+	W7d     = "7d"
+	WPrev7d = "prev7d"
+	W30d    = "30d"
+	WPrev30 = "prev30d"
+	W90d    = "90d"
+)
+
+// Series names. Constants so that Go code that exports or queries a series
+// cannot misspell it.
+const (
+	SActiveUsers          = "heady_adoption_active_users"
+	SActiveUsersMonthAgo  = "heady_adoption_active_users_month_ago"
+	SStickinessDAUSum     = "heady_adoption_stickiness_daily_active_users_sum"
+	SStickinessUsers      = "heady_adoption_stickiness_active_users"
+	STimeToFirstOutcome   = "heady_adoption_time_to_first_outcome_seconds"
+	SNewUsers             = "heady_adoption_new_users"
+	SNewUsersConverted    = "heady_adoption_new_users_converted"
+	SSetupUsers           = "heady_adoption_setup_users"
+	SSetupSucceededUsers  = "heady_adoption_setup_succeeded_users"
+	SRetentionCohort      = "heady_adoption_retention_cohort_users"
+	SRetentionRetained    = "heady_adoption_retention_retained_users"
+	SRetentionCohortStart = "heady_adoption_retention_cohort_start_timestamp_seconds"
+	SUserSurfacesSum      = "heady_adoption_user_surfaces_sum"
+
+	SOutcomesVerified      = "heady_outcomes_verified"
+	SWorkflowVerified      = "heady_outcomes_workflow_verified"
+	SArenaRuns             = "heady_outcomes_arena_runs"
+	SConsensusEvents       = "heady_outcomes_consensus_events"
+	SConsensusConfidenceSu = "heady_outcomes_consensus_confidence_sum"
+	SFixLoop               = "heady_outcomes_fix_loop_seconds"
+
+	SToolCalls          = "heady_trust_tool_calls"
+	SToolCallsByTool    = "heady_trust_tool_calls_by_tool"
+	SActions            = "heady_trust_actions"
+	SActionsWithReceipt = "heady_trust_actions_with_receipt"
+	SPolicyBlocks       = "heady_trust_policy_blocks"
+	SSecurityIncidents  = "heady_trust_security_incidents_opened"
+	SIncidentsResolved  = "heady_trust_incidents_resolved"
+	SResolutionSeconds  = "heady_trust_incident_resolution_seconds_sum"
+
+	SInferenceCost     = "heady_cost_inference_usd"
+	SInferenceByModel  = "heady_cost_inference_by_model_usd"
+	SInferenceRequests = "heady_cost_inference_requests"
+	SInfraCost         = "heady_cost_infra_usd"
+	SBudgetSpent       = "heady_cost_budget_spent_usd"
+	SBudgetCap         = "heady_cost_budget_cap_usd"
+	SArenaCost         = "heady_cost_arena_usd"
+
+	SRegistryScore       = "heady_platform_registry_score"
+	SServicesScanned     = "heady_platform_services_scanned"
+	SServicesHealthy     = "heady_platform_services_healthy"
+	SServiceHealthy      = "heady_platform_service_healthy"
+	SServiceScanLatency  = "heady_platform_service_scan_latency_seconds"
+	SComponents          = "heady_platform_components"
+	SRegistryBreakers    = "heady_platform_registry_circuit_breakers"
+	SRegistryProviders   = "heady_platform_registry_providers"
+	SRegistryLastScan    = "heady_platform_registry_last_scan_timestamp_seconds"
+	SGatewayDuration     = "heady_platform_gateway_duration_seconds"
+	SBreakerTrips        = "heady_platform_circuit_breaker_trips"
+	SProbeSuccess        = "heady_probe_success"
+	SProbeStatusCode     = "heady_probe_http_status_code"
+	SProbeDuration       = "heady_probe_duration_seconds"
+	SProbeCertExpiry     = "heady_probe_tls_cert_expiry_timestamp_seconds"
+	SMilestonesClosed    = "heady_delivery_milestones_closed"
+	SCycleTime           = "heady_delivery_cycle_time_seconds"
+	SQualityGateRuns     = "heady_delivery_quality_gate_runs"
+	SGovernanceScore     = "heady_delivery_governance_score"
+	STestCoverage        = "heady_delivery_test_coverage_ratio"
+	STestCoverage7dAgo   = "heady_delivery_test_coverage_7d_ago_ratio"
+	SMerges              = "heady_delivery_merges"
+	SReverts             = "heady_delivery_reverts"
+	SDeploys             = "heady_delivery_deploys"
+	SEventsIngested      = "heady_events_ingested_total"
+	SSourceUp            = "heady_source_up"
+	SSourceLastSuccess   = "heady_source_last_success_timestamp_seconds"
+	SSourceErrors        = "heady_source_errors_total"
+	SSourceStale         = "heady_source_stale"
+	SEngineUsers         = "heady_engine_tracked_users"
+	SEngineDedupIDs      = "heady_engine_dedup_ids"
+	SEngineLastEvent     = "heady_engine_last_event_timestamp_seconds"
+	SEngineCheckpoint    = "heady_engine_last_checkpoint_timestamp_seconds"
+	SEngineCheckpointErr = "heady_engine_checkpoint_errors_total"
+	SBuildInfo           = "heady_exporter_build_info"
+)
+
+// AllSeries is every metric family the exporter may serve.
+var AllSeries = []Series{
+	{SActiveUsers, Gauge, "Distinct users with at least one activity event in the window.", []string{"window"}, []string{W1d, W7d, W30d}},
+	{SActiveUsersMonthAgo, Gauge, "Distinct users active in the 7 days ending 28 days ago: (now-35d, now-28d].", nil, nil},
+	{SStickinessDAUSum, Gauge, "Sum of daily active users over the last 7 complete UTC days.", nil, nil},
+	{SStickinessUsers, Gauge, "Distinct users active in the last 7 complete UTC days.", nil, nil},
+	{STimeToFirstOutcome, Histogram, "Seconds from a user's first activity to their first verified outcome, over users whose first verified outcome lies in the last 30d.", nil, nil},
+	{SNewUsers, Gauge, "Users whose first activity lies in (now-30d, now-1d].", nil, nil},
+	{SNewUsersConverted, Gauge, "Users of heady_adoption_new_users with a verified outcome within 24h of their first activity.", nil, nil},
+	{SSetupUsers, Gauge, "Users with a setup attempt (connector or IDE) in the window.", []string{"window"}, []string{W7d}},
+	{SSetupSucceededUsers, Gauge, "Users with at least one successful setup in the window.", []string{"window"}, []string{W7d}},
+	{SRetentionCohort, Gauge, "Users whose first activity falls in the newest ISO week W whose week W+horizon has ended.", []string{"horizon"}, nil},
+	{SRetentionRetained, Gauge, "Users of the retention cohort active in ISO week W+horizon.", []string{"horizon"}, nil},
+	{SRetentionCohortStart, Gauge, "Start (Monday 00:00 UTC) of the reported retention cohort week.", []string{"horizon"}, nil},
+	{SUserSurfacesSum, Gauge, "Sum over users active in the window of the distinct surfaces each used in it.", []string{"window"}, []string{W7d}},
+
+	{SOutcomesVerified, Gauge, "Verified outcomes (status success or failure, with a receipt) in the window.", []string{"window", "status"}, []string{W7d, WPrev7d}},
+	{SWorkflowVerified, Gauge, "Verified outcomes in the window by workflow (top workflows plus \"other\").", []string{"window", "workflow"}, []string{W7d}},
+	{SArenaRuns, Gauge, "Arena runs in the window by result.", []string{"window", "result"}, []string{W7d}},
+	{SConsensusEvents, Gauge, "Consensus events with a confidence in the window.", []string{"window"}, []string{W7d}},
+	{SConsensusConfidenceSu, Gauge, "Sum of the confidence (0..1) of consensus events in the window.", []string{"window"}, []string{W7d}},
+	{SFixLoop, Histogram, "Seconds from change_accepted to change_reverted, over reverts in the window.", []string{"window"}, []string{W30d, WPrev30}},
+
+	{SToolCalls, Gauge, "Tool calls in the window by status.", []string{"window", "status"}, []string{W5m, W30m, W1h, W6h, W7d}},
+	{SToolCallsByTool, Gauge, "Tool calls in the window by tool (top tools plus \"other\") and status.", []string{"window", "tool", "status"}, []string{W7d}},
+	{SActions, Gauge, "Actions (tool_call, outcome, approval) in the window.", []string{"window"}, []string{W7d}},
+	{SActionsWithReceipt, Gauge, "Actions (tool_call, outcome, approval) carrying a receipt id in the window.", []string{"window"}, []string{W7d}},
+	{SPolicyBlocks, Gauge, "Policy-block events in the window by policy (top policies plus \"other\").", []string{"window", "policy"}, []string{W7d, WPrev7d}},
+	{SSecurityIncidents, Gauge, "Incidents flagged security opened in the window.", []string{"window"}, []string{W30d}},
+	{SIncidentsResolved, Gauge, "Incidents resolved in the window whose opening is known.", []string{"window"}, []string{W30d, WPrev30}},
+	{SResolutionSeconds, Gauge, "Sum of seconds from incident_opened to incident_resolved over incidents resolved in the window.", []string{"window"}, []string{W30d, WPrev30}},
+
+	{SInferenceCost, Gauge, "Inference cost in USD in the window (audit events and cost records, one per id).", []string{"window"}, []string{W7d, WPrev7d}},
+	{SInferenceByModel, Gauge, "Inference cost in USD in the window by provider and model (top models plus \"other\").", []string{"window", "provider", "model"}, []string{W7d}},
+	{SInferenceRequests, Gauge, "Inference requests in the window by routing decision (\"none\" when absent).", []string{"window", "routed"}, []string{W7d}},
+	{SInfraCost, Gauge, "Infra cost in USD of the 30 UTC dates ending with today's.", []string{"window"}, []string{W30d}},
+	{SBudgetSpent, Gauge, "Spend of each budget in USD.", []string{"budget"}, nil},
+	{SBudgetCap, Gauge, "Cap of each budget in USD.", []string{"budget"}, nil},
+	{SArenaCost, Gauge, "Arena run cost in USD in the window.", []string{"window"}, []string{W7d}},
+
+	{SRegistryScore, Gauge, "The registry's overall system score, normalised to 0..100.", nil, nil},
+	{SServicesScanned, Gauge, "Services in the registry's latest health scan.", nil, nil},
+	{SServicesHealthy, Gauge, "Healthy services in the registry's latest health scan.", nil, nil},
+	{SServiceHealthy, Gauge, "1 if the service was healthy in the latest scan, else 0.", []string{"service"}, nil},
+	{SServiceScanLatency, Gauge, "Scan latency of the service in the latest scan (absent when the registry says null).", []string{"service"}, nil},
+	{SComponents, Gauge, "Registry components by status and criticality (repeated ids counted once).", []string{"status", "criticality"}, nil},
+	{SRegistryBreakers, Gauge, "Circuit breakers the registry declares.", nil, nil},
+	{SRegistryProviders, Gauge, "Providers the registry lists, 1 per provider.", []string{"provider"}, nil},
+	{SRegistryLastScan, Gauge, "Time of the registry's last scan.", nil, nil},
+	{SGatewayDuration, Histogram, "Gateway (tool call) durations in the window.", []string{"window"}, []string{W1h}},
+	{SBreakerTrips, Gauge, "Circuit breaker transitions to open in the window.", []string{"window"}, []string{W1d}},
+	{SProbeSuccess, Gauge, "1 if the target answered 2xx (after redirects) within the timeout.", []string{"target"}, nil},
+	{SProbeStatusCode, Gauge, "HTTP status of the target's last probe (0 if none).", []string{"target"}, nil},
+	{SProbeDuration, Gauge, "Duration of the target's last probe.", []string{"target"}, nil},
+	{SProbeCertExpiry, Gauge, "Expiry (NotAfter) of the target's TLS leaf certificate.", []string{"target"}, nil},
+
+	{SMilestonesClosed, Gauge, "Milestones closed in the window by whether they were hit (closed at or before due).", []string{"window", "hit"}, []string{W90d}},
+	{SCycleTime, Histogram, "Seconds from idea (opened_at) to shipped, over items shipped in the window.", []string{"window"}, []string{W30d, WPrev30}},
+	{SQualityGateRuns, Gauge, "Quality-gate runs in the window by result.", []string{"window", "result"}, []string{W7d}},
+	{SGovernanceScore, Gauge, "Each repo's latest file-governance score (0..100).", []string{"repo"}, nil},
+	{STestCoverage, Gauge, "Each repo's latest test coverage (0..1).", []string{"repo"}, nil},
+	{STestCoverage7dAgo, Gauge, "Each repo's latest test coverage (0..1) as of now-7d.", []string{"repo"}, nil},
+	{SMerges, Gauge, "CI merge events in the window.", []string{"window"}, []string{W30d}},
+	{SReverts, Gauge, "CI revert events in the window.", []string{"window"}, []string{W30d}},
+	{SDeploys, Gauge, "Deploys in the window by environment and result.", []string{"window", "env", "result"}, []string{W7d}},
+
+	{SEventsIngested, Counter, "Events applied to the engine, by stream and type (duplicates and rejects excluded).", []string{"stream", "type"}, nil},
+	{SSourceUp, Gauge, "1 if the source's last read or poll succeeded.", []string{"source"}, nil},
+	{SSourceLastSuccess, Gauge, "Time of the source's last successful read or poll.", []string{"source"}, nil},
+	{SSourceErrors, Counter, "Inputs the source skipped or failed, by reason.", []string{"source", "reason"}, nil},
+	{SSourceStale, Gauge, "1 if the source's values are the last good ones of a failed poll.", []string{"source"}, nil},
+	{SEngineUsers, Gauge, "Users the engine holds state for.", nil, nil},
+	{SEngineDedupIDs, Gauge, "Event ids held for deduplication.", nil, nil},
+	{SEngineLastEvent, Gauge, "Timestamp of the newest event applied.", nil, nil},
+	{SEngineCheckpoint, Gauge, "Time of the last successful checkpoint of positions and engine state.", nil, nil},
+	{SEngineCheckpointErr, Counter, "Checkpoints that failed.", nil, nil},
+	{SBuildInfo, Gauge, "A metric with a constant '1' value labeled by version, revision, branch, goversion from which heady-exporter was built, and the goos and goarch for the build.", []string{"version", "revision", "branch", "goversion", "goos", "goarch", "tags"}, nil},
+}
+
+// LookupSeries returns the series called name.
+func LookupSeries(name string) (Series, bool) {
+	for _, s := range AllSeries {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Series{}, false
+}
