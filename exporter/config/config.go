@@ -1,0 +1,564 @@
+// Package config owns the exporter's configuration file: its YAML shape
+// (config.md is the contract), strict decoding, defaults and validation with
+// errors that name the file, line and key. It knows nothing about how the
+// sources or the engine use the values.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	commoncfg "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults. Every interval and timeout has one, so the smallest valid config
+// names only paths and URLs.
+const (
+	DefaultStateDir           = "/var/lib/heady-exporter"
+	DefaultRegistryInterval   = 30 * time.Second
+	DefaultCostInterval       = 60 * time.Second
+	DefaultCostTimeout        = 10 * time.Second
+	DefaultProbeInterval      = 30 * time.Second
+	DefaultProbeTimeout       = 5 * time.Second
+	DefaultCheckpointInterval = 10 * time.Second
+	DefaultTopN               = 20
+	DefaultMaxLineBytes       = 1 << 20
+	DefaultPollInterval       = 250 * time.Millisecond
+	DefaultDedupHorizon       = 8 * 24 * time.Hour
+	DefaultDedupMaxIDs        = 20_000_000
+)
+
+// DefaultProbeTargets are the nine public Heady domains.
+var DefaultProbeTargets = []string{
+	"https://headyme.com",
+	"https://admin.headysystems.com",
+	"https://headysystems.com",
+	"https://manager.headysystems.com/api/health",
+	"https://api.headysystems.com/api/health",
+	"https://headyio.com",
+	"https://headybuddy.org",
+	"https://headymcp.com",
+	"https://headyconnection.org",
+}
+
+// Duration is a time.Duration written in Prometheus duration syntax
+// ("30s", "5m", "1d").
+type Duration time.Duration
+
+// UnmarshalYAML parses a Prometheus duration.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &lineError{line: n.Line, msg: "expected a duration such as 30s"}
+	}
+	v, err := model.ParseDuration(n.Value)
+	if err != nil || v <= 0 {
+		return &lineError{line: n.Line, msg: fmt.Sprintf("invalid duration %q (use a positive Prometheus duration such as 30s, 5m, 1h)", n.Value)}
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration back in Prometheus syntax.
+func (d Duration) MarshalYAML() (any, error) { return model.Duration(d).String(), nil }
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Config is the whole file.
+type Config struct {
+	StateDir string       `yaml:"state_dir"`
+	Sources  Sources      `yaml:"sources"`
+	Engine   EngineConfig `yaml:"engine"`
+	Web      WebConfig    `yaml:"web"`
+	Shard    *Shard       `yaml:"shard"`
+
+	// File is the path the config was loaded from (not in YAML).
+	File string `yaml:"-"`
+}
+
+// Sources lists the six source types.
+type Sources struct {
+	Audit    []*Input        `yaml:"audit"`
+	Auth     []*Input        `yaml:"auth"`
+	CI       []*Input        `yaml:"ci"`
+	Registry *RegistryConfig `yaml:"registry"`
+	Cost     *CostConfig     `yaml:"cost"`
+	Probe    *ProbeConfig    `yaml:"probe"`
+}
+
+// Input is one event input of a stream: files (paths or globs) in a format.
+type Input struct {
+	// Name is the source label value; default "<stream>" for the first input
+	// of a stream and "<stream>-<n>" after it.
+	Name   string   `yaml:"name"`
+	Paths  []string `yaml:"paths"`
+	Format string   `yaml:"format"`
+	// Mapping holds a custom mapping (format: mapping); its shape is
+	// validated by the preset package.
+	Mapping *yaml.Node `yaml:"mapping"`
+	// MaxLineBytes bounds one line; longer lines are skipped and counted.
+	MaxLineBytes int `yaml:"max_line_bytes"`
+
+	line int
+}
+
+// UnmarshalYAML records the input's line for validation errors.
+func (in *Input) UnmarshalYAML(n *yaml.Node) error {
+	type plain Input
+	if err := decodeStrict(n, (*plain)(in)); err != nil {
+		return err
+	}
+	in.line = n.Line
+	return nil
+}
+
+// RegistryConfig reads heady-registry.json from a file or a URL.
+type RegistryConfig struct {
+	Path             string                     `yaml:"path"`
+	URL              string                     `yaml:"url"`
+	Interval         Duration                   `yaml:"interval"`
+	Timeout          Duration                   `yaml:"timeout"`
+	HTTPClientConfig commoncfg.HTTPClientConfig `yaml:",inline"`
+	line             int
+}
+
+// UnmarshalYAML records the block's line for validation errors.
+func (c *RegistryConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain RegistryConfig
+	if err := decodeStrict(n, (*plain)(c)); err != nil {
+		return err
+	}
+	c.line = n.Line
+	return nil
+}
+
+// CostConfig polls the cost API (or reads one response from a file).
+type CostConfig struct {
+	URL              string                     `yaml:"url"`
+	Path             string                     `yaml:"path"`
+	Interval         Duration                   `yaml:"interval"`
+	Timeout          Duration                   `yaml:"timeout"`
+	MaxRetries       int                        `yaml:"max_retries"`
+	BudgetCaps       map[string]float64         `yaml:"budget_caps"`
+	HTTPClientConfig commoncfg.HTTPClientConfig `yaml:",inline"`
+	line             int
+}
+
+// UnmarshalYAML records the block's line for validation errors.
+func (c *CostConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain CostConfig
+	if err := decodeStrict(n, (*plain)(c)); err != nil {
+		return err
+	}
+	c.line = n.Line
+	return nil
+}
+
+// ProbeConfig lists the URLs to probe.
+type ProbeConfig struct {
+	Targets          []string                   `yaml:"targets"`
+	Interval         Duration                   `yaml:"interval"`
+	Timeout          Duration                   `yaml:"timeout"`
+	HTTPClientConfig commoncfg.HTTPClientConfig `yaml:",inline"`
+	line             int
+}
+
+// UnmarshalYAML records the block's line for validation errors.
+func (c *ProbeConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain ProbeConfig
+	if err := decodeStrict(n, (*plain)(c)); err != nil {
+		return err
+	}
+	c.line = n.Line
+	return nil
+}
+
+// EngineConfig tunes the engine.
+type EngineConfig struct {
+	// CheckpointInterval is how often positions and state are saved.
+	CheckpointInterval Duration `yaml:"checkpoint_interval"`
+	// TopN caps open label sets (workflow, tool, model, policy, repo).
+	TopN int `yaml:"top_n"`
+	// DedupHorizon is how long (in event time) an id is remembered.
+	DedupHorizon Duration `yaml:"dedup_horizon"`
+	// DedupMaxIDs bounds the ids remembered; past it the oldest go first.
+	DedupMaxIDs int `yaml:"dedup_max_ids"`
+	// PollInterval is how often files are checked for new lines.
+	PollInterval Duration `yaml:"poll_interval"`
+}
+
+// WebConfig holds options of the HTTP side that belong in the file.
+type WebConfig struct {
+	// WebhookSecretFile enables the CI webhook at /api/v1/ci/events.
+	WebhookSecretFile string `yaml:"webhook_secret_file"`
+}
+
+// Shard makes this instance own a share of the users.
+type Shard struct {
+	Index int `yaml:"index"`
+	Count int `yaml:"count"`
+	line  int
+}
+
+// UnmarshalYAML records the block's line for validation errors.
+func (s *Shard) UnmarshalYAML(n *yaml.Node) error {
+	type plain Shard
+	if err := decodeStrict(n, (*plain)(s)); err != nil {
+		return err
+	}
+	s.line = n.Line
+	return nil
+}
+
+// Formats known to the loader besides "canonical" and "mapping"; the
+// preset package registers the shipped presets here at init.
+var knownFormats = map[string]bool{"canonical": true, "mapping": true}
+
+// RegisterFormat makes a preset name valid for `format:`. Called from the
+// preset package's init; not for use after Load has run.
+func RegisterFormat(name string) { knownFormats[name] = true }
+
+// Load reads, decodes, defaults and validates the file.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(b, path)
+}
+
+// Parse decodes b as the config file called file. Relative paths in the
+// config are resolved against the directory of file.
+func Parse(b []byte, file string) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, fileErr(file, nil, err)
+	}
+	keys := keyLines(&root)
+	c := &Config{}
+	if len(root.Content) > 0 {
+		if err := decodeStrict(root.Content[0], c); err != nil {
+			return nil, fileErr(file, keys, err)
+		}
+	}
+	c.File = file
+	if err := c.finish(filepath.Dir(file)); err != nil {
+		return nil, fileErr(file, keys, err)
+	}
+	return c, nil
+}
+
+// decodeStrict is yaml.Node.Decode rejecting unknown keys. yaml.v3 offers
+// strictness only on its Decoder, which would lose the node's line numbers,
+// so the node is first checked against the yaml tags of v's type.
+func decodeStrict(n *yaml.Node, v any) error {
+	if err := checkKnown(n, reflect.TypeOf(v), ""); err != nil {
+		return err
+	}
+	return n.Decode(v)
+}
+
+type lineError struct {
+	line int
+	key  string
+	msg  string
+}
+
+func (e *lineError) Error() string {
+	if e.key != "" {
+		return fmt.Sprintf("line %d: %s: %s", e.line, e.key, e.msg)
+	}
+	return fmt.Sprintf("line %d: %s", e.line, e.msg)
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
+
+// fileErr turns any decoding or validation error into one line
+// "FILE:LINE: KEY: message".
+func fileErr(file string, keys map[int]string, err error) error {
+	var le *lineError
+	if errors.As(err, &le) {
+		key := le.key
+		if key == "" && keys != nil {
+			key = keys[le.line]
+		}
+		if key != "" {
+			return fmt.Errorf("%s:%d: %s: %s", file, le.line, key, le.msg)
+		}
+		return fmt.Errorf("%s:%d: %s", file, le.line, le.msg)
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		err = errors.New(te.Errors[0])
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		if k := keys[line]; k != "" {
+			return fmt.Errorf("%s:%d: %s: %s", file, line, k, m[2])
+		}
+		return fmt.Errorf("%s:%d: %s", file, line, m[2])
+	}
+	return fmt.Errorf("%s: %s", file, msg)
+}
+
+// keyLines maps each line holding a mapping key to the key's dotted path.
+func keyLines(root *yaml.Node) map[int]string {
+	out := map[int]string{}
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				if _, ok := out[k.Line]; !ok {
+					out[k.Line] = p
+				}
+				walk(v, p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i))
+			}
+		}
+	}
+	walk(root, "")
+	return out
+}
+
+func (c *Config) finish(base string) error {
+	if c.StateDir == "" {
+		c.StateDir = DefaultStateDir
+	}
+	c.StateDir = resolve(base, c.StateDir)
+	e := &c.Engine
+	if e.CheckpointInterval == 0 {
+		e.CheckpointInterval = Duration(DefaultCheckpointInterval)
+	}
+	if e.TopN == 0 {
+		e.TopN = DefaultTopN
+	}
+	if e.TopN < 5 {
+		return &lineError{line: 1, key: "engine.top_n", msg: "must be at least 5 (top_workflows lists five)"}
+	}
+	if e.DedupHorizon == 0 {
+		e.DedupHorizon = Duration(DefaultDedupHorizon)
+	}
+	if e.DedupHorizon.D() < 7*24*time.Hour {
+		return &lineError{line: 1, key: "engine.dedup_horizon", msg: "must be at least 7d (kpis.md)"}
+	}
+	if e.DedupMaxIDs == 0 {
+		e.DedupMaxIDs = DefaultDedupMaxIDs
+	}
+	if e.PollInterval == 0 {
+		e.PollInterval = Duration(DefaultPollInterval)
+	}
+	if c.Web.WebhookSecretFile != "" {
+		c.Web.WebhookSecretFile = resolve(base, c.Web.WebhookSecretFile)
+	}
+
+	names := map[string]bool{}
+	for _, st := range []struct {
+		name   string
+		inputs []*Input
+	}{{"audit", c.Sources.Audit}, {"auth", c.Sources.Auth}, {"ci", c.Sources.CI}} {
+		for i, in := range st.inputs {
+			key := fmt.Sprintf("sources.%s[%d]", st.name, i)
+			if in == nil {
+				return &lineError{line: 1, key: key, msg: "empty input"}
+			}
+			if len(in.Paths) == 0 {
+				return &lineError{line: in.line, key: key + ".paths", msg: "required: at least one path or glob"}
+			}
+			for j, p := range in.Paths {
+				if p == "" {
+					return &lineError{line: in.line, key: fmt.Sprintf("%s.paths[%d]", key, j), msg: "empty path"}
+				}
+				if _, err := filepath.Match(p, ""); err != nil {
+					return &lineError{line: in.line, key: fmt.Sprintf("%s.paths[%d]", key, j), msg: fmt.Sprintf("bad glob %q: %v", p, err)}
+				}
+				in.Paths[j] = resolve(base, p)
+			}
+			if in.Format == "" {
+				in.Format = "canonical"
+			}
+			if !knownFormats[in.Format] {
+				return &lineError{line: in.line, key: key + ".format", msg: fmt.Sprintf("unknown format %q (known: %s)", in.Format, strings.Join(Formats(), ", "))}
+			}
+			if in.Format == "mapping" && in.Mapping == nil {
+				return &lineError{line: in.line, key: key + ".mapping", msg: "required with format: mapping"}
+			}
+			if in.Format != "mapping" && in.Mapping != nil {
+				return &lineError{line: in.Mapping.Line, key: key + ".mapping", msg: "only allowed with format: mapping"}
+			}
+			if in.MaxLineBytes == 0 {
+				in.MaxLineBytes = DefaultMaxLineBytes
+			}
+			if in.Name == "" {
+				in.Name = st.name
+				if i > 0 {
+					in.Name = fmt.Sprintf("%s-%d", st.name, i+1)
+				}
+			}
+			if names[in.Name] {
+				return &lineError{line: in.line, key: key + ".name", msg: fmt.Sprintf("source name %q used twice", in.Name)}
+			}
+			names[in.Name] = true
+		}
+	}
+
+	if r := c.Sources.Registry; r != nil {
+		if (r.Path == "") == (r.URL == "") {
+			return &lineError{line: r.line, key: "sources.registry", msg: "set exactly one of path and url"}
+		}
+		if r.Path != "" {
+			r.Path = resolve(base, r.Path)
+		}
+		if err := checkURL(r.URL); err != nil {
+			return &lineError{line: r.line, key: "sources.registry.url", msg: err.Error()}
+		}
+		if r.Interval == 0 {
+			r.Interval = Duration(DefaultRegistryInterval)
+		}
+		if r.Timeout == 0 {
+			r.Timeout = Duration(DefaultCostTimeout)
+		}
+		if err := validateHTTP(&r.HTTPClientConfig, base); err != nil {
+			return &lineError{line: r.line, key: "sources.registry", msg: err.Error()}
+		}
+	}
+	if co := c.Sources.Cost; co != nil {
+		if (co.Path == "") == (co.URL == "") {
+			return &lineError{line: co.line, key: "sources.cost", msg: "set exactly one of url and path"}
+		}
+		if co.Path != "" {
+			co.Path = resolve(base, co.Path)
+		}
+		if err := checkURL(co.URL); err != nil {
+			return &lineError{line: co.line, key: "sources.cost.url", msg: err.Error()}
+		}
+		if co.Interval == 0 {
+			co.Interval = Duration(DefaultCostInterval)
+		}
+		if co.Timeout == 0 {
+			co.Timeout = Duration(DefaultCostTimeout)
+		}
+		if co.MaxRetries == 0 {
+			co.MaxRetries = 4
+		}
+		if co.MaxRetries < 0 {
+			return &lineError{line: co.line, key: "sources.cost.max_retries", msg: "must not be negative"}
+		}
+		for name, v := range co.BudgetCaps {
+			if v <= 0 {
+				return &lineError{line: co.line, key: "sources.cost.budget_caps." + name, msg: "must be positive"}
+			}
+		}
+		if err := validateHTTP(&co.HTTPClientConfig, base); err != nil {
+			return &lineError{line: co.line, key: "sources.cost", msg: err.Error()}
+		}
+	}
+	if p := c.Sources.Probe; p != nil {
+		if p.Targets == nil {
+			p.Targets = append([]string(nil), DefaultProbeTargets...)
+		}
+		if len(p.Targets) == 0 {
+			return &lineError{line: p.line, key: "sources.probe.targets", msg: "empty list; omit it for the nine default Heady domains"}
+		}
+		seen := map[string]bool{}
+		for i, t := range p.Targets {
+			if err := checkURL(t); err != nil || t == "" {
+				if err == nil {
+					err = errors.New("empty URL")
+				}
+				return &lineError{line: p.line, key: fmt.Sprintf("sources.probe.targets[%d]", i), msg: err.Error()}
+			}
+			if seen[t] {
+				return &lineError{line: p.line, key: fmt.Sprintf("sources.probe.targets[%d]", i), msg: fmt.Sprintf("%q listed twice", t)}
+			}
+			seen[t] = true
+		}
+		if p.Interval == 0 {
+			p.Interval = Duration(DefaultProbeInterval)
+		}
+		if p.Timeout == 0 {
+			p.Timeout = Duration(DefaultProbeTimeout)
+		}
+		if p.Timeout > p.Interval {
+			return &lineError{line: p.line, key: "sources.probe.timeout", msg: "must not exceed the interval"}
+		}
+		if err := validateHTTP(&p.HTTPClientConfig, base); err != nil {
+			return &lineError{line: p.line, key: "sources.probe", msg: err.Error()}
+		}
+	}
+	if s := c.Shard; s != nil {
+		if s.Count < 1 || s.Index < 0 || s.Index >= s.Count {
+			return &lineError{line: s.line, key: "shard", msg: fmt.Sprintf("need 0 <= index < count, got index %d count %d", s.Index, s.Count)}
+		}
+	}
+	if !c.HasSources() {
+		return &lineError{line: 1, key: "sources", msg: "no source configured"}
+	}
+	return nil
+}
+
+func validateHTTP(h *commoncfg.HTTPClientConfig, base string) error {
+	h.SetDirectory(base)
+	return h.Validate()
+}
+
+// HasSources reports whether any source is configured.
+func (c *Config) HasSources() bool {
+	s := c.Sources
+	return len(s.Audit)+len(s.Auth)+len(s.CI) > 0 || s.Registry != nil || s.Cost != nil || s.Probe != nil
+}
+
+// Formats lists the valid values of `format:`.
+func Formats() []string {
+	out := make([]string, 0, len(knownFormats))
+	for k := range knownFormats {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func checkURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("bad URL %q: %v", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("bad URL %q: want http:// or https:// with a host", s)
+	}
+	return nil
+}
+
+func resolve(base, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(base, p)
+}
