@@ -162,11 +162,13 @@ type KPI struct {
 	Help   string // the definition, as kpis.md states it
 	Unit   Unit
 	Target Target
-	// Expr is PromQL computing the KPI value from exported series, summed
-	// over exporter instances. Empty for KPIs with no single value.
+	// F computes the KPI value from exported series (nil for KPIs with no
+	// single value); PrevF computes it over the previous window for trend
+	// KPIs, the trend being F / PrevF.
+	F, PrevF *Formula
+	// Expr is F as PromQL, summed over exporter instances; filled in from F.
 	Expr string
-	// PrevExpr is the same over the previous window, for trend KPIs; the
-	// trend is Expr / PrevExpr.
+	// PrevExpr is PrevF as PromQL.
 	PrevExpr string
 	// TopExpr lists the KPI's top entries (top_workflows).
 	TopExpr string
@@ -181,47 +183,16 @@ type KPI struct {
 	Severity string
 	// For is the alert's for: duration (Prometheus duration syntax).
 	For string
-	// Offset, for value alerts, is an extra explanation shown in the runbook.
-	Runbook string
 }
-
-// sumw sums a series over exporter instances (and the given extra labels),
-// keeping job and any other identifying labels of the user's setup.
-func sumw(series, selector string, drop ...string) string {
-	labels := append([]string{"instance", "window"}, drop...)
-	sel := series
-	if selector != "" {
-		sel += "{" + selector + "}"
-	}
-	return fmt.Sprintf("sum without (%s) (%s)", strings.Join(labels, ", "), sel)
-}
-
-// ratio divides two expressions, leaving no sample for a zero denominator.
-func ratio(num, den string) string {
-	return fmt.Sprintf("(%s) / (%s > 0)", num, den)
-}
-
-// quantile estimates a quantile from a windowed gauge histogram, with no
-// sample when the window holds no observation.
-func quantile(q float64, series, window string) string {
-	w := fmt.Sprintf(`window=%q`, window)
-	return fmt.Sprintf("histogram_quantile(%g, %s) and (%s > 0)", q,
-		sumw(series+"_bucket", w), sumw(series+"_count", w))
-}
-
-func win(w string) string { return fmt.Sprintf(`window=%q`, w) }
-
-func winAnd(w, extra string) string { return win(w) + "," + extra }
 
 // Catalog is every KPI of kpis.md, in display order.
 var Catalog = []KPI{
 	{
 		ID: "north_star", Panel: PanelNorthStar, Title: "Verified successful outcomes per active user (7d)",
-		Help:   "Verified successful outcomes in 7d / users active in 7d.",
-		Unit:   UnitPerUser,
-		Target: Target{Op: OpGT, Value: 5},
-		Expr: ratio(sumw(SOutcomesVerified, winAnd(W7d, `status="success"`), "status"),
-			sumw(SActiveUsers, win(W7d))),
+		Help:     "Verified successful outcomes in 7d / users active in 7d.",
+		Unit:     UnitPerUser,
+		Target:   Target{Op: OpGT, Value: 5},
+		F:        f(Ratio(S(SOutcomesVerified, "window", W7d, "status", "success"), S(SActiveUsers, "window", W7d))),
 		Series:   []string{SOutcomesVerified, SActiveUsers},
 		Severity: "critical", For: "6h",
 	},
@@ -230,71 +201,71 @@ var Catalog = []KPI{
 	{
 		ID: "wau", Panel: PanelAdoption, Title: "Weekly active users",
 		Help: "Distinct active users in 7d.", Unit: UnitUsers,
-		Expr:   sumw(SActiveUsers, win(W7d)),
+		F:      f(Sum(S(SActiveUsers, "window", W7d))),
 		Series: []string{SActiveUsers},
 	},
 	{
 		ID: "wau_growth", Panel: PanelAdoption, Title: "WAU growth, month over month",
 		Help: "WAU now / WAU as of now-28d, minus 1.", Unit: UnitRatio,
 		Target: Target{Op: OpGE, Value: 0.10},
-		Expr:   ratio(sumw(SActiveUsers, win(W7d)), sumw(SActiveUsersMonthAgo, "")) + " - 1",
+		F:      f(Formula{Kind: FRatio, Num: S(SActiveUsers, "window", W7d), Den: S(SActiveUsersMonthAgo), Minus1: true}),
 		Series: []string{SActiveUsers, SActiveUsersMonthAgo}, Severity: "warning", For: "1d",
 	},
 	{
 		ID: "dau", Panel: PanelAdoption, Title: "Daily active users",
 		Help: "Distinct active users in 1d.", Unit: UnitUsers,
-		Expr:   sumw(SActiveUsers, win(W1d)),
+		F:      f(Sum(S(SActiveUsers, "window", W1d))),
 		Series: []string{SActiveUsers},
 	},
 	{
 		ID: "stickiness", Panel: PanelAdoption, Title: "Stickiness (DAU / WAU)",
 		Help: "Mean over the last 7 complete UTC days of DAU(day), divided by distinct users active in those 7 days.", Unit: UnitRatio,
 		Target: Target{Op: OpGE, Value: 0.40},
-		Expr:   ratio(sumw(SStickinessDAUSum, "")+" / 7", sumw(SStickinessUsers, "")),
+		F:      f(Formula{Kind: FRatio, Num: S(SStickinessDAUSum), Den: S(SStickinessUsers), Scale: 1.0 / 7}),
 		Series: []string{SStickinessDAUSum, SStickinessUsers}, Severity: "warning", For: "1d",
 	},
 	{
 		ID: "time_to_first_outcome_p50", Panel: PanelAdoption, Title: "Time to first verified outcome (median)",
 		Help: "Per user: seconds from their first activity to their first verified outcome; median over users whose first verified outcome lies in 30d.", Unit: UnitSeconds,
 		Target:   Target{Op: OpLT, Value: 300},
-		Expr:     quantile(0.5, STimeToFirstOutcome, ""),
+		F:        f(Quantile(0.5, STimeToFirstOutcome, "")),
 		Quantile: true,
 		Series:   []string{STimeToFirstOutcome}, Severity: "warning", For: "6h",
 	},
 	{
 		ID: "first_outcome_conversion", Panel: PanelAdoption, Title: "First-day outcome conversion",
 		Help: "Of users whose first activity lies in (now-30d, now-1d], the share with a verified outcome within 24 h of it.", Unit: UnitRatio,
-		Expr:   ratio(sumw(SNewUsersConverted, ""), sumw(SNewUsers, "")),
+		F:      f(Ratio(S(SNewUsersConverted), S(SNewUsers))),
 		Series: []string{SNewUsersConverted, SNewUsers},
 	},
 	{
 		ID: "setup_success", Panel: PanelAdoption, Title: "Setup success",
 		Help: "Of users with a setup attempt (connector or IDE) in 7d, the share with at least one successful setup in 7d.", Unit: UnitRatio,
 		Target: Target{Op: OpGT, Value: 0.80},
-		Expr:   ratio(sumw(SSetupSucceededUsers, win(W7d)), sumw(SSetupUsers, win(W7d))),
+		F:      f(Ratio(S(SSetupSucceededUsers, "window", W7d), S(SSetupUsers, "window", W7d))),
 		Series: []string{SSetupSucceededUsers, SSetupUsers}, Severity: "warning", For: "6h",
 	},
 	{
 		ID: "retention_w1", Panel: PanelAdoption, Title: "Week-1 retention",
 		Help: "Cohort = users whose first activity falls in ISO week W; retained = active in week W+1; reported for the newest W whose week W+1 has ended. Cohorts under 20 users are reported but not alerted on.", Unit: UnitRatio,
 		Target: Target{Op: OpGT, Value: 0.40},
-		Expr:   ratio(sumw(SRetentionRetained, `horizon="1w"`, "horizon"), sumw(SRetentionCohort, `horizon="1w"`, "horizon")),
-		Guard:  sumw(SRetentionCohort, `horizon="1w"`, "horizon") + " >= 20",
+		F:      f(Ratio(S(SRetentionRetained, "horizon", "1w"), S(SRetentionCohort, "horizon", "1w"))),
+		Guard:  S(SRetentionCohort, "horizon", "1w").summed() + " >= 20",
 		Series: []string{SRetentionRetained, SRetentionCohort}, Severity: "warning", For: "1h",
 	},
 	{
 		ID: "retention_w4", Panel: PanelAdoption, Title: "Week-4 retention",
 		Help: "As retention_w1, with week W+4: cohort = users whose first activity falls in ISO week W, retained = active in week W+4, for the newest W whose week W+4 has ended. Cohorts under 20 users are reported but not alerted on.", Unit: UnitRatio,
 		Target: Target{Op: OpGT, Value: 0.25},
-		Expr:   ratio(sumw(SRetentionRetained, `horizon="4w"`, "horizon"), sumw(SRetentionCohort, `horizon="4w"`, "horizon")),
-		Guard:  sumw(SRetentionCohort, `horizon="4w"`, "horizon") + " >= 20",
+		F:      f(Ratio(S(SRetentionRetained, "horizon", "4w"), S(SRetentionCohort, "horizon", "4w"))),
+		Guard:  S(SRetentionCohort, "horizon", "4w").summed() + " >= 20",
 		Series: []string{SRetentionRetained, SRetentionCohort}, Severity: "warning", For: "1h",
 	},
 	{
 		ID: "surfaces_per_user", Panel: PanelAdoption, Title: "Surfaces per active user",
 		Help: "Sum over users active in 7d of the number of distinct surfaces they used in 7d, divided by users active in 7d.", Unit: UnitPerUser,
 		Target: Target{Op: OpGT, Value: 1.5},
-		Expr:   ratio(sumw(SUserSurfacesSum, win(W7d)), sumw(SActiveUsers, win(W7d))),
+		F:      f(Ratio(S(SUserSurfacesSum, "window", W7d), S(SActiveUsers, "window", W7d))),
 		Series: []string{SUserSurfacesSum, SActiveUsers}, Severity: "warning", For: "6h",
 	},
 
@@ -303,45 +274,42 @@ var Catalog = []KPI{
 		ID: "outcomes_per_user", Panel: PanelOutcomes, Title: "Outcomes per user (7d)",
 		Help: "= north_star: verified successful outcomes per active user per week.", Unit: UnitPerUser,
 		Target: Target{Op: OpGT, Value: 5},
-		Expr: ratio(sumw(SOutcomesVerified, winAnd(W7d, `status="success"`), "status"),
-			sumw(SActiveUsers, win(W7d))),
+		F:      f(Ratio(S(SOutcomesVerified, "window", W7d, "status", "success"), S(SActiveUsers, "window", W7d))),
 		Series: []string{SOutcomesVerified, SActiveUsers}, Severity: "warning", For: "6h",
 	},
 	{
 		ID: "top_workflows", Panel: PanelOutcomes, Title: "Top workflows (7d)",
 		Help: "The 5 workflows with most verified outcomes in 7d, by count descending, ties by workflow name ascending.", Unit: UnitCount,
-		TopExpr: "topk(5, " + sumw(SWorkflowVerified, winAnd(W7d, `workflow!="other"`)) + ")",
+		TopExpr: `topk(5, sum without (instance, window) (` + SWorkflowVerified + `{window="7d",workflow!="other"}))`,
 		Series:  []string{SWorkflowVerified},
 	},
 	{
 		ID: "workflow_success", Panel: PanelOutcomes, Title: "Workflow success",
 		Help: "Verified outcomes with status success / all verified outcomes, 7d.", Unit: UnitRatio,
 		Target: Target{Op: OpGT, Value: 0.85},
-		Expr: ratio(sumw(SOutcomesVerified, winAnd(W7d, `status="success"`), "status"),
-			sumw(SOutcomesVerified, win(W7d), "status")),
+		F:      f(Ratio(S(SOutcomesVerified, "window", W7d, "status", "success"), S(SOutcomesVerified, "window", W7d))),
 		Series: []string{SOutcomesVerified}, Severity: "warning", For: "1h",
 	},
 	{
 		ID: "arena_promotion", Panel: PanelOutcomes, Title: "Arena promotion rate",
 		Help: "Arena runs with result promoted / all arena runs, 7d.", Unit: UnitRatio,
 		Target: Target{Op: OpGT, Value: 0.85},
-		Expr: ratio(sumw(SArenaRuns, winAnd(W7d, `result="promoted"`), "result"),
-			sumw(SArenaRuns, win(W7d), "result")),
+		F:      f(Ratio(S(SArenaRuns, "window", W7d, "result", "promoted"), S(SArenaRuns, "window", W7d))),
 		Series: []string{SArenaRuns}, Severity: "warning", For: "1h",
 	},
 	{
 		ID: "consensus_confidence", Panel: PanelOutcomes, Title: "Consensus confidence",
 		Help: "Mean confidence (0..1) of consensus events, 7d.", Unit: UnitRatio,
 		Target: Target{Op: OpGT, Value: 0.80},
-		Expr:   ratio(sumw(SConsensusConfidenceSu, win(W7d)), sumw(SConsensusEvents, win(W7d))),
+		F:      f(Ratio(S(SConsensusConfidenceSu, "window", W7d), S(SConsensusEvents, "window", W7d))),
 		Series: []string{SConsensusConfidenceSu, SConsensusEvents}, Severity: "warning", For: "1h",
 	},
 	{
 		ID: "fix_loop_p50", Panel: PanelOutcomes, Title: "Fix loop (median)",
 		Help: "Per reverted change: seconds from change_accepted to change_reverted; median over reverts in 30d. Trend: value / same over the previous 30d.", Unit: UnitSeconds,
 		Target:   Target{Trend: TrendDecreasing},
-		Expr:     quantile(0.5, SFixLoop, W30d),
-		PrevExpr: quantile(0.5, SFixLoop, WPrev30),
+		F:        f(Quantile(0.5, SFixLoop, W30d)),
+		PrevF:    f(Quantile(0.5, SFixLoop, WPrev30)),
 		Quantile: true,
 		Series:   []string{SFixLoop}, Severity: "warning", For: "1d",
 	},
@@ -351,46 +319,45 @@ var Catalog = []KPI{
 		ID: "tool_call_success", Panel: PanelTrust, Title: "Tool call success",
 		Help: "Tool calls with status success / all tool calls, 7d; also a fast SLO alert over 5m/1h/6h windows.", Unit: UnitRatio,
 		Target: Target{Op: OpGT, Value: 0.99},
-		Expr: ratio(sumw(SToolCalls, winAnd(W7d, `status="success"`), "status"),
-			sumw(SToolCalls, win(W7d), "status")),
+		F:      f(Ratio(S(SToolCalls, "window", W7d, "status", "success"), S(SToolCalls, "window", W7d))),
 		Series: []string{SToolCalls}, Severity: "critical", For: "1h",
 	},
 	{
 		ID: "audit_completeness", Panel: PanelTrust, Title: "Audit completeness",
 		Help: "Actions (tool_call, outcome, approval) with a receipt / all actions, 7d.", Unit: UnitRatio,
 		Target: Target{Op: OpEQ, Value: 1},
-		Expr:   ratio(sumw(SActionsWithReceipt, win(W7d)), sumw(SActions, win(W7d))),
+		F:      f(Ratio(S(SActionsWithReceipt, "window", W7d), S(SActions, "window", W7d))),
 		Series: []string{SActionsWithReceipt, SActions}, Severity: "critical", For: "15m",
 	},
 	{
 		ID: "policy_blocks", Panel: PanelTrust, Title: "Policy blocks (7d)",
 		Help: "Policy-block events in 7d, and per policy; trend vs the previous 7d is shown.", Unit: UnitCount,
-		Target:   Target{Trend: TrendShown},
-		Expr:     sumw(SPolicyBlocks, win(W7d), "policy"),
-		PrevExpr: sumw(SPolicyBlocks, win(WPrev7d), "policy"),
-		TopExpr:  "topk(5, " + sumw(SPolicyBlocks, win(W7d)) + ")",
-		Series:   []string{SPolicyBlocks},
+		Target:  Target{Trend: TrendShown},
+		F:       f(Sum(S(SPolicyBlocks, "window", W7d))),
+		PrevF:   f(Sum(S(SPolicyBlocks, "window", WPrev7d))),
+		TopExpr: `topk(5, sum without (instance, window) (` + SPolicyBlocks + `{window="7d",policy!="other"}))`,
+		Series:  []string{SPolicyBlocks},
 	},
 	{
 		ID: "security_incidents", Panel: PanelTrust, Title: "Security incidents (30d)",
 		Help: "Incidents flagged security opened in 30d.", Unit: UnitCount,
 		Target: Target{Op: OpEQ, Value: 0},
-		Expr:   sumw(SSecurityIncidents, win(W30d)),
+		F:      f(Sum(S(SSecurityIncidents, "window", W30d))),
 		Series: []string{SSecurityIncidents}, Severity: "critical", For: "0s",
 	},
 	{
 		ID: "mttr", Panel: PanelTrust, Title: "Mean time to resolve",
 		Help: "Mean seconds from incident_opened to incident_resolved over incidents resolved in 30d. Trend vs the previous 30d.", Unit: UnitSeconds,
-		Target:   Target{Trend: TrendDecreasing},
-		Expr:     ratio(sumw(SResolutionSeconds, win(W30d)), sumw(SIncidentsResolved, win(W30d))),
-		PrevExpr: ratio(sumw(SResolutionSeconds, win(WPrev30)), sumw(SIncidentsResolved, win(WPrev30))),
-		Series:   []string{SResolutionSeconds, SIncidentsResolved}, Severity: "warning", For: "1d",
+		Target: Target{Trend: TrendDecreasing},
+		F:      f(Ratio(S(SResolutionSeconds, "window", W30d), S(SIncidentsResolved, "window", W30d))),
+		PrevF:  f(Ratio(S(SResolutionSeconds, "window", WPrev30), S(SIncidentsResolved, "window", WPrev30))),
+		Series: []string{SResolutionSeconds, SIncidentsResolved}, Severity: "warning", For: "1d",
 	},
 	{
 		ID: "rollback_rate", Panel: PanelTrust, Title: "Rollback rate",
 		Help: "CI revert events / CI merge events, 30d (audit change_reverted is the fix loop, not this).", Unit: UnitRatio,
 		Target: Target{Op: OpLT, Value: 0.05},
-		Expr:   ratio(sumw(SReverts, win(W30d)), sumw(SMerges, win(W30d))),
+		F:      f(Ratio(S(SReverts, "window", W30d), S(SMerges, "window", W30d))),
 		Series: []string{SReverts, SMerges}, Severity: "warning", For: "6h",
 	},
 
@@ -399,40 +366,36 @@ var Catalog = []KPI{
 		ID: "cost_per_outcome", Panel: PanelCost, Title: "Cost per successful outcome",
 		Help: "Inference cost (USD; audit events and cost records, one per id) in 7d / verified successful outcomes in 7d. Trend vs the previous 7d.", Unit: UnitUSD,
 		Target: Target{Trend: TrendDecreasing},
-		Expr: ratio(sumw(SInferenceCost, win(W7d)),
-			sumw(SOutcomesVerified, winAnd(W7d, `status="success"`), "status")),
-		PrevExpr: ratio(sumw(SInferenceCost, win(WPrev7d)),
-			sumw(SOutcomesVerified, winAnd(WPrev7d, `status="success"`), "status")),
+		F:      f(Ratio(S(SInferenceCost, "window", W7d), S(SOutcomesVerified, "window", W7d, "status", "success"))),
+		PrevF:  f(Ratio(S(SInferenceCost, "window", WPrev7d), S(SOutcomesVerified, "window", WPrev7d, "status", "success"))),
 		Series: []string{SInferenceCost, SOutcomesVerified}, Severity: "warning", For: "1d",
 	},
 	{
 		ID: "infra_cost_per_user", Panel: PanelCost, Title: "Infra cost per active user (30d)",
 		Help: "Infra cost (USD) of the 30 UTC dates ending with today's / users active in 30d.", Unit: UnitUSD,
 		Target: Target{Op: OpLT, Value: 2.00},
-		Expr:   ratio(sumw(SInfraCost, win(W30d)), sumw(SActiveUsers, win(W30d))),
+		F:      f(Ratio(S(SInfraCost, "window", W30d), S(SActiveUsers, "window", W30d))),
 		Series: []string{SInfraCost, SActiveUsers}, Severity: "warning", For: "6h",
 	},
 	{
 		ID: "routing_efficiency", Panel: PanelCost, Title: "Routing efficiency",
 		Help: "Inference requests (audit events and cost records, one per id) with routed = cheaper / those with any routed value (cheaper, default, fallback), 7d; requests without routed are left out.", Unit: UnitRatio,
 		Target: Target{Op: OpGT, Value: 0.30},
-		Expr: ratio(sumw(SInferenceRequests, winAnd(W7d, `routed="cheaper"`), "routed"),
-			sumw(SInferenceRequests, winAnd(W7d, `routed=~"cheaper|default|fallback"`), "routed")),
+		F:      f(Ratio(S(SInferenceRequests, "window", W7d, "routed", "cheaper"), S(SInferenceRequests, "window", W7d, "routed", "cheaper|default|fallback"))),
 		Series: []string{SInferenceRequests}, Severity: "warning", For: "6h",
 	},
 	{
 		ID: "budget_utilization", Panel: PanelCost, Title: "Budget utilisation (highest budget)",
 		Help: "Spent / cap of each budget; the KPI is the highest one.", Unit: UnitRatio,
 		Target: Target{Op: OpLT, Value: 0.90},
-		Expr: fmt.Sprintf("max without (budget) ((%s) / (%s > 0))",
-			"sum without (instance) ("+SBudgetSpent+")", "sum without (instance) ("+SBudgetCap+")"),
+		F:      f(Formula{Kind: FMaxRatioBy, Num: S(SBudgetSpent), Den: S(SBudgetCap), By: "budget"}),
 		Series: []string{SBudgetSpent, SBudgetCap}, Severity: "critical", For: "15m",
 	},
 	{
 		ID: "arena_run_cost", Panel: PanelCost, Title: "Cost per arena run",
 		Help: "Arena run cost (USD) in 7d / arena runs in 7d.", Unit: UnitUSD,
 		Target: Target{Op: OpLT, Value: 0.50},
-		Expr:   ratio(sumw(SArenaCost, win(W7d)), sumw(SArenaRuns, win(W7d), "result")),
+		F:      f(Ratio(S(SArenaCost, "window", W7d), S(SArenaRuns, "window", W7d))),
 		Series: []string{SArenaCost, SArenaRuns}, Severity: "warning", For: "6h",
 	},
 
@@ -441,22 +404,21 @@ var Catalog = []KPI{
 		ID: "registry_score", Panel: PanelPlatform, Title: "Registry system score",
 		Help: "The registry's overall system score on a 0..100 scale (real registries write it on 0..1; normalised).", Unit: UnitScore,
 		Target: Target{Op: OpGT, Value: 85},
-		Expr:   "max without (instance) (" + SRegistryScore + ")",
+		F:      f(Agg("max", S(SRegistryScore))),
 		Series: []string{SRegistryScore}, Severity: "warning", For: "30m",
 	},
 	{
 		ID: "services_healthy", Panel: PanelPlatform, Title: "Healthy services",
 		Help: "Healthy services / services in the latest health scan.", Unit: UnitRatio,
 		Target: Target{Op: OpEQ, Value: 1},
-		Expr: ratio("max without (instance) ("+SServicesHealthy+")",
-			"max without (instance) ("+SServicesScanned+")"),
+		F:      f(Ratio(S(SServicesHealthy), S(SServicesScanned))),
 		Series: []string{SServicesHealthy, SServicesScanned}, Severity: "critical", For: "10m",
 	},
 	{
 		ID: "gateway_latency_p95", Panel: PanelPlatform, Title: "Gateway latency p95 (1h)",
 		Help: "p95 of gateway (tool call) durations over the last 1h, in seconds.", Unit: UnitSeconds,
 		Target:   Target{Op: OpLT, Value: 0.5},
-		Expr:     quantile(0.95, SGatewayDuration, W1h),
+		F:        f(Quantile(0.95, SGatewayDuration, W1h)),
 		Quantile: true,
 		Series:   []string{SGatewayDuration}, Severity: "warning", For: "15m",
 	},
@@ -464,15 +426,14 @@ var Catalog = []KPI{
 		ID: "circuit_breaker_trips", Panel: PanelPlatform, Title: "Circuit breaker trips (1d)",
 		Help: "Audit circuit_breaker events with state open in 1d (each event reports one transition).", Unit: UnitCount,
 		Target: Target{Op: OpLT, Value: 5},
-		Expr:   sumw(SBreakerTrips, win(W1d)),
+		F:      f(Sum(S(SBreakerTrips, "window", W1d))),
 		Series: []string{SBreakerTrips}, Severity: "warning", For: "5m",
 	},
 	{
 		ID: "domains_up", Panel: PanelPlatform, Title: "Domains up",
 		Help: "Targets answering with a 2xx status (after redirects) within the timeout / targets probed, one per configured URL (9 by default).", Unit: UnitRatio,
 		Target: Target{Op: OpEQ, Value: 1},
-		Expr: ratio("sum without (instance, target) (max without (instance) ("+SProbeSuccess+"))",
-			"count without (instance, target) (max without (instance) ("+SProbeSuccess+"))"),
+		F:      f(Formula{Kind: FShareOfOnes, Num: S(SProbeSuccess)}),
 		Series: []string{SProbeSuccess}, Severity: "critical", For: "5m",
 	},
 
@@ -481,16 +442,15 @@ var Catalog = []KPI{
 		ID: "milestones_hit", Panel: PanelDelivery, Title: "Milestones hit (90d)",
 		Help: "Milestones closed in 90d that were hit (the close event's ts is at or before its due, compared as instants) / all closed in 90d.", Unit: UnitRatio,
 		Target: Target{Op: OpGT, Value: 0.80},
-		Expr: ratio(sumw(SMilestonesClosed, winAnd(W90d, `hit="true"`), "hit"),
-			sumw(SMilestonesClosed, win(W90d), "hit")),
+		F:      f(Ratio(S(SMilestonesClosed, "window", W90d, "hit", "true"), S(SMilestonesClosed, "window", W90d))),
 		Series: []string{SMilestonesClosed}, Severity: "warning", For: "1d",
 	},
 	{
 		ID: "cycle_time_p50", Panel: PanelDelivery, Title: "Cycle time (median)",
 		Help: "Median seconds from idea (opened) to shipped, over items shipped in 30d. Trend vs the previous 30d.", Unit: UnitSeconds,
 		Target:   Target{Trend: TrendDecreasing},
-		Expr:     quantile(0.5, SCycleTime, W30d),
-		PrevExpr: quantile(0.5, SCycleTime, WPrev30),
+		F:        f(Quantile(0.5, SCycleTime, W30d)),
+		PrevF:    f(Quantile(0.5, SCycleTime, WPrev30)),
 		Quantile: true,
 		Series:   []string{SCycleTime}, Severity: "warning", For: "1d",
 	},
@@ -498,25 +458,38 @@ var Catalog = []KPI{
 		ID: "quality_gate_pass", Panel: PanelDelivery, Title: "Quality gate pass rate",
 		Help: "Quality-gate runs (CI gates and HeadyBattle) passed / all, 7d.", Unit: UnitRatio,
 		Target: Target{Op: OpGT, Value: 0.90},
-		Expr: ratio(sumw(SQualityGateRuns, winAnd(W7d, `result="pass"`), "result"),
-			sumw(SQualityGateRuns, win(W7d), "result")),
+		F:      f(Ratio(S(SQualityGateRuns, "window", W7d, "result", "pass"), S(SQualityGateRuns, "window", W7d))),
 		Series: []string{SQualityGateRuns}, Severity: "warning", For: "1h",
 	},
 	{
 		ID: "governance_score", Panel: PanelDelivery, Title: "Governance score (lowest repo)",
 		Help: "Each repo's latest file-governance score (0..100); the KPI is the lowest of them.", Unit: UnitScore,
 		Target: Target{Op: OpGT, Value: 90},
-		Expr:   "min without (instance, repo) (" + SGovernanceScore + ")",
+		F:      f(Agg("min", S(SGovernanceScore))),
 		Series: []string{SGovernanceScore}, Severity: "warning", For: "1h",
 	},
 	{
 		ID: "test_coverage", Panel: PanelDelivery, Title: "Test coverage (mean over repos)",
 		Help: "Mean over repos of each repo's latest coverage (0..1); trend = that value / the same computed as of now-7d.", Unit: UnitRatio,
-		Target:   Target{Trend: TrendIncreasing},
-		Expr:     "avg without (instance, repo) (max without (instance) (" + STestCoverage + "))",
-		PrevExpr: "avg without (instance, repo) (max without (instance) (" + STestCoverage7dAgo + "))",
-		Series:   []string{STestCoverage, STestCoverage7dAgo}, Severity: "warning", For: "1d",
+		Target: Target{Trend: TrendIncreasing},
+		F:      f(Agg("avg", S(STestCoverage))),
+		PrevF:  f(Agg("avg", S(STestCoverage7dAgo))),
+		Series: []string{STestCoverage, STestCoverage7dAgo}, Severity: "warning", For: "1d",
 	},
+}
+
+func f(x Formula) *Formula { return &x }
+
+func init() {
+	for i := range Catalog {
+		k := &Catalog[i]
+		if k.F != nil {
+			k.Expr = k.F.PromQL()
+		}
+		if k.PrevF != nil {
+			k.PrevExpr = k.PrevF.PromQL()
+		}
+	}
 }
 
 // Lookup returns the KPI with the given id.

@@ -1,0 +1,536 @@
+// Package engine owns the KPI state: per-user state, per-second timelines
+// for every windowed count, deduplication, late and early events, and the
+// checkpoint that saves all of it together with the sources' positions. It
+// evaluates the exported series as of any instant (View).
+//
+// It knows events and windows, and nothing about files, HTTP or Prometheus:
+// sources hand it canonical events and snapshots, views read the View it
+// returns. An Engine is not safe for concurrent use; the serve loop owns it
+// from one goroutine.
+package engine
+
+import (
+	"hash/fnv"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/heady/heady-metrics/exporter/event"
+)
+
+// Horizons.
+const (
+	// FutureTolerance: events more than this after now are rejected
+	// (kpis.md); events within it wait until now reaches them.
+	FutureTolerance = 5 * 60 * 1000 // ms
+	// Retention is how much event history the windows keep (kpis.md asks
+	// for at least 98 days; the longest window needs 90).
+	RetentionDays = 100
+	// maxOpenValues bounds the distinct values kept per open label set;
+	// export shows the top N of them plus "other".
+	maxOpenValues = 1000
+)
+
+// Options configures an Engine.
+type Options struct {
+	// TopN is how many values of an open label set are exported by name.
+	TopN int
+	// DedupHorizonSec is how long (event time, seconds) an id is kept.
+	DedupHorizonSec int64
+	// DedupMaxIDs bounds the ids kept; the oldest hours go first.
+	DedupMaxIDs int
+	// ShardIndex and ShardCount: this engine keeps only users whose id
+	// hashes (FNV-1a 64) to ShardIndex mod ShardCount; events without a user
+	// are kept by shard GlobalShard only. ShardCount 0 or 1 keeps all.
+	ShardIndex, ShardCount, GlobalShard int
+}
+
+func (o *Options) defaults() {
+	if o.TopN <= 0 {
+		o.TopN = 20
+	}
+	if o.DedupHorizonSec <= 0 {
+		o.DedupHorizonSec = 8 * secPerDay
+	}
+	if o.DedupMaxIDs <= 0 {
+		o.DedupMaxIDs = 20_000_000
+	}
+}
+
+// Result says what Apply did with an event.
+type Result uint8
+
+const (
+	Applied   Result = iota
+	Duplicate        // its id was seen before
+	Pending          // it lies in the future, within the tolerance: applied when now reaches it
+	Future           // more than FutureTolerance after now: rejected
+	NotOwned         // another shard owns it
+)
+
+// Engine is the state. Create it with New.
+type Engine struct {
+	opt Options
+	now int64 // ms; Apply and Advance move it forward, never back
+
+	users     users
+	dayActive map[int64]uint32 // calendar day -> distinct active users
+	surfaces  map[string]uint16
+
+	toolCalls      [4]timeline
+	toolByTool     keyed[[4]timeline]
+	actions        timeline
+	actionsReceipt timeline
+	gateway        map[int16]*timeline
+
+	verified  [2]timeline
+	workflows keyed[timeline]
+	arena     [4]timeline
+	arenaCost timeline
+	consensus timeline
+
+	policies     keyed[timeline]
+	breakerTrips timeline
+
+	inferenceCost timeline
+	byModel       keyed[keyed[timeline]]
+	routed        [5]timeline
+
+	gates      [3]timeline
+	deploys    keyed[[3]timeline]
+	merges     timeline
+	reverts    timeline
+	milestones [2]timeline
+
+	cycleTime samples
+	changes   map[string]*changeState
+	incidents map[string]*incidentState
+
+	governance keyed[observations]
+	coverage   keyed[observations]
+
+	dedup   dedup
+	pending []event.Event
+
+	ingested [32]uint64 // by event.Type
+
+	external  External
+	positions map[string][]byte
+}
+
+type changeState struct {
+	accepted int64 // ms, event.NoTime if unknown
+	reverted int64
+}
+
+type incidentState struct {
+	opened   int64
+	resolved int64
+	security bool
+}
+
+// New returns an empty engine.
+func New(opt Options) *Engine {
+	opt.defaults()
+	return &Engine{
+		opt:        opt,
+		users:      newUsers(),
+		dayActive:  map[int64]uint32{},
+		surfaces:   map[string]uint16{},
+		toolByTool: newKeyed[[4]timeline](maxOpenValues),
+		gateway:    map[int16]*timeline{},
+		workflows:  newKeyed[timeline](maxOpenValues),
+		policies:   newKeyed[timeline](maxOpenValues),
+		byModel:    newKeyed[keyed[timeline]](maxOpenValues),
+		deploys:    newKeyed[[3]timeline](maxOpenValues),
+		changes:    map[string]*changeState{},
+		incidents:  map[string]*incidentState{},
+		governance: newKeyed[observations](maxOpenValues),
+		coverage:   newKeyed[observations](maxOpenValues),
+		dedup:      newDedup(),
+		positions:  map[string][]byte{},
+	}
+}
+
+// Now returns the engine's clock in unix milliseconds.
+func (e *Engine) Now() int64 { return e.now }
+
+// Advance moves the clock to now (ms) and applies the pending events it
+// reaches. The clock never moves back.
+func (e *Engine) Advance(now int64) {
+	if now <= e.now {
+		return
+	}
+	e.now = now
+	if len(e.pending) == 0 {
+		return
+	}
+	sort.SliceStable(e.pending, func(i, j int) bool { return e.pending[i].Time < e.pending[j].Time })
+	i := 0
+	for ; i < len(e.pending) && e.pending[i].Time <= now; i++ {
+		e.apply(&e.pending[i])
+	}
+	e.pending = append(e.pending[:0:0], e.pending[i:]...)
+}
+
+// Apply files one event as of the engine's clock. Strings of ev may alias
+// a decoder buffer: the engine copies what it keeps.
+func (e *Engine) Apply(ev *event.Event) Result {
+	if !e.owns(ev) {
+		return NotOwned
+	}
+	if ev.Time > e.now+FutureTolerance {
+		return Future
+	}
+	if ev.ID != "" && !e.dedup.add(xxhash.Sum64String(ev.ID), ceilSec(ev.Time), e) {
+		return Duplicate
+	}
+	if ev.Time > e.now {
+		e.pending = append(e.pending, ownEvent(ev))
+		return Pending
+	}
+	e.apply(ev)
+	return Applied
+}
+
+func (e *Engine) owns(ev *event.Event) bool {
+	if e.opt.ShardCount <= 1 {
+		return true
+	}
+	if ev.User == "" {
+		return e.opt.ShardIndex == e.opt.GlobalShard
+	}
+	return ShardOf(ev.User, e.opt.ShardCount) == e.opt.ShardIndex
+}
+
+// ShardOf is the shard that owns a user: FNV-1a 64 of the id, mod count.
+// Documented in docs/scaling.md so log shippers can route the same way.
+func ShardOf(userID string, count int) int {
+	h := fnv.New64a()
+	h.Write([]byte(userID))
+	return int(h.Sum64() % uint64(count))
+}
+
+func (e *Engine) apply(ev *event.Event) {
+	sec := ceilSec(ev.Time)
+	old := sec <= ceilSec(e.now)-RetentionDays*secPerDay
+	if int(ev.Type) < len(e.ingested) {
+		e.ingested[ev.Type]++
+	}
+	if ev.User != "" && activates(ev.Type) {
+		e.activity(ev.User, ev.Time, sec)
+	}
+	if old {
+		// Too old for any window: only per-user firsts (above) still matter.
+		if ev.Type == event.TypeOutcome {
+			e.outcomeFirst(ev, sec)
+		}
+		return
+	}
+	switch ev.Type {
+	case event.TypeSessionStart:
+		if ev.User != "" && ev.Surface != "" {
+			e.users.get(ev.User).useSurface(e.surfaceIdx(ev.Surface), uint32(sec))
+		}
+	case event.TypeSetup:
+		if ev.User != "" {
+			u := e.users.get(ev.User)
+			u.setupTry = max(u.setupTry, uint32(sec))
+			if ev.Status == "success" {
+				u.setupOK = max(u.setupOK, uint32(sec))
+			}
+		}
+	case event.TypeToolCall:
+		st := indexOf(toolStatuses, ev.Status)
+		e.toolCalls[st].add(sec, 1, 0)
+		e.toolByTool.get(ev.Tool)[st].add(sec, 1, 0)
+		e.action(ev, sec)
+		if !math.IsNaN(ev.DurationMS) && ev.DurationMS >= 0 {
+			b := sketchBucket(ev.DurationMS / 1000)
+			tl := e.gateway[b]
+			if tl == nil {
+				tl = &timeline{}
+				e.gateway[b] = tl
+			}
+			tl.add(sec, 1, ev.DurationMS/1000)
+		}
+	case event.TypeOutcome:
+		e.action(ev, sec)
+		if verifiedOutcome(ev) {
+			st := 0
+			if ev.Status == "failure" {
+				st = 1
+			}
+			e.verified[st].add(sec, 1, 0)
+			e.workflows.get(ev.Workflow).add(sec, 1, 0)
+			e.outcomeFirst(ev, sec)
+		}
+	case event.TypeApproval:
+		e.action(ev, sec)
+	case event.TypePolicyBlock:
+		e.policies.get(ev.Policy).add(sec, 1, 0)
+	case event.TypeArenaRun:
+		e.arena[indexOf(arenaResults, ev.Status)].add(sec, 1, 0)
+		if !math.IsNaN(ev.CostUSD) {
+			e.arenaCost.add(sec, 1, ev.CostUSD)
+		}
+	case event.TypeConsensus:
+		if !math.IsNaN(ev.Confidence) {
+			e.consensus.add(sec, 1, ev.Confidence)
+		}
+	case event.TypeChangeAccepted, event.TypeChangeReverted:
+		e.change(ev)
+	case event.TypeCircuitBreaker:
+		if ev.Status == "open" {
+			e.breakerTrips.add(sec, 1, 0)
+		}
+	case event.TypeInference:
+		cost := ev.CostUSD
+		if math.IsNaN(cost) {
+			cost = 0
+		}
+		e.inferenceCost.add(sec, 1, cost)
+		e.byModel.get(ev.Provider).get(ev.Model).add(sec, 1, cost)
+		r := ev.Routed
+		if r == "" {
+			r = "none"
+		}
+		e.routed[indexOf(routedValues, r)].add(sec, 1, 0)
+	case event.TypeQualityGate:
+		e.gates[indexOf(gateResults, ev.Status)].add(sec, 1, 0)
+	case event.TypeCoverage:
+		if !math.IsNaN(ev.Ratio) {
+			e.coverage.get(ev.Repo).add(ev.Time, ev.Ratio)
+		}
+	case event.TypeGovernance:
+		if !math.IsNaN(ev.Score) {
+			e.governance.get(ev.Repo).add(ev.Time, ev.Score)
+		}
+	case event.TypeDeploy:
+		e.deploys.get(ev.Env)[indexOf(deployResults, ev.Status)].add(sec, 1, 0)
+	case event.TypeMerge:
+		e.merges.add(sec, 1, 0)
+	case event.TypeRevert:
+		e.reverts.add(sec, 1, 0)
+	case event.TypeShipped:
+		if ev.OpenedAt != event.NoTime && ev.OpenedAt <= ev.Time {
+			e.cycleTime.add(ev.Time, float64(ev.Time-ev.OpenedAt)/1000)
+		}
+	case event.TypeIncidentOpened, event.TypeIncidentResolved:
+		e.incident(ev)
+	case event.TypeMilestoneClosed:
+		hit := 1
+		if ev.Due != event.NoTime && ev.Time <= ev.Due {
+			hit = 0
+		}
+		e.milestones[hit].add(sec, 1, 0)
+	}
+}
+
+// activates reports whether an event of type t with a user makes the user
+// active (kpis.md: auth session_start and signup, every audit type; not
+// setup, not CI, not unknown types).
+func activates(t event.Type) bool {
+	return t == event.TypeSignup || t == event.TypeSessionStart || t.Stream() == event.StreamAudit
+}
+
+func verifiedOutcome(ev *event.Event) bool {
+	return ev.Receipt != "" && (ev.Status == "success" || ev.Status == "failure")
+}
+
+func (e *Engine) activity(id string, ms, sec int64) {
+	u := e.users.get(id)
+	s := uint32(sec)
+	if u.firstAct == 0 || s < u.firstAct {
+		u.firstAct = s
+	}
+	if s > u.lastAct {
+		u.lastAct = s
+	}
+	day := floorDiv(ms, secPerDay*1000)
+	if day <= floorDiv(e.now, secPerDay*1000)-RetentionDays {
+		return
+	}
+	if u.touchDay(day, sec) {
+		e.dayActive[day]++
+	}
+}
+
+func (e *Engine) outcomeFirst(ev *event.Event, sec int64) {
+	if ev.User == "" || !verifiedOutcome(ev) {
+		return
+	}
+	u := e.users.get(ev.User)
+	if u.firstOutcome == 0 || uint32(sec) < u.firstOutcome {
+		u.firstOutcome = uint32(sec)
+	}
+}
+
+func (e *Engine) action(ev *event.Event, sec int64) {
+	e.actions.add(sec, 1, 0)
+	if ev.Receipt != "" {
+		e.actionsReceipt.add(sec, 1, 0)
+	}
+}
+
+func (e *Engine) surfaceIdx(s string) uint16 {
+	if i, ok := e.surfaces[s]; ok {
+		return i
+	}
+	if len(e.surfaces) >= 256 {
+		s = OtherLabel
+		if i, ok := e.surfaces[s]; ok {
+			return i
+		}
+	}
+	i := uint16(len(e.surfaces))
+	e.surfaces[strings.Clone(s)] = i
+	return i
+}
+
+// change records a change's earliest acceptance and earliest revert, in
+// whatever order they arrive; the fix loop is read from them at evaluation.
+// A revert of a change never seen accepted does not count (no start time).
+func (e *Engine) change(ev *event.Event) {
+	if ev.Change == "" {
+		return
+	}
+	c := e.changes[ev.Change]
+	if c == nil {
+		c = &changeState{accepted: event.NoTime, reverted: event.NoTime}
+		e.changes[strings.Clone(ev.Change)] = c
+	}
+	p := &c.reverted
+	if ev.Type == event.TypeChangeAccepted {
+		p = &c.accepted
+	}
+	if *p == event.NoTime || ev.Time < *p {
+		*p = ev.Time
+	}
+}
+
+// incident records an incident's earliest opening (security if any opening
+// says so) and earliest resolution, in whatever order they arrive.
+func (e *Engine) incident(ev *event.Event) {
+	if ev.Incident == "" {
+		return
+	}
+	in := e.incidents[ev.Incident]
+	if in == nil {
+		in = &incidentState{opened: event.NoTime, resolved: event.NoTime}
+		e.incidents[strings.Clone(ev.Incident)] = in
+	}
+	if ev.Type == event.TypeIncidentOpened {
+		if in.opened == event.NoTime || ev.Time < in.opened {
+			in.opened = ev.Time
+		}
+		in.security = in.security || ev.Security
+	} else if in.resolved == event.NoTime || ev.Time < in.resolved {
+		in.resolved = ev.Time
+	}
+}
+
+// ownEvent copies every string of ev so it outlives the decoder's buffer.
+func ownEvent(ev *event.Event) event.Event {
+	c := *ev
+	for _, p := range []*string{&c.ID, &c.User, &c.Status, &c.Receipt, &c.Tool, &c.Workflow, &c.Policy,
+		&c.Surface, &c.Kind, &c.Name, &c.Run, &c.Change, &c.Service, &c.Provider, &c.Model, &c.Routed,
+		&c.Repo, &c.Gate, &c.Env, &c.Item, &c.Incident, &c.Severity, &c.Milestone} {
+		*p = strings.Clone(*p)
+	}
+	return c
+}
+
+// Prune drops history no window needs any more. The serve loop calls it
+// now and then; evaluation is right without it.
+func (e *Engine) Prune() {
+	nowSec := ceilSec(e.now)
+	cut := nowSec - RetentionDays*secPerDay
+	for _, tl := range e.allTimelines() {
+		tl.prune(cut)
+	}
+	for k, tl := range e.gateway {
+		tl.prune(nowSec - 2*3600)
+		if tl.empty() {
+			delete(e.gateway, k)
+		}
+	}
+	cutMS := cut * 1000
+	e.cycleTime.prune(cutMS)
+	// A change or incident is forgotten once everything known of it is
+	// older than the retention; an open one is kept.
+	for k, c := range e.changes {
+		if c.reverted != event.NoTime && c.reverted < cutMS && c.accepted < cutMS {
+			delete(e.changes, k)
+		}
+	}
+	for k, in := range e.incidents {
+		if in.resolved != event.NoTime && in.resolved < cutMS && in.opened < cutMS {
+			delete(e.incidents, k)
+		}
+	}
+	day := floorDiv(e.now, secPerDay*1000) - RetentionDays
+	for i := range e.users.list {
+		e.users.list[i].pruneDays(day)
+	}
+	for d := range e.dayActive {
+		if d < day {
+			delete(e.dayActive, d)
+		}
+	}
+	for _, o := range e.governance.m {
+		o.prune(cutMS)
+	}
+	for _, o := range e.coverage.m {
+		o.prune(cutMS)
+	}
+}
+
+// allTimelines lists every timeline but the gateway sketch.
+func (e *Engine) allTimelines() []*timeline {
+	out := []*timeline{&e.actions, &e.actionsReceipt, &e.arenaCost, &e.consensus, &e.breakerTrips,
+		&e.inferenceCost, &e.merges, &e.reverts}
+	for _, a := range [][]timeline{e.toolCalls[:], e.verified[:], e.arena[:], e.routed[:], e.gates[:], e.milestones[:]} {
+		for i := range a {
+			out = append(out, &a[i])
+		}
+	}
+	for _, t := range e.toolByTool.m {
+		for i := range t {
+			out = append(out, &t[i])
+		}
+	}
+	for _, t := range e.deploys.m {
+		for i := range t {
+			out = append(out, &t[i])
+		}
+	}
+	for _, k := range []*keyed[timeline]{&e.workflows, &e.policies} {
+		for _, t := range k.m {
+			out = append(out, t)
+		}
+	}
+	for _, m := range e.byModel.m {
+		for _, t := range m.m {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// SetPosition records the position of a source as of the events applied
+// so far; it is saved atomically with the state in the next checkpoint.
+func (e *Engine) SetPosition(source string, pos []byte) {
+	e.positions[source] = append([]byte(nil), pos...)
+}
+
+// Position returns the saved position of a source (nil if none).
+func (e *Engine) Position(source string) []byte { return e.positions[source] }
+
+// Ingested returns the applied event count of a type.
+func (e *Engine) Ingested(t event.Type) uint64 { return e.ingested[t] }
+
+// Users returns the number of users with state.
+func (e *Engine) Users() int { return e.users.len() }

@@ -1,0 +1,127 @@
+package engine
+
+import "sort"
+
+// samples keeps every observation (time in ms, value) of a low-volume
+// stream (reverts, shipped items, resolved incidents) so its medians are
+// exact. Kept sorted by time.
+type samples struct {
+	ts []int64
+	v  []float64
+}
+
+func (s *samples) add(ms int64, v float64) {
+	n := len(s.ts)
+	i := n
+	if n > 0 && s.ts[n-1] > ms {
+		i = sort.Search(n, func(i int) bool { return s.ts[i] > ms })
+	}
+	s.ts = append(s.ts, 0)
+	s.v = append(s.v, 0)
+	copy(s.ts[i+1:], s.ts[i:])
+	copy(s.v[i+1:], s.v[i:])
+	s.ts[i], s.v[i] = ms, v
+}
+
+// window returns the values with time in (a, b] (seconds), unsorted.
+func (s *samples) window(a, b int64) []float64 {
+	var out []float64
+	for i, t := range s.ts {
+		if sec := ceilSec(t); sec > a && sec <= b {
+			out = append(out, s.v[i])
+		}
+	}
+	return out
+}
+
+func (s *samples) prune(beforeMS int64) {
+	i := sort.Search(len(s.ts), func(i int) bool { return s.ts[i] >= beforeMS })
+	if i > 0 {
+		s.ts = append(s.ts[:0:0], s.ts[i:]...)
+		s.v = append(s.v[:0:0], s.v[i:]...)
+	}
+}
+
+// observations keeps a repo's reported values (coverage, governance) by
+// time, so "latest as of t" is right whatever order they arrive in.
+type observations struct{ samples }
+
+// asOf returns the latest value reported at or before ms.
+func (o *observations) asOf(ms int64) (float64, bool) {
+	i := sort.Search(len(o.ts), func(i int) bool { return o.ts[i] > ms })
+	if i == 0 {
+		return 0, false
+	}
+	return o.v[i-1], true
+}
+
+// prune drops observations before beforeMS but always keeps the newest
+// one before it, which stays "the latest" until a newer one arrives.
+func (o *observations) prune(beforeMS int64) {
+	i := sort.Search(len(o.ts), func(i int) bool { return o.ts[i] >= beforeMS })
+	if i > 1 {
+		o.ts = append(o.ts[:0:0], o.ts[i-1:]...)
+		o.v = append(o.v[:0:0], o.v[i-1:]...)
+	}
+}
+
+// dedup remembers event id hashes (xxhash64 of the id) for a horizon of
+// event time. Ids are grouped by the hour of their event; hours older than
+// the horizon (relative to the engine clock) are forgotten, and so are the
+// oldest hours when more than DedupMaxIDs are held. Two different ids
+// sharing a 64-bit hash would count once: at ten million ids the chance is
+// about 3 in a million millions.
+type dedup struct {
+	seen  map[uint64]int64   // hash -> hour
+	hours map[int64][]uint64 // hour -> hashes
+	order []int64            // hours held, sorted
+	// Evicted counts ids dropped early because of the size bound.
+	evicted uint64
+}
+
+func newDedup() dedup {
+	return dedup{seen: map[uint64]int64{}, hours: map[int64][]uint64{}}
+}
+
+// add reports whether h is new, remembering it.
+func (d *dedup) add(h uint64, sec int64, e *Engine) bool {
+	if _, ok := d.seen[h]; ok {
+		return false
+	}
+	hour := floorDiv(sec, 3600)
+	minHour := floorDiv(ceilSec(e.now)-e.opt.DedupHorizonSec, 3600)
+	if hour < minHour {
+		// Older than the horizon: it cannot be told from a duplicate we
+		// forgot, so it is applied and not remembered.
+		return true
+	}
+	d.seen[h] = hour
+	if _, ok := d.hours[hour]; !ok {
+		i := sort.Search(len(d.order), func(i int) bool { return d.order[i] >= hour })
+		d.order = append(d.order, 0)
+		copy(d.order[i+1:], d.order[i:])
+		d.order[i] = hour
+	}
+	d.hours[hour] = append(d.hours[hour], h)
+	d.expire(minHour, e.opt.DedupMaxIDs)
+	return true
+}
+
+// expire forgets hours before minHour, and the oldest hours past maxIDs.
+func (d *dedup) expire(minHour int64, maxIDs int) {
+	for len(d.order) > 0 && (d.order[0] < minHour || len(d.seen) > maxIDs) {
+		h := d.order[0]
+		if len(d.seen) > maxIDs && h >= minHour {
+			d.evicted += uint64(len(d.hours[h]))
+		}
+		for _, x := range d.hours[h] {
+			if d.seen[x] == h {
+				delete(d.seen, x)
+			}
+		}
+		delete(d.hours, h)
+		d.order = d.order[1:]
+	}
+}
+
+func (d *dedup) len() int { return len(d.seen) }

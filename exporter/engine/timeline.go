@@ -1,0 +1,133 @@
+package engine
+
+import "sort"
+
+// A timeline counts events (and sums a value over them) per second of event
+// time, so that any window (a, b] with whole-second ends is answered exactly.
+//
+// An event at t milliseconds is filed under second ceil(t/1000): for whole
+// seconds a and b, a < t <= b holds exactly when a < ceil(t/1000) <= b, so
+// millisecond timestamps are still placed on the right side of every window
+// boundary. Seconds are grouped in hour chunks sorted by hour; a chunk keeps
+// its totals so long windows add whole hours and scan only the two partial
+// ones.
+type timeline struct {
+	chunks []*chunk // sorted by hour
+	last   *chunk   // the chunk written last: most events land in it again
+}
+
+type chunk struct {
+	hour  int64
+	count uint64
+	sum   float64
+	secs  []secCount // sorted by off
+}
+
+type secCount struct {
+	off uint16 // second within the hour
+	n   uint32
+	sum float64
+}
+
+// add files n events with value sum at second sec.
+func (tl *timeline) add(sec int64, n uint32, sum float64) {
+	hour := floorDiv(sec, 3600)
+	c := tl.last
+	if c == nil || c.hour != hour {
+		c = tl.chunkFor(hour)
+		tl.last = c
+	}
+	c.count += uint64(n)
+	c.sum += sum
+	off := uint16(sec - hour*3600)
+	k := len(c.secs)
+	if k > 0 && c.secs[k-1].off == off {
+		c.secs[k-1].n += n
+		c.secs[k-1].sum += sum
+		return
+	}
+	if k == 0 || c.secs[k-1].off < off {
+		c.secs = append(c.secs, secCount{off, n, sum})
+		return
+	}
+	i := sort.Search(k, func(i int) bool { return c.secs[i].off >= off })
+	if c.secs[i].off == off {
+		c.secs[i].n += n
+		c.secs[i].sum += sum
+		return
+	}
+	c.secs = append(c.secs, secCount{})
+	copy(c.secs[i+1:], c.secs[i:])
+	c.secs[i] = secCount{off, n, sum}
+}
+
+func (tl *timeline) chunkFor(hour int64) *chunk {
+	k := len(tl.chunks)
+	if k == 0 || tl.chunks[k-1].hour < hour {
+		c := &chunk{hour: hour}
+		tl.chunks = append(tl.chunks, c)
+		return c
+	}
+	i := sort.Search(k, func(i int) bool { return tl.chunks[i].hour >= hour })
+	if tl.chunks[i].hour == hour {
+		return tl.chunks[i]
+	}
+	c := &chunk{hour: hour}
+	tl.chunks = append(tl.chunks, nil)
+	copy(tl.chunks[i+1:], tl.chunks[i:])
+	tl.chunks[i] = c
+	return c
+}
+
+// window returns the events and their summed value in (a, b], in seconds.
+func (tl *timeline) window(a, b int64) (uint64, float64) {
+	if tl == nil || b <= a {
+		return 0, 0
+	}
+	ha, hb := floorDiv(a+1, 3600), floorDiv(b, 3600)
+	i := sort.Search(len(tl.chunks), func(i int) bool { return tl.chunks[i].hour >= ha })
+	var n uint64
+	var sum float64
+	for ; i < len(tl.chunks) && tl.chunks[i].hour <= hb; i++ {
+		c := tl.chunks[i]
+		lo, hi := c.hour*3600, c.hour*3600+3599
+		if lo > a && hi <= b {
+			n += c.count
+			sum += c.sum
+			continue
+		}
+		for _, s := range c.secs {
+			t := lo + int64(s.off)
+			if t > a && t <= b {
+				n += uint64(s.n)
+				sum += s.sum
+			}
+		}
+	}
+	return n, sum
+}
+
+// prune drops every chunk that ends at or before sec.
+func (tl *timeline) prune(sec int64) {
+	i := 0
+	for i < len(tl.chunks) && tl.chunks[i].hour*3600+3599 <= sec {
+		i++
+	}
+	if i > 0 {
+		tl.chunks = append(tl.chunks[:0:0], tl.chunks[i:]...)
+		tl.last = nil
+	}
+}
+
+func (tl *timeline) empty() bool { return tl == nil || len(tl.chunks) == 0 }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// ceilSec is the second an event at ms milliseconds is filed under.
+func ceilSec(ms int64) int64 { return -floorDiv(-ms, 1000) }

@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"sort"
+	"strings"
+)
+
+// user is the compact per-user state. Times are "filing seconds"
+// (ceilSec of the event's milliseconds; 0 = never), which answer every
+// window (a, b] with whole-second ends exactly.
+type user struct {
+	firstAct     uint32
+	lastAct      uint32
+	firstOutcome uint32
+	setupTry     uint32 // last setup attempt
+	setupOK      uint32 // last successful setup
+	// days has one record per UTC day with activity, sorted by day:
+	// day<<34 | first<<17 | last, where first and last are the earliest and
+	// latest filing second of that day's activity, relative to the day's
+	// start (0..86400). With them, "active in (a, b]" is exact for every
+	// window of a day or more, and calendar days and ISO weeks are whole.
+	days []uint64
+	// surfaces: distinct surfaces with the last time each was used.
+	surfaces []surfaceUse
+}
+
+type surfaceUse struct {
+	idx  uint16
+	last uint32
+}
+
+const (
+	dayShift  = 34
+	offBits   = 17
+	offMask   = 1<<offBits - 1
+	secPerDay = 86400
+)
+
+func packDay(day int64, first, last int64) uint64 {
+	return uint64(day)<<dayShift | uint64(first)<<offBits | uint64(last)
+}
+
+func unpackDay(r uint64) (day, first, last int64) {
+	return int64(r >> dayShift), int64(r>>offBits) & offMask, int64(r) & offMask
+}
+
+// touchDay records activity at filing second sec of calendar day day; it
+// reports whether this is the user's first activity that day.
+func (u *user) touchDay(day, sec int64) bool {
+	off := sec - day*secPerDay
+	n := len(u.days)
+	i := n
+	if n == 0 || int64(u.days[n-1]>>dayShift) < day {
+		i = n
+	} else {
+		i = sort.Search(n, func(i int) bool { return int64(u.days[i]>>dayShift) >= day })
+		if i < n && int64(u.days[i]>>dayShift) == day {
+			_, f, l := unpackDay(u.days[i])
+			if off < f {
+				f = off
+			}
+			if off > l {
+				l = off
+			}
+			u.days[i] = packDay(day, f, l)
+			return false
+		}
+	}
+	u.days = append(u.days, 0)
+	copy(u.days[i+1:], u.days[i:])
+	u.days[i] = packDay(day, off, off)
+	return true
+}
+
+// activeIn reports whether the user has activity with filing second in
+// (a, b]; exact when b-a >= one day.
+func (u *user) activeIn(a, b int64) bool {
+	da, db := floorDiv(a, secPerDay), floorDiv(b, secPerDay)
+	i := sort.Search(len(u.days), func(i int) bool { return int64(u.days[i]>>dayShift) >= da })
+	for ; i < len(u.days); i++ {
+		d, f, l := unpackDay(u.days[i])
+		if d > db {
+			return false
+		}
+		f += d * secPerDay
+		l += d * secPerDay
+		if (f > a && f <= b) || (l > a && l <= b) {
+			return true
+		}
+	}
+	return false
+}
+
+// activeOnDays reports whether the user was active on a calendar day in
+// [from, to).
+func (u *user) activeOnDays(from, to int64) bool {
+	i := sort.Search(len(u.days), func(i int) bool { return int64(u.days[i]>>dayShift) >= from })
+	return i < len(u.days) && int64(u.days[i]>>dayShift) < to
+}
+
+// pruneDays drops day records before day.
+func (u *user) pruneDays(day int64) {
+	i := sort.Search(len(u.days), func(i int) bool { return int64(u.days[i]>>dayShift) >= day })
+	if i > 0 {
+		u.days = append(u.days[:0:0], u.days[i:]...)
+	}
+}
+
+func (u *user) useSurface(idx uint16, sec uint32) {
+	for i := range u.surfaces {
+		if u.surfaces[i].idx == idx {
+			if sec > u.surfaces[i].last {
+				u.surfaces[i].last = sec
+			}
+			return
+		}
+	}
+	u.surfaces = append(u.surfaces, surfaceUse{idx, sec})
+}
+
+// users maps user ids to their state. Ids are stored once, in the map key.
+type users struct {
+	index map[string]uint32
+	list  []user
+	ids   []string // ids[i] is the id of list[i] (shares the key's bytes)
+}
+
+func newUsers() users { return users{index: map[string]uint32{}} }
+
+// get returns the state of id, creating it; id may alias a decoder buffer.
+func (us *users) get(id string) *user {
+	if i, ok := us.index[id]; ok {
+		return &us.list[i]
+	}
+	id = strings.Clone(id)
+	us.index[id] = uint32(len(us.list))
+	us.list = append(us.list, user{})
+	us.ids = append(us.ids, id)
+	return &us.list[len(us.list)-1]
+}
+
+func (us *users) len() int { return len(us.list) }

@@ -1,0 +1,665 @@
+package engine
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/heady/heady-metrics/exporter/event"
+	"github.com/heady/heady-metrics/kpi"
+)
+
+// External holds the latest snapshots of the polled and active sources
+// (registry, cost budgets and infra, probes). The engine keeps them so one
+// View has everything and a checkpoint saves the last good values.
+type External struct {
+	Registry *RegistryState
+	Budgets  []Budget
+	Infra    []InfraDay
+	Probes   []ProbeResult
+}
+
+// RegistryState is what the registry source read from heady-registry.json.
+type RegistryState struct {
+	Score           float64 // 0..100
+	HasScore        bool
+	Services        []ServiceState
+	Components      []ComponentCount
+	Providers       []string
+	CircuitBreakers float64
+	HasBreakers     bool
+	LastScan        time.Time
+}
+
+// ServiceState is one row of the registry's health scan.
+type ServiceState struct {
+	Name           string
+	Healthy        bool
+	LatencySeconds float64 // NaN when the registry says null
+}
+
+// ComponentCount counts registry components by status and criticality.
+type ComponentCount struct {
+	Status, Criticality string
+	Count               int
+}
+
+// Budget is one budget's cap and spend.
+type Budget struct {
+	Name     string
+	CapUSD   float64
+	SpentUSD float64
+}
+
+// InfraDay is one UTC date of infra cost.
+type InfraDay struct {
+	Date    string // YYYY-MM-DD
+	CostUSD float64
+}
+
+// ProbeResult is the last probe of one target.
+type ProbeResult struct {
+	Target      string
+	Success     bool
+	StatusCode  int
+	Duration    float64 // seconds
+	CertExpiry  time.Time
+	HasCert     bool
+	LastProbeAt time.Time
+}
+
+// SetRegistry stores the registry's latest snapshot (nil: none).
+func (e *Engine) SetRegistry(r *RegistryState) { e.external.Registry = r }
+
+// SetCost stores the cost source's latest budgets and infra series.
+func (e *Engine) SetCost(b []Budget, infra []InfraDay) {
+	e.external.Budgets, e.external.Infra = b, infra
+}
+
+// SetProbes stores the latest probe results.
+func (e *Engine) SetProbes(p []ProbeResult) { e.external.Probes = p }
+
+// HistSample is one exported (gauge) histogram.
+type HistSample struct {
+	Name        string
+	LabelValues []string
+	Count       uint64
+	Sum         float64
+	Buckets     map[float64]uint64 // upper bound -> cumulative count
+}
+
+// View is the state evaluated as of one instant. It is immutable once
+// returned: views may be shared between goroutines.
+type View struct {
+	Now     time.Time
+	Samples []kpi.Sample
+	Hists   []HistSample
+	// Exact holds the exact values of quantile KPIs (by KPI id, and
+	// id+"@prev" for the previous window), which the exported histograms
+	// only approximate.
+	Exact map[string]float64
+	// Top lists the top entries of top_workflows and policy_blocks.
+	Top map[string][]kpi.TopEntry
+	// Users and DedupIDs describe the engine's size.
+	Users    int
+	DedupIDs int
+}
+
+func (v *View) add(name string, value float64, labels ...string) {
+	v.Samples = append(v.Samples, kpi.Sample{Name: name, LabelValues: labels, Value: value})
+}
+
+// Evaluate computes every exported series as of nowMS (unix ms, truncated
+// to the second). nowMS should not be before the engine's clock: events
+// already applied beyond it would be counted.
+func (e *Engine) Evaluate(nowMS int64) *View {
+	now := floorDiv(nowMS, 1000)
+	v := &View{Now: time.Unix(now, 0).UTC(), Exact: map[string]float64{}, Top: map[string][]kpi.TopEntry{}}
+	win := func(w int64) (int64, int64) { return now - w, now }
+	const d = secPerDay
+
+	e.evalUsers(v, now)
+
+	// Trust: tool calls by status over every window.
+	for _, w := range []struct {
+		name string
+		sec  int64
+	}{{kpi.W5m, 300}, {kpi.W30m, 1800}, {kpi.W1h, 3600}, {kpi.W6h, 6 * 3600}, {kpi.W7d, 7 * d}} {
+		for i, st := range toolStatuses {
+			n, _ := e.toolCalls[i].window(win(w.sec))
+			v.add(kpi.SToolCalls, float64(n), w.name, st)
+		}
+	}
+	a7, b7 := win(7 * d)
+	a14 := now - 14*d
+	a30, b30 := win(30 * d)
+	a60 := now - 60*d
+	{
+		var rows []ranked
+		counts := map[string][4]uint64{}
+		for _, tool := range e.toolByTool.keys() {
+			tls := e.toolByTool.m[tool]
+			var c [4]uint64
+			var total uint64
+			for i := range tls {
+				c[i], _ = tls[i].window(a7, b7)
+				total += c[i]
+			}
+			if total > 0 {
+				counts[tool] = c
+				rows = append(rows, ranked{tool, float64(total)})
+			}
+		}
+		other := [4]uint64{}
+		named := map[string]bool{}
+		for _, r := range topN(rows, e.opt.TopN) {
+			named[r.Name] = r.Name != OtherLabel
+		}
+		for tool, c := range counts {
+			if named[tool] {
+				for i, st := range toolStatuses {
+					v.add(kpi.SToolCallsByTool, float64(c[i]), kpi.W7d, tool, st)
+				}
+			} else {
+				for i := range c {
+					other[i] += c[i]
+				}
+			}
+		}
+		if len(counts) > 0 && len(named) < len(counts)+1 {
+			hasOther := false
+			for tool := range counts {
+				if !named[tool] {
+					hasOther = true
+				}
+			}
+			if hasOther {
+				for i, st := range toolStatuses {
+					v.add(kpi.SToolCallsByTool, float64(other[i]), kpi.W7d, OtherLabel, st)
+				}
+			}
+		}
+	}
+	n, _ := e.actions.window(a7, b7)
+	v.add(kpi.SActions, float64(n), kpi.W7d)
+	n, _ = e.actionsReceipt.window(a7, b7)
+	v.add(kpi.SActionsWithReceipt, float64(n), kpi.W7d)
+	e.evalGateway(v, now)
+
+	// Outcomes.
+	for i, st := range verifiedStatus {
+		n, _ := e.verified[i].window(a7, b7)
+		v.add(kpi.SOutcomesVerified, float64(n), kpi.W7d, st)
+		n, _ = e.verified[i].window(a14, a7)
+		v.add(kpi.SOutcomesVerified, float64(n), kpi.WPrev7d, st)
+	}
+	wf := e.rankKeyed(&e.workflows, a7, b7)
+	for _, r := range topN(append([]ranked(nil), wf...), e.opt.TopN) {
+		v.add(kpi.SWorkflowVerified, r.Count, kpi.W7d, r.Name)
+	}
+	v.Top["top_workflows"] = topEntries(wf, 5)
+	for i, r := range arenaResults {
+		n, _ := e.arena[i].window(a7, b7)
+		v.add(kpi.SArenaRuns, float64(n), kpi.W7d, r)
+	}
+	_, s := e.arenaCost.window(a7, b7)
+	v.add(kpi.SArenaCost, s, kpi.W7d)
+	n, s = e.consensus.window(a7, b7)
+	v.add(kpi.SConsensusEvents, float64(n), kpi.W7d)
+	v.add(kpi.SConsensusConfidenceSu, s, kpi.W7d)
+	{
+		var fix samples
+		for _, c := range e.changes {
+			if c.accepted != event.NoTime && c.reverted != event.NoTime && c.reverted >= c.accepted {
+				fix.add(c.reverted, float64(c.reverted-c.accepted)/1000)
+			}
+		}
+		e.evalSamples(v, &fix, kpi.SFixLoop, "fix_loop_p50", now, 30*d)
+	}
+
+	// Trust.
+	for _, w := range []struct {
+		name string
+		a, b int64
+	}{{kpi.W7d, a7, b7}, {kpi.WPrev7d, a14, a7}} {
+		rows := e.rankKeyed(&e.policies, w.a, w.b)
+		if w.name == kpi.W7d {
+			v.Top["policy_blocks"] = topEntries(rows, 5)
+		}
+		for _, r := range topN(rows, e.opt.TopN) {
+			v.add(kpi.SPolicyBlocks, r.Count, w.name, r.Name)
+		}
+	}
+	{
+		var security float64
+		var resolved, resolvedPrev [2]float64 // count, seconds
+		for _, in := range e.incidents {
+			if in.opened != event.NoTime && in.security {
+				if s := ceilSec(in.opened); s > a30 && s <= b30 {
+					security++
+				}
+			}
+			if in.opened == event.NoTime || in.resolved == event.NoTime || in.resolved < in.opened {
+				continue
+			}
+			secs := float64(in.resolved-in.opened) / 1000
+			switch s := ceilSec(in.resolved); {
+			case s > a30 && s <= b30:
+				resolved[0]++
+				resolved[1] += secs
+			case s > a60 && s <= a30:
+				resolvedPrev[0]++
+				resolvedPrev[1] += secs
+			}
+		}
+		v.add(kpi.SSecurityIncidents, security, kpi.W30d)
+		v.add(kpi.SIncidentsResolved, resolved[0], kpi.W30d)
+		v.add(kpi.SResolutionSeconds, resolved[1], kpi.W30d)
+		v.add(kpi.SIncidentsResolved, resolvedPrev[0], kpi.WPrev30)
+		v.add(kpi.SResolutionSeconds, resolvedPrev[1], kpi.WPrev30)
+	}
+	n, _ = e.merges.window(a30, b30)
+	v.add(kpi.SMerges, float64(n), kpi.W30d)
+	n, _ = e.reverts.window(a30, b30)
+	v.add(kpi.SReverts, float64(n), kpi.W30d)
+
+	// Cost.
+	_, s = e.inferenceCost.window(a7, b7)
+	v.add(kpi.SInferenceCost, s, kpi.W7d)
+	_, s = e.inferenceCost.window(a14, a7)
+	v.add(kpi.SInferenceCost, s, kpi.WPrev7d)
+	{
+		var rows []ranked
+		cost := map[string]float64{}
+		for _, p := range e.byModel.keys() {
+			m := e.byModel.m[p]
+			for _, model := range m.keys() {
+				n, s := m.m[model].window(a7, b7)
+				if n > 0 {
+					key := p + "\x00" + model
+					cost[key] = s
+					rows = append(rows, ranked{key, float64(n)})
+				}
+			}
+		}
+		otherCost, hasOther := 0.0, false
+		kept := map[string]bool{}
+		for _, r := range topN(rows, e.opt.TopN) {
+			kept[r.Name] = true
+		}
+		for key, c := range cost {
+			if kept[key] {
+				p, m := splitKey(key)
+				v.add(kpi.SInferenceByModel, c, kpi.W7d, p, m)
+			} else {
+				otherCost += c
+				hasOther = true
+			}
+		}
+		if hasOther {
+			v.add(kpi.SInferenceByModel, otherCost, kpi.W7d, OtherLabel, OtherLabel)
+		}
+	}
+	for i, r := range routedValues {
+		n, _ := e.routed[i].window(a7, b7)
+		v.add(kpi.SInferenceRequests, float64(n), kpi.W7d, r)
+	}
+	n, _ = e.breakerTrips.window(win(d))
+	v.add(kpi.SBreakerTrips, float64(n), kpi.W1d)
+
+	// Delivery.
+	for i, h := range milestoneHitVal {
+		n, _ := e.milestones[i].window(now-90*d, now)
+		v.add(kpi.SMilestonesClosed, float64(n), kpi.W90d, h)
+	}
+	e.evalSamples(v, &e.cycleTime, kpi.SCycleTime, "cycle_time_p50", now, 30*d)
+	for i, r := range gateResults {
+		n, _ := e.gates[i].window(a7, b7)
+		v.add(kpi.SQualityGateRuns, float64(n), kpi.W7d, r)
+	}
+	for _, env := range e.deploys.keys() {
+		tls := e.deploys.m[env]
+		for i, r := range deployResults {
+			n, _ := tls[i].window(a7, b7)
+			if n > 0 {
+				v.add(kpi.SDeploys, float64(n), kpi.W7d, env, r)
+			}
+		}
+	}
+	nowMS = now * 1000
+	for _, repo := range e.governance.keys() {
+		if x, ok := e.governance.m[repo].asOf(nowMS); ok {
+			v.add(kpi.SGovernanceScore, x, repo)
+		}
+	}
+	for _, repo := range e.coverage.keys() {
+		o := e.coverage.m[repo]
+		if x, ok := o.asOf(nowMS); ok {
+			v.add(kpi.STestCoverage, x, repo)
+		}
+		if x, ok := o.asOf(nowMS - 7*d*1000); ok {
+			v.add(kpi.STestCoverage7dAgo, x, repo)
+		}
+	}
+
+	e.evalExternal(v, now)
+
+	// Engine's own.
+	for _, t := range event.Types() {
+		if c := e.ingested[t]; c > 0 {
+			v.add(kpi.SEventsIngested, float64(c), t.Stream().String(), t.String())
+		}
+	}
+	v.Users = e.users.len()
+	v.DedupIDs = e.dedup.len()
+	v.add(kpi.SEngineUsers, float64(v.Users))
+	v.add(kpi.SEngineDedupIDs, float64(v.DedupIDs))
+	return v
+}
+
+func splitKey(k string) (string, string) {
+	for i := 0; i < len(k); i++ {
+		if k[i] == 0 {
+			return k[:i], k[i+1:]
+		}
+	}
+	return k, ""
+}
+
+func (e *Engine) rankKeyed(k *keyed[timeline], a, b int64) []ranked {
+	var rows []ranked
+	for _, name := range k.keys() {
+		if n, _ := k.m[name].window(a, b); n > 0 {
+			rows = append(rows, ranked{name, float64(n)})
+		}
+	}
+	return rows
+}
+
+func topEntries(rows []ranked, n int) []kpi.TopEntry {
+	rows = append([]ranked(nil), rows...)
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Count != rows[j].Count {
+			return rows[i].Count > rows[j].Count
+		}
+		return rows[i].Name < rows[j].Name
+	})
+	out := []kpi.TopEntry{}
+	for _, r := range rows {
+		if r.Name == OtherLabel {
+			continue
+		}
+		if len(out) == n {
+			break
+		}
+		out = append(out, kpi.TopEntry{Name: r.Name, Count: r.Count})
+	}
+	return out
+}
+
+// evalUsers walks the user table once for every per-user KPI series.
+func (e *Engine) evalUsers(v *View, now int64) {
+	const d = secPerDay
+	var act1, act7, act30, monthAgo, stickyUsers, newUsers, converted, setupTry, setupOK, surf uint64
+	var r1Cohort, r1Kept, r4Cohort, r4Kept uint64
+	today := floorDiv(now, d)
+	// ISO weeks: day 0 (1970-01-01) was a Thursday, so Monday-based week
+	// starts are days congruent to 4 mod 7.
+	weekStart := today - floorMod(today-4, 7)
+	w1Cohort := weekStart - 14 // cohort W = C-2, retained in W+1 = C-1
+	w4Cohort := weekStart - 35 // cohort W = C-5, retained in W+4 = C-1
+	retainWeek := weekStart - 7
+	var ttfo []float64
+	for i := range e.users.list {
+		u := &e.users.list[i]
+		if u.firstAct == 0 {
+			continue
+		}
+		last := int64(u.lastAct)
+		// lastAct <= now holds for applied events (later ones wait in
+		// pending); activeIn keeps the window exact if it does not.
+		active := func(w int64) bool {
+			if last <= now {
+				return last > now-w
+			}
+			return u.activeIn(now-w, now)
+		}
+		a7 := active(7 * d)
+		if active(d) {
+			act1++
+		}
+		if a7 {
+			act7++
+			for _, s := range u.surfaces {
+				if int64(s.last) > now-7*d && int64(s.last) <= now {
+					surf++
+				}
+			}
+		}
+		if active(30 * d) {
+			act30++
+		}
+		if u.activeIn(now-35*d, now-28*d) {
+			monthAgo++
+		}
+		if u.activeOnDays(today-7, today) {
+			stickyUsers++
+		}
+		fa := int64(u.firstAct)
+		if fa > now-30*d && fa <= now-d {
+			newUsers++
+			if u.firstOutcome != 0 && int64(u.firstOutcome)-fa <= d {
+				converted++
+			}
+		}
+		if fo := int64(u.firstOutcome); fo != 0 && fo > now-30*d && fo <= now {
+			ttfo = append(ttfo, float64(fo-fa))
+		}
+		if t := int64(u.setupTry); t > now-7*d && t <= now {
+			setupTry++
+			if ok := int64(u.setupOK); ok > now-7*d && ok <= now {
+				setupOK++
+			}
+		}
+		// Calendar day of the first activity: the first day record, which
+		// is kept for every user whose first activity is within retention
+		// (a filing second alone cannot tell 00:00:00.000 from 23:59:59.5).
+		fday := floorDiv(fa-1, d)
+		if len(u.days) > 0 {
+			if d0, f0, _ := unpackDay(u.days[0]); d0*d+f0 == fa {
+				fday = d0
+			}
+		}
+		if fday >= w1Cohort && fday < w1Cohort+7 {
+			r1Cohort++
+			if u.activeOnDays(retainWeek, retainWeek+7) {
+				r1Kept++
+			}
+		}
+		if fday >= w4Cohort && fday < w4Cohort+7 {
+			r4Cohort++
+			if u.activeOnDays(retainWeek, retainWeek+7) {
+				r4Kept++
+			}
+		}
+	}
+	var dauSum uint64
+	for day := today - 7; day < today; day++ {
+		dauSum += uint64(e.dayActive[day])
+	}
+	v.add(kpi.SActiveUsers, float64(act1), kpi.W1d)
+	v.add(kpi.SActiveUsers, float64(act7), kpi.W7d)
+	v.add(kpi.SActiveUsers, float64(act30), kpi.W30d)
+	v.add(kpi.SActiveUsersMonthAgo, float64(monthAgo))
+	v.add(kpi.SStickinessDAUSum, float64(dauSum))
+	v.add(kpi.SStickinessUsers, float64(stickyUsers))
+	v.add(kpi.SNewUsers, float64(newUsers))
+	v.add(kpi.SNewUsersConverted, float64(converted))
+	v.add(kpi.SSetupUsers, float64(setupTry), kpi.W7d)
+	v.add(kpi.SSetupSucceededUsers, float64(setupOK), kpi.W7d)
+	v.add(kpi.SUserSurfacesSum, float64(surf), kpi.W7d)
+	v.add(kpi.SRetentionCohort, float64(r1Cohort), "1w")
+	v.add(kpi.SRetentionRetained, float64(r1Kept), "1w")
+	v.add(kpi.SRetentionCohortStart, float64(w1Cohort*d), "1w")
+	v.add(kpi.SRetentionCohort, float64(r4Cohort), "4w")
+	v.add(kpi.SRetentionRetained, float64(r4Kept), "4w")
+	v.add(kpi.SRetentionCohortStart, float64(w4Cohort*d), "4w")
+	v.Hists = append(v.Hists, histOf(kpi.STimeToFirstOutcome, nil, ttfo, longBounds))
+	sort.Float64s(ttfo)
+	if len(ttfo) > 0 {
+		v.Exact["time_to_first_outcome_p50"] = exactQuantile(ttfo, 0.5)
+	}
+}
+
+func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
+
+// evalSamples exports a histogram of the current and previous window and
+// the exact medians.
+func (e *Engine) evalSamples(v *View, s *samples, series, id string, now, w int64) {
+	cur := s.window(now-w, now)
+	prev := s.window(now-2*w, now-w)
+	v.Hists = append(v.Hists, histOf(series, []string{kpi.W30d}, cur, longBounds))
+	v.Hists = append(v.Hists, histOf(series, []string{kpi.WPrev30}, prev, longBounds))
+	sort.Float64s(cur)
+	sort.Float64s(prev)
+	if len(cur) > 0 {
+		v.Exact[id] = exactQuantile(cur, 0.5)
+	}
+	if len(prev) > 0 {
+		v.Exact[id+"@prev"] = exactQuantile(prev, 0.5)
+	}
+}
+
+func histOf(name string, labels []string, vals []float64, bounds []float64) HistSample {
+	h := HistSample{Name: name, LabelValues: labels, Buckets: make(map[float64]uint64, len(bounds))}
+	sorted := append([]float64(nil), vals...)
+	sort.Float64s(sorted)
+	for _, x := range sorted {
+		h.Sum += x
+	}
+	h.Count = uint64(len(sorted))
+	for _, b := range bounds {
+		h.Buckets[b] = uint64(sort.Search(len(sorted), func(i int) bool { return sorted[i] > b }))
+	}
+	return h
+}
+
+// evalGateway builds the 1h gateway duration histogram and its p95 from
+// the log buckets.
+func (e *Engine) evalGateway(v *View, now int64) {
+	type bc struct {
+		b int16
+		n uint64
+	}
+	var rows []bc
+	var total uint64
+	var sum float64
+	for b, tl := range e.gateway {
+		n, s := tl.window(now-3600, now)
+		if n > 0 {
+			rows = append(rows, bc{b, n})
+			total += n
+			sum += s
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].b < rows[j].b })
+	h := HistSample{Name: kpi.SGatewayDuration, LabelValues: []string{kpi.W1h}, Count: total, Sum: sum,
+		Buckets: make(map[float64]uint64, len(latencyBounds))}
+	j := 0
+	var cum uint64
+	for _, bound := range latencyBounds {
+		// Sketch bucket i has upper bound 2^(i/40); it fits under the
+		// exported bound 2^(k/4) when i <= 10k.
+		lim := int16(math.Round(math.Log2(bound) * sketchPerOctave))
+		for j < len(rows) && rows[j].b <= lim {
+			cum += rows[j].n
+			j++
+		}
+		h.Buckets[bound] = cum
+	}
+	v.Hists = append(v.Hists, h)
+	if total > 0 {
+		// Rank-based p95 (nearest rank, as "type 7" at this resolution).
+		rank := uint64(math.Ceil(0.95 * float64(total)))
+		var c uint64
+		for _, r := range rows {
+			c += r.n
+			if c >= rank {
+				v.Exact["gateway_latency_p95"] = sketchValue(r.b)
+				break
+			}
+		}
+	}
+}
+
+// evalExternal exports the polled and active sources' snapshots.
+func (e *Engine) evalExternal(v *View, now int64) {
+	x := &e.external
+	if r := x.Registry; r != nil {
+		if r.HasScore {
+			v.add(kpi.SRegistryScore, r.Score)
+		}
+		if len(r.Services) > 0 {
+			healthy := 0
+			for _, s := range r.Services {
+				h := 0.0
+				if s.Healthy {
+					healthy++
+					h = 1
+				}
+				v.add(kpi.SServiceHealthy, h, s.Name)
+				if !math.IsNaN(s.LatencySeconds) {
+					v.add(kpi.SServiceScanLatency, s.LatencySeconds, s.Name)
+				}
+			}
+			v.add(kpi.SServicesScanned, float64(len(r.Services)))
+			v.add(kpi.SServicesHealthy, float64(healthy))
+		}
+		for _, c := range r.Components {
+			v.add(kpi.SComponents, float64(c.Count), c.Status, c.Criticality)
+		}
+		for _, p := range r.Providers {
+			v.add(kpi.SRegistryProviders, 1, p)
+		}
+		if r.HasBreakers {
+			v.add(kpi.SRegistryBreakers, r.CircuitBreakers)
+		}
+		if !r.LastScan.IsZero() {
+			v.add(kpi.SRegistryLastScan, float64(r.LastScan.UnixMilli())/1000)
+		}
+	}
+	for _, b := range x.Budgets {
+		v.add(kpi.SBudgetSpent, b.SpentUSD, b.Name)
+		if b.CapUSD > 0 {
+			v.add(kpi.SBudgetCap, b.CapUSD, b.Name)
+		}
+	}
+	if len(x.Infra) > 0 {
+		today := time.Unix(now, 0).UTC()
+		first := today.AddDate(0, 0, -29).Format(time.DateOnly)
+		last := today.Format(time.DateOnly)
+		sum := 0.0
+		for _, d := range x.Infra {
+			if d.Date >= first && d.Date <= last {
+				sum += d.CostUSD
+			}
+		}
+		v.add(kpi.SInfraCost, sum, kpi.W30d)
+	}
+	for _, p := range x.Probes {
+		ok := 0.0
+		if p.Success {
+			ok = 1
+		}
+		v.add(kpi.SProbeSuccess, ok, p.Target)
+		v.add(kpi.SProbeStatusCode, float64(p.StatusCode), p.Target)
+		v.add(kpi.SProbeDuration, p.Duration, p.Target)
+		if p.HasCert {
+			v.add(kpi.SProbeCertExpiry, float64(p.CertExpiry.Unix()), p.Target)
+		}
+	}
+}
+
+// FormatBound renders a histogram bound as Prometheus does.
+func FormatBound(b float64) string { return strconv.FormatFloat(b, 'g', -1, 64) }
