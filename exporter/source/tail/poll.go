@@ -1,0 +1,506 @@
+package tail
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Poll does one round synchronously: it looks at every matched file and
+// reads each, oldest first, up to its current end, handing fn batches of at
+// most Config.BatchLines lines. It returns ctx's error if ctx is done and
+// the error of fn if fn fails; the batch fn failed on is not committed and
+// is delivered again by the next Poll. File errors are not returned (see
+// Config.OnError).
+//
+// Calling Poll until it delivers nothing reads every source once to the end.
+func (f *Follower) Poll(ctx context.Context, fn func(Batch) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := f.now()
+	f.seen = map[string]bool{}
+	list, maxMtime := f.scan()
+	defer func() {
+		for _, o := range list {
+			if o.f != nil && o.owner == nil {
+				o.f.Close()
+			}
+		}
+	}()
+	f.assign(list, now)
+
+	heads := make(map[statKey][]byte, len(f.gzHeads))
+	for _, o := range list {
+		if h, ok := f.gzHeads[o.key()]; ok && o.gz {
+			heads[o.key()] = h
+		}
+	}
+	f.gzHeads = heads
+
+	var todo []*entry
+	for _, e := range f.entries {
+		if e.reader != nil {
+			todo = append(todo, e)
+		}
+	}
+	// Oldest first; on equal mtimes the stream known longest first.
+	slices.SortStableFunc(todo, func(a, b *entry) int {
+		return a.reader.mtime.Compare(b.reader.mtime)
+	})
+	for _, e := range todo {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := f.read(e, now, maxMtime, fn); err != nil {
+			return err
+		}
+	}
+	for p := range f.errs {
+		if !f.seen[p] {
+			delete(f.errs, p)
+		}
+	}
+	return nil
+}
+
+// assign decides which file each stream is read from this poll, creates
+// streams for new files and forgets streams gone for too long.
+func (f *Follower) assign(list []*obs, now time.Time) {
+	for _, e := range f.entries {
+		e.reader = nil
+	}
+	type pair struct {
+		e *entry
+		o *obs
+	}
+	var pairs []pair
+	for _, e := range f.entries {
+		for _, o := range list {
+			if o.owner != nil && o.owner != e {
+				continue
+			}
+			if match(e, o) != fullMatch {
+				continue
+			}
+			if !o.gz && o.size < e.pos.Offset {
+				continue // shorter than what was read: not (yet) this stream
+			}
+			pairs = append(pairs, pair{e, o})
+		}
+	}
+	b2i := func(b bool) int {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(pairs, func(a, b pair) int {
+		sameA := a.o.ino != 0 && a.o.ino == a.e.pos.Ino && a.o.dev == a.e.pos.Dev
+		sameB := b.o.ino != 0 && b.o.ino == b.e.pos.Ino && b.o.dev == b.e.pos.Dev
+		return cmp.Or(
+			cmp.Compare(b2i(sameB), b2i(sameA)),
+			cmp.Compare(b.e.pos.FPLen, a.e.pos.FPLen),
+			cmp.Compare(b2i(!b.o.gz), b2i(!a.o.gz)),
+			cmp.Compare(b2i(b.o.path == b.e.pos.Path), b2i(a.o.path == a.e.pos.Path)),
+			cmp.Compare(b.o.size, a.o.size),
+			strings.Compare(a.o.path, b.o.path),
+			strings.Compare(a.e.pos.Path, b.e.pos.Path),
+		)
+	})
+	for _, p := range pairs {
+		if p.e.reader == nil && p.o.assigned == nil {
+			p.e.reader, p.o.assigned = p.o, p.e
+		}
+	}
+
+	// Files no stream reads: copies of a stream, or new files.
+	var rest []*obs
+	for _, o := range list {
+		if o.assigned == nil && o.owner == nil {
+			rest = append(rest, o)
+		}
+	}
+	slices.SortStableFunc(rest, func(a, b *obs) int {
+		return cmp.Or(
+			cmp.Compare(b2i(a.gz), b2i(b.gz)),
+			a.mtime.Compare(b.mtime),
+			strings.Compare(a.path, b.path),
+		)
+	})
+	for _, o := range rest {
+		if f.isCopy(o) {
+			continue
+		}
+		if o.gzTruncated && len(o.head) < FingerprintBytes && now.Sub(o.mtime) < f.cfg.IdleFinal {
+			continue // a .gz still being written: its head may grow into a known stream's
+		}
+		e := &entry{pos: Position{Path: o.path}}
+		e.setHead(o.head)
+		e.reader, o.assigned = o, e
+		f.entries = append(f.entries, e)
+	}
+
+	kept := f.entries[:0]
+	for _, e := range f.entries {
+		o := e.reader
+		if o == nil {
+			e.closeFile()
+			if e.pos.GoneSince == 0 {
+				e.pos.GoneSince = now.UnixMilli()
+			}
+			if now.Sub(time.UnixMilli(e.pos.GoneSince)) >= f.cfg.ForgetAfter {
+				continue
+			}
+			kept = append(kept, e)
+			continue
+		}
+		kept = append(kept, e)
+		e.pos.GoneSince = 0
+		if o.owner == nil {
+			e.pos.Path = o.path
+		}
+		e.pos.Dev, e.pos.Ino = o.dev, o.ino
+		if len(o.head) > e.pos.FPLen || e.head == nil {
+			e.setHead(o.head) // o starts with the fingerprinted bytes
+		}
+		if k := (fileKey{o.dev, o.ino, o.gz}); k != e.cacheKey {
+			e.cacheKey = k
+			e.dropCache()
+		}
+		switch {
+		case o.gz:
+			e.closeFile()
+		case e.f != nil && e.fdev == o.dev && e.fino == o.ino:
+			// keep the descriptor already held
+		default:
+			e.closeFile()
+			e.f, e.fdev, e.fino = o.f, o.dev, o.ino
+			o.f = nil // the entry owns it now
+		}
+	}
+	clear(f.entries[len(kept):])
+	f.entries = kept
+}
+
+// isCopy reports whether o, read by no stream, holds content of a known
+// stream rather than being a new file.
+func (f *Follower) isCopy(o *obs) bool {
+	for _, e := range f.entries {
+		switch match(e, o) {
+		case prefixOf:
+			return true // a copy or .gz in progress, or too short to tell yet
+		case fullMatch:
+			r := e.reader
+			// A plain file longer than the one the stream is read from
+			// cannot be its copy: it is a new file with the same start.
+			if o.gz || r == nil || r.gz || o.size <= r.size {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cursor is the uncommitted state of the stream being read.
+type cursor struct {
+	off     int64 // start of the next line (or inside a skipped long line)
+	lines   int64
+	skip    bool
+	readOff int64 // bytes read; off + len(pending) when not skipping
+}
+
+// read reads e from its reader up to the reader's current end.
+func (f *Follower) read(e *entry, now, maxMtime time.Time, fn func(Batch) error) error {
+	o := e.reader
+	st := cursor{off: e.pos.Offset, lines: e.pos.Lines, skip: e.pos.InLongLine, readOff: e.readOff}
+	if st.skip || st.readOff != st.off+int64(len(e.pending)) {
+		e.pending = e.pending[:0]
+		st.readOff = st.off
+	}
+	r := run{f: f, e: e, st: st, fn: fn}
+
+	var finished bool
+	if o.gz {
+		if e.gzDone == o.key() {
+			return nil
+		}
+		done, clean, err := r.readGzip(o)
+		if err != nil {
+			return err
+		}
+		if done {
+			e.gzDone = o.key()
+		}
+		finished = clean
+	} else {
+		atEnd, mtime, err := r.readPlain(o)
+		if err != nil {
+			return err
+		}
+		finished = atEnd && now.Sub(mtime) >= f.cfg.IdleFinal &&
+			(o.unreachable() || mtime.Before(maxMtime))
+	}
+	if finished && !r.failed {
+		if r.st.skip {
+			r.st.skip = false
+		} else if len(e.pending) > 0 {
+			r.f.b.add(r.st.off, r.st.lines+1, e.pending, nil)
+			r.st.lines++
+			r.st.off = r.st.readOff
+			e.pending = e.pending[:0]
+		}
+	}
+	if err := r.flush(); err != nil {
+		return err
+	}
+	if cap(e.pending) > 64<<10 && len(e.pending) == 0 {
+		e.pending = nil
+	}
+	if finished && e.f != nil && len(e.pending) == 0 {
+		e.closeFile() // reopened through its path if it changes again
+	}
+	return nil
+}
+
+// run reads one stream in one poll.
+type run struct {
+	f      *Follower
+	e      *entry
+	st     cursor
+	fn     func(Batch) error
+	failed bool // a file error stopped reading; what was read is delivered
+}
+
+func (r *run) fail(op string, err error) {
+	r.failed = true
+	r.f.report(newFileError(r.e.reader.path, op, err))
+}
+
+// readPlain reads from the held descriptor up to the size it has now.
+func (r *run) readPlain(o *obs) (atEnd bool, mtime time.Time, err error) {
+	fh := r.e.f
+	fi, serr := fh.Stat()
+	if serr != nil {
+		r.fail("stat", serr)
+		return false, mtime, nil
+	}
+	size, mtime := fi.Size(), fi.ModTime()
+	if size < r.st.readOff { // shrank since the scan: look again next poll
+		r.e.dropCache()
+		return false, mtime, nil
+	}
+	for r.st.readOff < size {
+		n := int(min(int64(len(r.f.buf)), size-r.st.readOff))
+		n, rerr := fh.ReadAt(r.f.buf[:n], r.st.readOff)
+		if err := r.feed(r.f.buf[:n]); err != nil {
+			return false, mtime, err
+		}
+		if rerr != nil && rerr != io.EOF {
+			r.fail("read", rerr)
+			return false, mtime, nil
+		}
+		if n == 0 {
+			break // shrank while reading
+		}
+	}
+	return r.st.readOff >= size, mtime, nil
+}
+
+// readGzip reads the decompressed stream of o from where e stands. done
+// means the stream was read to its current end (cleanly or not); clean
+// means the gzip stream is complete.
+func (r *run) readGzip(o *obs) (done, clean bool, err error) {
+	if _, err := o.f.Seek(0, io.SeekStart); err != nil {
+		r.fail("read", err)
+		return false, false, nil
+	}
+	zr, zerr := gzip.NewReader(bufio.NewReaderSize(o.f, 64<<10))
+	if zerr != nil {
+		r.fail("gzip", zerr)
+		return false, false, nil
+	}
+	// end classifies the error that ended the stream.
+	end := func(err error) (done, clean bool) {
+		switch {
+		case err == io.EOF:
+			return true, true
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			// Still being written, or cut short: wait for it to change,
+			// and report it once it has been idle for long.
+			if r.f.now().Sub(o.mtime) >= r.f.cfg.IdleFinal {
+				r.fail("gzip", err)
+			}
+			return true, false
+		default:
+			r.fail("gzip", err)
+			return true, false
+		}
+	}
+	if _, err := io.CopyN(io.Discard, zr, r.st.readOff); err != nil {
+		done, _ := end(err)
+		return done, false, nil // shorter than what was read: nothing more here
+	}
+	for {
+		n, rerr := zr.Read(r.f.buf)
+		if err := r.feed(r.f.buf[:n]); err != nil {
+			return false, false, err
+		}
+		if rerr != nil {
+			done, clean := end(rerr)
+			return done, clean, nil
+		}
+	}
+}
+
+// feed splits data, the bytes at r.st.readOff, into lines, emitting
+// batches as they fill.
+func (r *run) feed(data []byte) error {
+	e, b, max := r.e, &r.f.b, r.f.cfg.MaxLineBytes
+	for len(data) > 0 {
+		if b.full(r.f.cfg) {
+			if err := r.flush(); err != nil {
+				return err
+			}
+		}
+		i := bytes.IndexByte(data, '\n')
+		if r.st.skip {
+			if i < 0 {
+				r.st.readOff += int64(len(data))
+				r.st.off = r.st.readOff
+				return nil
+			}
+			r.st.readOff += int64(i + 1)
+			r.st.off = r.st.readOff
+			r.st.skip = false
+			data = data[i+1:]
+			continue
+		}
+		if i < 0 {
+			if len(e.pending)+len(data) > max {
+				r.tooLong()
+				r.st.readOff += int64(len(data))
+				r.st.off = r.st.readOff
+				r.st.skip = true
+				return nil
+			}
+			e.pending = appendBounded(e.pending, data, max)
+			r.st.readOff += int64(len(data))
+			return nil
+		}
+		if len(e.pending)+i > max {
+			r.tooLong()
+		} else {
+			b.add(r.st.off, r.st.lines+1, e.pending, data[:i])
+			r.st.lines++
+		}
+		e.pending = e.pending[:0]
+		r.st.readOff += int64(i + 1)
+		r.st.off = r.st.readOff
+		data = data[i+1:]
+	}
+	return nil
+}
+
+func (r *run) tooLong() {
+	r.f.b.tooLong = append(r.f.b.tooLong, LineRef{Num: r.st.lines + 1, Offset: r.st.off})
+	r.st.lines++
+	r.e.pending = nil
+}
+
+// flush hands the batch under construction to fn and commits the cursor;
+// with nothing to hand over it commits the cursor alone (skipped bytes of
+// a long line already reported).
+func (r *run) flush() error {
+	b := &r.f.b
+	if b.empty() {
+		r.commit()
+		return nil
+	}
+	lines, long := b.build()
+	batch := Batch{
+		Path:      r.e.reader.path,
+		Lines:     lines,
+		TooLong:   long,
+		Positions: r.f.positionsWith(r.e, r.st),
+	}
+	b.reset()
+	if err := r.fn(batch); err != nil {
+		r.e.dropCache()
+		return err
+	}
+	r.commit()
+	return nil
+}
+
+func (r *run) commit() {
+	p := &r.e.pos
+	p.Offset, p.Lines, p.InLongLine = r.st.off, r.st.lines, r.st.skip
+	r.e.readOff = r.st.readOff
+}
+
+// builder accumulates one batch's lines in a reused buffer.
+type builder struct {
+	data    []byte
+	refs    []lineRef
+	tooLong []LineRef
+}
+
+type lineRef struct {
+	start, end int
+	num, off   int64
+}
+
+func (b *builder) add(off, num int64, p1, p2 []byte) {
+	start := len(b.data)
+	b.data = append(b.data, p1...)
+	b.data = append(b.data, p2...)
+	b.refs = append(b.refs, lineRef{start: start, end: len(b.data), num: num, off: off})
+}
+
+func (b *builder) empty() bool { return len(b.refs) == 0 && len(b.tooLong) == 0 }
+
+func (b *builder) full(c Config) bool {
+	return len(b.refs)+len(b.tooLong) >= c.BatchLines || len(b.data) >= c.BatchBytes
+}
+
+// build copies the batch out into memory the batch owns.
+func (b *builder) build() ([]Line, []LineRef) {
+	data := make([]byte, len(b.data))
+	copy(data, b.data)
+	lines := make([]Line, len(b.refs))
+	for i, l := range b.refs {
+		lines[i] = Line{Num: l.num, Offset: l.off, Text: data[l.start:l.end:l.end]}
+	}
+	var long []LineRef
+	if len(b.tooLong) > 0 {
+		long = slices.Clone(b.tooLong)
+	}
+	return lines, long
+}
+
+func (b *builder) reset() {
+	if cap(b.data) > 4<<20 {
+		b.data = nil
+	}
+	b.data, b.refs, b.tooLong = b.data[:0], b.refs[:0], b.tooLong[:0]
+}
+
+// appendBounded appends data to p, never growing p beyond limit bytes of
+// capacity (len(p)+len(data) <= limit).
+func appendBounded(p, data []byte, limit int) []byte {
+	if need := len(p) + len(data); need > cap(p) {
+		n := min(max(2*cap(p), need, 4096), limit)
+		q := make([]byte, len(p), n)
+		copy(q, p)
+		p = q
+	}
+	return append(p, data...)
+}
