@@ -435,9 +435,7 @@ func (e *Engine) incident(ev *event.Event) {
 // ownEvent copies every string of ev so it outlives the decoder's buffer.
 func ownEvent(ev *event.Event) event.Event {
 	c := *ev
-	for _, p := range []*string{&c.ID, &c.User, &c.Status, &c.Receipt, &c.Tool, &c.Workflow, &c.Policy,
-		&c.Surface, &c.Kind, &c.Name, &c.Run, &c.Change, &c.Service, &c.Provider, &c.Model, &c.Routed,
-		&c.Repo, &c.Gate, &c.Env, &c.Item, &c.Incident, &c.Severity, &c.Milestone} {
+	for _, p := range eventStrings(&c) {
 		*p = strings.Clone(*p)
 	}
 	return c

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"math"
 	"sort"
 	"strconv"
@@ -37,6 +38,38 @@ type ServiceState struct {
 	Name           string
 	Healthy        bool
 	LatencySeconds float64 // NaN when the registry says null
+}
+
+// MarshalJSON writes a null latency for NaN (JSON has no NaN).
+func (s ServiceState) MarshalJSON() ([]byte, error) {
+	type plain struct {
+		Name    string   `json:"name"`
+		Healthy bool     `json:"healthy"`
+		Latency *float64 `json:"latency_seconds"`
+	}
+	p := plain{Name: s.Name, Healthy: s.Healthy}
+	if !math.IsNaN(s.LatencySeconds) {
+		l := s.LatencySeconds
+		p.Latency = &l
+	}
+	return json.Marshal(p)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (s *ServiceState) UnmarshalJSON(b []byte) error {
+	var p struct {
+		Name    string   `json:"name"`
+		Healthy bool     `json:"healthy"`
+		Latency *float64 `json:"latency_seconds"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	s.Name, s.Healthy, s.LatencySeconds = p.Name, p.Healthy, math.NaN()
+	if p.Latency != nil {
+		s.LatencySeconds = *p.Latency
+	}
+	return nil
 }
 
 // ComponentCount counts registry components by status and criticality.
@@ -156,7 +189,8 @@ func (e *Engine) Evaluate(nowMS int64) *View {
 		for _, r := range topN(rows, e.opt.TopN) {
 			named[r.Name] = r.Name != OtherLabel
 		}
-		for tool, c := range counts {
+		for _, tool := range sortedKeys(counts) {
+			c := counts[tool]
 			if named[tool] {
 				for i, st := range toolStatuses {
 					v.add(kpi.SToolCallsByTool, float64(c[i]), kpi.W7d, tool, st)
@@ -210,7 +244,8 @@ func (e *Engine) Evaluate(nowMS int64) *View {
 	v.add(kpi.SConsensusConfidenceSu, s, kpi.W7d)
 	{
 		var fix samples
-		for _, c := range e.changes {
+		for _, k := range sortedKeys(e.changes) {
+			c := e.changes[k]
 			if c.accepted != event.NoTime && c.reverted != event.NoTime && c.reverted >= c.accepted {
 				fix.add(c.reverted, float64(c.reverted-c.accepted)/1000)
 			}
@@ -234,7 +269,8 @@ func (e *Engine) Evaluate(nowMS int64) *View {
 	{
 		var security float64
 		var resolved, resolvedPrev [2]float64 // count, seconds
-		for _, in := range e.incidents {
+		for _, k := range sortedKeys(e.incidents) {
+			in := e.incidents[k]
 			if in.opened != event.NoTime && in.security {
 				if s := ceilSec(in.opened); s > a30 && s <= b30 {
 					security++
@@ -288,7 +324,8 @@ func (e *Engine) Evaluate(nowMS int64) *View {
 		for _, r := range topN(rows, e.opt.TopN) {
 			kept[r.Name] = true
 		}
-		for key, c := range cost {
+		for _, key := range sortedKeys(cost) {
+			c := cost[key]
 			if kept[key] {
 				p, m := splitKey(key)
 				v.add(kpi.SInferenceByModel, c, kpi.W7d, p, m)
@@ -356,6 +393,17 @@ func (e *Engine) Evaluate(nowMS int64) *View {
 	v.add(kpi.SEngineUsers, float64(v.Users))
 	v.add(kpi.SEngineDedupIDs, float64(v.DedupIDs))
 	return v
+}
+
+// sortedKeys keeps evaluation deterministic: the same state gives the same
+// view, to the last bit of every float sum.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func splitKey(k string) (string, string) {
@@ -551,19 +599,21 @@ func (e *Engine) evalGateway(v *View, now int64) {
 	type bc struct {
 		b int16
 		n uint64
+		s float64
 	}
 	var rows []bc
-	var total uint64
-	var sum float64
 	for b, tl := range e.gateway {
-		n, s := tl.window(now-3600, now)
-		if n > 0 {
-			rows = append(rows, bc{b, n})
-			total += n
-			sum += s
+		if n, s := tl.window(now-3600, now); n > 0 {
+			rows = append(rows, bc{b, n, s})
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].b < rows[j].b })
+	var total uint64
+	var sum float64
+	for _, r := range rows {
+		total += r.n
+		sum += r.s
+	}
 	h := HistSample{Name: kpi.SGatewayDuration, LabelValues: []string{kpi.W1h}, Count: total, Sum: sum,
 		Buckets: make(map[float64]uint64, len(latencyBounds))}
 	j := 0

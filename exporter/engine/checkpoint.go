@@ -1,0 +1,576 @@
+package engine
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/heady/heady-metrics/exporter/event"
+)
+
+// The checkpoint is one file holding the whole engine state and every
+// source's position, so that the two are always saved together. It is
+// written to a temporary file, synced and renamed over the previous one: a
+// crash at any moment leaves either the old or the new checkpoint, whole.
+//
+// Layout: magic, then sections of varints and length-prefixed bytes, then a
+// CRC-32C of everything before it.
+const checkpointMagic = "HEADYCK\x01"
+
+// CheckpointFile is the checkpoint's name inside the state directory.
+const CheckpointFile = "checkpoint.bin"
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+type encoder struct {
+	w   *bufio.Writer
+	crc hashWriter
+	buf []byte
+	err error
+}
+
+type hashWriter struct{ sum uint32 }
+
+func (e *encoder) raw(b []byte) {
+	if e.err != nil {
+		return
+	}
+	e.crc.sum = crc32.Update(e.crc.sum, castagnoli, b)
+	_, e.err = e.w.Write(b)
+}
+
+func (e *encoder) uvarint(v uint64) {
+	e.buf = binary.AppendUvarint(e.buf[:0], v)
+	e.raw(e.buf)
+}
+
+func (e *encoder) varint(v int64) {
+	e.buf = binary.AppendVarint(e.buf[:0], v)
+	e.raw(e.buf)
+}
+
+func (e *encoder) float(v float64) {
+	e.buf = binary.LittleEndian.AppendUint64(e.buf[:0], math.Float64bits(v))
+	e.raw(e.buf)
+}
+
+func (e *encoder) bytes(b []byte) {
+	e.uvarint(uint64(len(b)))
+	e.raw(b)
+}
+
+func (e *encoder) str(s string) {
+	e.uvarint(uint64(len(s)))
+	if e.err == nil {
+		e.crc.sum = crc32.Update(e.crc.sum, castagnoli, []byte(s))
+		_, e.err = e.w.WriteString(s)
+	}
+}
+
+func (e *encoder) timeline(tl *timeline) {
+	e.uvarint(uint64(len(tl.chunks)))
+	for _, c := range tl.chunks {
+		e.varint(c.hour)
+		e.uvarint(uint64(len(c.secs)))
+		for _, s := range c.secs {
+			e.uvarint(uint64(s.off))
+			e.uvarint(uint64(s.n))
+			e.float(s.sum)
+		}
+	}
+}
+
+func (e *encoder) samples(s *samples) {
+	e.uvarint(uint64(len(s.ts)))
+	for i := range s.ts {
+		e.varint(s.ts[i])
+		e.float(s.v[i])
+	}
+}
+
+type decoder struct {
+	r   *bufio.Reader
+	crc uint32
+	err error
+	buf []byte
+}
+
+func (d *decoder) ReadByte() (byte, error) {
+	b, err := d.r.ReadByte()
+	if err == nil {
+		d.crc = crc32.Update(d.crc, castagnoli, []byte{b})
+	}
+	return b, err
+}
+
+func (d *decoder) fail(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, err := binary.ReadUvarint(d)
+	d.fail(err)
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, err := binary.ReadVarint(d)
+	d.fail(err)
+	return v
+}
+
+func (d *decoder) full(n int) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n > 1<<30 {
+		d.fail(errors.New("length out of range"))
+		return nil
+	}
+	if cap(d.buf) < n {
+		d.buf = make([]byte, n)
+	}
+	b := d.buf[:n]
+	if _, err := io.ReadFull(d.r, b); err != nil {
+		d.fail(err)
+		return nil
+	}
+	d.crc = crc32.Update(d.crc, castagnoli, b)
+	return b
+}
+
+func (d *decoder) float() float64 {
+	b := d.full(8)
+	if b == nil {
+		return 0
+	}
+	return math.Float64frombits(binary.LittleEndian.Uint64(b))
+}
+
+func (d *decoder) bytes() []byte { return append([]byte(nil), d.full(int(d.uvarint()))...) }
+
+func (d *decoder) str() string { return string(d.full(int(d.uvarint()))) }
+
+// count reads a length and bounds it, so a damaged file cannot make the
+// decoder allocate without limit.
+func (d *decoder) count() int {
+	n := d.uvarint()
+	if n > 1<<31 {
+		d.fail(fmt.Errorf("count %d out of range", n))
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) timeline(tl *timeline) {
+	n := d.count()
+	for i := 0; i < n && d.err == nil; i++ {
+		c := &chunk{hour: d.varint()}
+		m := d.count()
+		c.secs = make([]secCount, 0, min(m, 3600))
+		for j := 0; j < m && d.err == nil; j++ {
+			s := secCount{off: uint16(d.uvarint()), n: uint32(d.uvarint()), sum: d.float()}
+			c.count += uint64(s.n)
+			c.sum += s.sum
+			c.secs = append(c.secs, s)
+		}
+		tl.chunks = append(tl.chunks, c)
+	}
+}
+
+func (d *decoder) samples(s *samples) {
+	n := d.count()
+	for i := 0; i < n && d.err == nil; i++ {
+		s.ts = append(s.ts, d.varint())
+		s.v = append(s.v, d.float())
+	}
+}
+
+// externalJSON is the polled sources' snapshot, kept as JSON: small, and
+// readable with a hex dump in an emergency.
+type externalJSON struct {
+	External External `json:"external"`
+}
+
+// eventStrings and eventFloats list an event's fields for the checkpoint
+// of pending events.
+func eventStrings(ev *event.Event) []*string {
+	return []*string{&ev.ID, &ev.User, &ev.Status, &ev.Receipt, &ev.Tool, &ev.Workflow, &ev.Policy,
+		&ev.Surface, &ev.Kind, &ev.Name, &ev.Run, &ev.Change, &ev.Service, &ev.Provider, &ev.Model, &ev.Routed,
+		&ev.Repo, &ev.Gate, &ev.Env, &ev.Item, &ev.Incident, &ev.Severity, &ev.Milestone}
+}
+
+func eventFloats(ev *event.Event) []*float64 {
+	return []*float64{&ev.DurationMS, &ev.CostUSD, &ev.Confidence, &ev.TokensIn, &ev.TokensOut, &ev.Ratio, &ev.Score}
+}
+
+// Save writes the checkpoint atomically into dir.
+func (e *Engine) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, CheckpointFile+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after the rename
+	enc := &encoder{w: bufio.NewWriterSize(f, 1<<20)}
+	enc.raw([]byte(checkpointMagic))
+	e.encode(enc)
+	sum := enc.crc.sum
+	if enc.err == nil {
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], sum)
+		_, enc.err = enc.w.Write(b[:])
+	}
+	if enc.err == nil {
+		enc.err = enc.w.Flush()
+	}
+	if enc.err == nil {
+		enc.err = f.Sync()
+	}
+	if cerr := f.Close(); enc.err == nil {
+		enc.err = cerr
+	}
+	if enc.err != nil {
+		return fmt.Errorf("write checkpoint: %w", enc.err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, CheckpointFile)); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // make the rename durable
+		d.Close()
+	}
+	return nil
+}
+
+func (e *Engine) encode(w *encoder) {
+	w.varint(e.now)
+	// users
+	w.uvarint(uint64(len(e.users.list)))
+	for i := range e.users.list {
+		u := &e.users.list[i]
+		w.str(e.users.ids[i])
+		for _, x := range []uint32{u.firstAct, u.lastAct, u.firstOutcome, u.setupTry, u.setupOK} {
+			w.uvarint(uint64(x))
+		}
+		w.uvarint(uint64(len(u.days)))
+		for _, r := range u.days {
+			w.uvarint(r)
+		}
+		w.uvarint(uint64(len(u.surfaces)))
+		for _, s := range u.surfaces {
+			w.uvarint(uint64(s.idx))
+			w.uvarint(uint64(s.last))
+		}
+	}
+	names := make([]string, 0, len(e.surfaces))
+	for s := range e.surfaces {
+		names = append(names, s)
+	}
+	sort.Strings(names)
+	w.uvarint(uint64(len(names)))
+	for _, s := range names {
+		w.str(s)
+		w.uvarint(uint64(e.surfaces[s]))
+	}
+	// fixed timelines, in a fixed order
+	for _, tl := range e.fixedTimelines() {
+		w.timeline(tl)
+	}
+	// keyed families
+	encodeKeyed(w, &e.toolByTool, func(t *[4]timeline) {
+		for i := range t {
+			w.timeline(&t[i])
+		}
+	})
+	encodeKeyed(w, &e.deploys, func(t *[3]timeline) {
+		for i := range t {
+			w.timeline(&t[i])
+		}
+	})
+	encodeKeyed(w, &e.workflows, w.timeline)
+	encodeKeyed(w, &e.policies, w.timeline)
+	encodeKeyed(w, &e.byModel, func(m *keyed[timeline]) { encodeKeyed(w, m, w.timeline) })
+	encodeKeyed(w, &e.governance, func(o *observations) { w.samples(&o.samples) })
+	encodeKeyed(w, &e.coverage, func(o *observations) { w.samples(&o.samples) })
+	buckets := make([]int, 0, len(e.gateway))
+	for b := range e.gateway {
+		buckets = append(buckets, int(b))
+	}
+	sort.Ints(buckets)
+	w.uvarint(uint64(len(buckets)))
+	for _, b := range buckets {
+		w.varint(int64(b))
+		w.timeline(e.gateway[int16(b)])
+	}
+	w.samples(&e.cycleTime)
+	w.uvarint(uint64(len(e.changes)))
+	for k, c := range e.changes {
+		w.str(k)
+		w.varint(c.accepted)
+		w.varint(c.reverted)
+	}
+	w.uvarint(uint64(len(e.incidents)))
+	for k, in := range e.incidents {
+		w.str(k)
+		w.varint(in.opened)
+		w.varint(in.resolved)
+		sec := uint64(0)
+		if in.security {
+			sec = 1
+		}
+		w.uvarint(sec)
+	}
+	// dedup, oldest hour first
+	w.uvarint(uint64(len(e.dedup.order)))
+	for _, h := range e.dedup.order {
+		w.varint(h)
+		hs := e.dedup.hours[h]
+		w.uvarint(uint64(len(hs)))
+		for _, x := range hs {
+			w.buf = binary.LittleEndian.AppendUint64(w.buf[:0], x)
+			w.raw(w.buf)
+		}
+	}
+	w.uvarint(e.dedup.evicted)
+	for _, c := range e.ingested {
+		w.uvarint(c)
+	}
+	w.uvarint(uint64(len(e.pending)))
+	for i := range e.pending {
+		ev := &e.pending[i]
+		w.varint(ev.Time)
+		w.uvarint(uint64(ev.Type))
+		for _, p := range eventStrings(ev) {
+			w.str(*p)
+		}
+		for _, p := range eventFloats(ev) {
+			w.float(*p)
+		}
+		sec := uint64(0)
+		if ev.Security {
+			sec = 1
+		}
+		w.uvarint(sec)
+		w.varint(ev.OpenedAt)
+		w.varint(ev.Due)
+	}
+	ext, err := json.Marshal(externalJSON{External: e.external})
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	w.bytes(ext)
+	srcs := make([]string, 0, len(e.positions))
+	for s := range e.positions {
+		srcs = append(srcs, s)
+	}
+	sort.Strings(srcs)
+	w.uvarint(uint64(len(srcs)))
+	for _, s := range srcs {
+		w.str(s)
+		w.bytes(e.positions[s])
+	}
+}
+
+func encodeKeyed[T any](w *encoder, k *keyed[T], each func(*T)) {
+	keys := k.keys()
+	w.uvarint(uint64(len(keys)))
+	for _, key := range keys {
+		w.str(key)
+		each(k.m[key])
+	}
+}
+
+func decodeKeyed[T any](d *decoder, k *keyed[T], each func(*T)) {
+	n := d.count()
+	for i := 0; i < n && d.err == nil; i++ {
+		key := d.str()
+		p := new(T)
+		if k.m == nil {
+			k.m, k.max = map[string]*T{}, maxOpenValues
+		}
+		k.m[key] = p
+		each(p)
+	}
+}
+
+func (e *Engine) fixedTimelines() []*timeline {
+	out := []*timeline{&e.actions, &e.actionsReceipt, &e.arenaCost, &e.consensus, &e.breakerTrips,
+		&e.inferenceCost, &e.merges, &e.reverts}
+	for _, a := range [][]timeline{e.toolCalls[:], e.verified[:], e.arena[:], e.routed[:], e.gates[:], e.milestones[:]} {
+		for i := range a {
+			out = append(out, &a[i])
+		}
+	}
+	return out
+}
+
+// ErrNoCheckpoint means the state directory holds no checkpoint yet.
+var ErrNoCheckpoint = errors.New("no checkpoint")
+
+// Load restores an engine from dir's checkpoint. A missing file returns
+// ErrNoCheckpoint; a damaged one an error naming what is wrong (the caller
+// then starts from scratch: sources re-read from the beginning, so nothing
+// is counted twice).
+func Load(dir string, opt Options) (*Engine, error) {
+	f, err := os.Open(filepath.Join(dir, CheckpointFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNoCheckpoint
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	e := New(opt)
+	d := &decoder{r: bufio.NewReaderSize(f, 1<<20)}
+	if m := d.full(len(checkpointMagic)); d.err != nil || string(m) != checkpointMagic {
+		return nil, fmt.Errorf("%s: not a heady-exporter checkpoint (or an incompatible version)", f.Name())
+	}
+	e.decode(d)
+	sum := d.crc
+	var tail [4]byte
+	if d.err == nil {
+		if _, err := io.ReadFull(d.r, tail[:]); err != nil {
+			d.fail(err)
+		}
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("%s: damaged checkpoint: %w", f.Name(), d.err)
+	}
+	if binary.LittleEndian.Uint32(tail[:]) != sum {
+		return nil, fmt.Errorf("%s: damaged checkpoint: checksum mismatch", f.Name())
+	}
+	return e, nil
+}
+
+func (e *Engine) decode(d *decoder) {
+	e.now = d.varint()
+	n := d.count()
+	e.users.list = make([]user, 0, n)
+	e.users.ids = make([]string, 0, n)
+	e.users.index = make(map[string]uint32, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		id := d.str()
+		u := user{
+			firstAct: uint32(d.uvarint()), lastAct: uint32(d.uvarint()), firstOutcome: uint32(d.uvarint()),
+			setupTry: uint32(d.uvarint()), setupOK: uint32(d.uvarint()),
+		}
+		if k := d.count(); k > 0 {
+			u.days = make([]uint64, k)
+			for j := range u.days {
+				u.days[j] = d.uvarint()
+				day, _, _ := unpackDay(u.days[j])
+				e.dayActive[day]++
+			}
+		}
+		if k := d.count(); k > 0 {
+			u.surfaces = make([]surfaceUse, k)
+			for j := range u.surfaces {
+				u.surfaces[j] = surfaceUse{idx: uint16(d.uvarint()), last: uint32(d.uvarint())}
+			}
+		}
+		e.users.index[id] = uint32(len(e.users.list))
+		e.users.list = append(e.users.list, u)
+		e.users.ids = append(e.users.ids, id)
+	}
+	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
+		s := d.str()
+		e.surfaces[s] = uint16(d.uvarint())
+	}
+	for _, tl := range e.fixedTimelines() {
+		d.timeline(tl)
+	}
+	decodeKeyed(d, &e.toolByTool, func(t *[4]timeline) {
+		for i := range t {
+			d.timeline(&t[i])
+		}
+	})
+	decodeKeyed(d, &e.deploys, func(t *[3]timeline) {
+		for i := range t {
+			d.timeline(&t[i])
+		}
+	})
+	decodeKeyed(d, &e.workflows, d.timeline)
+	decodeKeyed(d, &e.policies, d.timeline)
+	decodeKeyed(d, &e.byModel, func(m *keyed[timeline]) { decodeKeyed(d, m, d.timeline) })
+	decodeKeyed(d, &e.governance, func(o *observations) { d.samples(&o.samples) })
+	decodeKeyed(d, &e.coverage, func(o *observations) { d.samples(&o.samples) })
+	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
+		b := int16(d.varint())
+		tl := &timeline{}
+		d.timeline(tl)
+		e.gateway[b] = tl
+	}
+	d.samples(&e.cycleTime)
+	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
+		key := d.str()
+		e.changes[key] = &changeState{accepted: d.varint(), reverted: d.varint()}
+	}
+	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
+		key := d.str()
+		e.incidents[key] = &incidentState{opened: d.varint(), resolved: d.varint(), security: d.uvarint() == 1}
+	}
+	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
+		h := d.varint()
+		m := d.count()
+		hs := make([]uint64, 0, min(m, 1<<20))
+		for j := 0; j < m && d.err == nil; j++ {
+			b := d.full(8)
+			if b == nil {
+				break
+			}
+			x := binary.LittleEndian.Uint64(b)
+			hs = append(hs, x)
+			e.dedup.seen[x] = h
+		}
+		e.dedup.hours[h] = hs
+		e.dedup.order = append(e.dedup.order, h)
+	}
+	e.dedup.evicted = d.uvarint()
+	for i := range e.ingested {
+		e.ingested[i] = d.uvarint()
+	}
+	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
+		var ev event.Event
+		ev.Time = d.varint()
+		ev.Type = event.Type(d.uvarint())
+		for _, p := range eventStrings(&ev) {
+			*p = d.str()
+		}
+		for _, p := range eventFloats(&ev) {
+			*p = d.float()
+		}
+		ev.Security = d.uvarint() == 1
+		ev.OpenedAt = d.varint()
+		ev.Due = d.varint()
+		e.pending = append(e.pending, ev)
+	}
+	var ext externalJSON
+	if b := d.bytes(); d.err == nil {
+		d.fail(json.Unmarshal(b, &ext))
+	}
+	e.external = ext.External
+	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
+		s := d.str()
+		e.positions[s] = d.bytes()
+	}
+}
