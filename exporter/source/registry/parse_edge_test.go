@@ -21,12 +21,12 @@ func TestParseScoreScale(t *testing.T) {
 		{`{"overallSystemScore": 0.54}`, 54, true, ""},
 		{`{"overallSystemScore": 0.07}`, 7, true, ""},
 		{`{"overallSystemScore": 0}`, 0, true, ""},
-		{`{"overallSystemScore": 1}`, 100, true, ""},      // 0..1 scale: 1 is the top
-		{`{"overallSystemScore": 1.0}`, 100, true, ""},    // same
-		{`{"overallSystemScore": 87.5}`, 87.5, true, ""},  // above 1: already 0..100
-		{`{"overallSystemScore": 1.5}`, 1.5, true, ""},    // above 1: already 0..100
-		{`{"overallSystemScore": null}`, 0, false, ""},    // null is absent
-		{`{"overallScore": 0.25}`, 25, true, ""},          // scan-history spelling
+		{`{"overallSystemScore": 1}`, 100, true, ""},     // 0..1 scale: 1 is the top
+		{`{"overallSystemScore": 1.0}`, 100, true, ""},   // same
+		{`{"overallSystemScore": 87.5}`, 87.5, true, ""}, // above 1: already 0..100
+		{`{"overallSystemScore": 1.5}`, 1.5, true, ""},   // above 1: already 0..100
+		{`{"overallSystemScore": null}`, 0, false, ""},   // null is absent
+		{`{"overallScore": 0.25}`, 25, true, ""},         // scan-history spelling
 		{`{"overallSystemScore": -0.1}`, 0, false, "overallSystemScore is a number: value ignored"},
 		{`{"overallSystemScore": "0.5"}`, 0, false, "overallSystemScore is a string: value ignored"},
 		{`{"overallSystemScore": 1e400}`, 0, false, "overallSystemScore is a number: value ignored"},

@@ -73,7 +73,7 @@ var sampleCases = []struct {
 	{
 		file: "HeadyMe__Heady-8f71ffc8.HEAD.json", version: "3.0.0", versionKey: "version",
 		lastScan: "2026-02-28T02:59:04.766Z",
-		score: 7, hasScore: true,
+		score:    7, hasScore: true,
 		layout: "list", services: 19, scanned: 19, health: 0, withLatency: 0, // every lastScanLatencyMs is null
 		circuitBreakers: 0, hasCB: true,
 	},
