@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/heady/heady-metrics/exporter/config"
+	"github.com/heady/heady-metrics/exporter/pipeline"
+	"github.com/heady/heady-metrics/kpi"
+)
+
+// kpiJSON is one KPI in the kpis command's output.
+type kpiJSON struct {
+	Value      *float64 `json:"value"`
+	Target     any      `json:"target"`
+	Comparison string   `json:"comparison,omitempty"`
+	Met        *bool    `json:"met"`
+	Previous   *float64 `json:"previous,omitempty"`
+	Trend      *float64 `json:"trend,omitempty"`
+	Top        []topRow `json:"top,omitempty"`
+	Unit       string   `json:"unit"`
+	Panel      string   `json:"panel"`
+	Title      string   `json:"title"`
+}
+
+type topRow struct {
+	Workflow string  `json:"workflow,omitempty"`
+	Policy   string  `json:"policy,omitempty"`
+	Count    float64 `json:"count"`
+}
+
+func num(v float64, ok bool) *float64 {
+	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// kpisDocument renders results as one JSON object keyed by KPI id, in
+// catalog order.
+func kpisDocument(results []kpi.Result) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString("{\n")
+	for i, r := range results {
+		k := r.KPI
+		out := kpiJSON{
+			Value: num(r.Value, r.HasValue), Met: r.Met, Unit: string(k.Unit), Panel: string(k.Panel), Title: k.Title,
+			Previous: num(r.Prev, r.HasPrev), Trend: num(r.Trend, r.HasTrend),
+		}
+		switch {
+		case k.Target.HasValueTarget():
+			out.Target, out.Comparison = k.Target.Value, string(k.Target.Op)
+		case k.Target.HasTrendTarget():
+			out.Target = string(k.Target.Trend)
+		}
+		if k.TopExpr != "" {
+			out.Top = []topRow{}
+			for _, t := range r.Top {
+				row := topRow{Count: t.Count}
+				if k.ID == "top_workflows" {
+					row.Workflow = t.Name
+				} else {
+					row.Policy = t.Name
+				}
+				out.Top = append(out.Top, row)
+			}
+		}
+		var enc bytes.Buffer
+		e := json.NewEncoder(&enc)
+		e.SetEscapeHTML(false) // keep ">" readable
+		if err := e.Encode(out); err != nil {
+			return nil, err
+		}
+		b := bytes.TrimSpace(enc.Bytes())
+		key, _ := json.Marshal(k.ID)
+		buf.WriteString("  ")
+		buf.Write(key)
+		buf.WriteString(": ")
+		buf.Write(b)
+		if i < len(results)-1 {
+			buf.WriteByte(',')
+		}
+		buf.WriteByte('\n')
+	}
+	buf.WriteString("}\n")
+	return buf.Bytes(), nil
+}
+
+func printKPIs(ctx context.Context, cfg *config.Config, now time.Time, logger *slog.Logger, w io.Writer) error {
+	eng, _, err := pipeline.ReadOnce(ctx, cfg, now, logger)
+	if err != nil {
+		return err
+	}
+	v := eng.Evaluate(now.UnixMilli())
+	doc, err := kpisDocument(kpi.Evaluate(kpi.Input{Samples: v.Samples, Exact: v.Exact, Top: v.Top}))
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(doc)
+	return err
+}

@@ -1,0 +1,150 @@
+// Command heady-exporter exports Heady's KPIs to Prometheus: it reads the
+// configured sources (event logs, registry, cost API, probes), keeps the KPI
+// state, and serves /metrics. Subcommands compute the KPIs once (kpis) and
+// write a demo data set (demo).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/heady/heady-metrics/exporter/config"
+	"github.com/heady/heady-metrics/exporter/demo"
+)
+
+// Exit codes (config.md): 0 success, 1 runtime failure, 2 bad usage or
+// invalid config.
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+)
+
+type usageError struct{ error }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	app := kingpin.New("heady-exporter", "Prometheus exporter for Heady's KPIs: is Heady winning?")
+	app.Version(version.Print("heady-exporter"))
+	app.HelpFlag.Short('h')
+	app.UsageWriter(stdout)
+	app.ErrorWriter(stderr)
+	exited := -1
+	app.Terminate(func(code int) {
+		if exited < 0 {
+			exited = code
+		}
+	})
+
+	configFile := app.Flag("config.file", "Exporter configuration file.").Default("heady-exporter.yml").String()
+	configCheck := app.Flag("config.check", "Validate the configuration file and exit (0 valid, 2 invalid).").Bool()
+	logCfg := &promslog.Config{}
+	promslogflag.AddFlags(app, logCfg)
+
+	serveCmd := app.Command("serve", "Serve /metrics, the scorecard page and the lifecycle endpoints (the default).").Default()
+	webFlags := kingpinflag.AddFlags(serveCmd, ":9877")
+	maxScrapes := serveCmd.Flag("web.max-requests", "Maximum concurrent /metrics requests (0: no limit).").Default("10").Int()
+
+	kpisCmd := app.Command("kpis", "Read every source once to the end, print every KPI as of --now as JSON, and exit.")
+	kpisNow := kpisCmd.Flag("now", "The instant to compute the KPIs at (RFC 3339); default: the wall clock.").String()
+
+	demoCmd := app.Command("demo", "Write a deterministic demo data set for all six sources and a config that uses it.")
+	demoOut := demoCmd.Flag("out", "Directory to write the demo data set into.").Required().String()
+	demoNow := demoCmd.Flag("now", "The instant the data set ends at (RFC 3339); default: the wall clock.").String()
+
+	cmd, err := app.Parse(args)
+	if exited >= 0 {
+		return exited // --help, --version
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "heady-exporter: %v (see --help)\n", err)
+		return exitUsage
+	}
+	logger := promslog.New(&promslog.Config{Level: logCfg.Level, Format: logCfg.Format, Writer: stderr})
+
+	if *configCheck {
+		if _, err := config.Load(*configFile); err != nil {
+			fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stdout, "%s: valid\n", *configFile)
+		return exitOK
+	}
+
+	switch cmd {
+	case demoCmd.FullCommand():
+		now, err := parseNow(*demoNow)
+		if err != nil {
+			fmt.Fprintf(stderr, "heady-exporter: --now: %v\n", err)
+			return exitUsage
+		}
+		if err := demo.Write(*demoOut, now); err != nil {
+			fmt.Fprintf(stderr, "heady-exporter: demo: %v\n", err)
+			return exitRuntime
+		}
+		fmt.Fprintf(stdout, "demo data set for %s written to %s\nrun: heady-exporter --config.file=%s/config.yml\n",
+			now.Format(time.RFC3339), *demoOut, *demoOut)
+		return exitOK
+	}
+
+	cfg, err := config.Load(*configFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	switch cmd {
+	case kpisCmd.FullCommand():
+		now, err := parseNow(*kpisNow)
+		if err != nil {
+			fmt.Fprintf(stderr, "heady-exporter: --now: %v\n", err)
+			return exitUsage
+		}
+		if err := printKPIs(ctx, cfg, now, logger, stdout); err != nil {
+			fmt.Fprintf(stderr, "heady-exporter: kpis: %v\n", err)
+			return exitRuntime
+		}
+		return exitOK
+	default:
+		if err := serve(ctx, cfg, *configFile, webFlags, *maxScrapes, logger); err != nil {
+			var ue usageError
+			if errors.As(err, &ue) {
+				fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
+				return exitUsage
+			}
+			logger.Error("exiting", "err", err)
+			return exitRuntime
+		}
+		return exitOK
+	}
+}
+
+// parseNow reads --now (RFC 3339, resolved to whole seconds, see kpis.md's
+// windows); empty means the wall clock.
+func parseNow(s string) (time.Time, error) {
+	if s == "" {
+		return time.Now().UTC().Truncate(time.Second), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("want RFC 3339 such as 2026-11-20T12:00:00Z: %v", err)
+	}
+	return t.UTC().Truncate(time.Second), nil
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/heady/heady-metrics/exporter/collector"
+	"github.com/heady/heady-metrics/exporter/config"
+	"github.com/heady/heady-metrics/exporter/pipeline"
+	hweb "github.com/heady/heady-metrics/exporter/web"
+)
+
+func serve(ctx context.Context, cfg *config.Config, configFile string, flags *web.FlagConfig, maxScrapes int, logger *slog.Logger) error {
+	logger.Info("starting heady-exporter", "version", version.Info(), "config", configFile)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	srv, err := pipeline.NewServer(cfg, logger, time.Now)
+	if err != nil {
+		return usageError{err}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collector.New(srv),
+		versioncollector.NewCollector("heady_exporter"),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+
+	// Reload: SIGHUP or POST /-/reload. A config that does not load is
+	// refused and the running one stays.
+	var reloadMu sync.Mutex
+	reload := func() error {
+		reloadMu.Lock()
+		defer reloadMu.Unlock()
+		c, err := config.Load(configFile)
+		if err != nil {
+			logger.Error("reload refused: invalid configuration", "err", err)
+			return err
+		}
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := srv.Reload(rctx, c); err != nil {
+			logger.Error("reload failed", "err", err)
+			return err
+		}
+		logger.Info("configuration reloaded", "config", configFile)
+		return nil
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				_ = reload()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	mux := hweb.NewMux(hweb.Options{
+		Server:    srv,
+		Gatherer:  reg,
+		MaxScrape: maxScrapes,
+		Reload:    reload,
+		Logger:    logger,
+		Version:   version.Info(),
+	})
+	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	runErr := make(chan error, 1)
+	go func() { runErr <- srv.Run(ctx) }()
+	webErr := make(chan error, 1)
+	go func() { webErr <- web.ListenAndServe(httpSrv, flags, logger) }()
+
+	select {
+	case err := <-webErr:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			// Stop the engine cleanly (it checkpoints) before exiting.
+			cancel()
+			return errors.Join(fmt.Errorf("web server: %w", err), <-runErr)
+		}
+	case <-ctx.Done():
+	case err := <-runErr:
+		return err
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = httpSrv.Shutdown(shutdownCtx)
+	return <-runErr
+}

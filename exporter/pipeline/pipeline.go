@@ -1,0 +1,575 @@
+// Package pipeline wires configured sources to the engine and runs them:
+// the serve loop (sources in their own goroutines, the engine owned by one
+// goroutine that applies batches, advances the clock, publishes a View every
+// second and checkpoints state with positions) and the one-shot read used by
+// the kpis command. It computes no KPI itself and serves no HTTP.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	commoncfg "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+
+	"github.com/heady/heady-metrics/exporter/config"
+	"github.com/heady/heady-metrics/exporter/engine"
+	"github.com/heady/heady-metrics/exporter/event"
+	"github.com/heady/heady-metrics/exporter/source"
+	"github.com/heady/heady-metrics/exporter/source/cost"
+	"github.com/heady/heady-metrics/exporter/source/registry"
+	"github.com/heady/heady-metrics/exporter/source/stream"
+)
+
+// Sources are the configured sources, built from a config.
+type Sources struct {
+	Inputs   []*stream.Input
+	inputCfg []*config.Input
+	Registry *registry.Source
+	Cost     *cost.Source
+	Probe    Prober
+	healths  []*source.Health
+}
+
+// Prober is the probe source as the pipeline uses it.
+type Prober interface {
+	ProbeOnce(ctx context.Context) []engine.ProbeResult
+	Run(ctx context.Context)
+	Latest() []engine.ProbeResult
+	Health() *source.Health
+}
+
+// NewProber builds the probe source; set by the probe wiring (nil: probes
+// are not available in this build).
+var NewProber func(cfg *config.ProbeConfig, health *source.Health, logger *slog.Logger) (Prober, error)
+
+// EngineOptions maps the config to engine options.
+func EngineOptions(c *config.Config) engine.Options {
+	o := engine.Options{
+		TopN:            c.Engine.TopN,
+		DedupHorizonSec: int64(c.Engine.DedupHorizon.D() / time.Second),
+		DedupMaxIDs:     c.Engine.DedupMaxIDs,
+	}
+	if c.Shard != nil {
+		o.ShardIndex, o.ShardCount = c.Shard.Index, c.Shard.Count
+	}
+	return o
+}
+
+// ownsGlobal reports whether this instance reads the sources that belong to
+// no user (registry, cost, probes): shard 0, or every unsharded instance.
+func ownsGlobal(c *config.Config) bool { return c.Shard == nil || c.Shard.Index == 0 }
+
+// BuildSources creates every configured source, resuming event inputs and
+// the cost cursor from positions saved in eng.
+func BuildSources(c *config.Config, eng *engine.Engine, logger *slog.Logger, now func() time.Time) (*Sources, error) {
+	s := &Sources{}
+	for _, list := range [][]*config.Input{c.Sources.Audit, c.Sources.Auth, c.Sources.CI} {
+		for _, in := range list {
+			h := source.NewHealth(in.Name)
+			inp, err := stream.New(in, c.Engine.PollInterval.D(), eng.Position(in.Name), h, now)
+			if err != nil {
+				s.Close()
+				return nil, err
+			}
+			s.Inputs = append(s.Inputs, inp)
+			s.inputCfg = append(s.inputCfg, in)
+			s.healths = append(s.healths, h)
+		}
+	}
+	if !ownsGlobal(c) {
+		return s, nil
+	}
+	if r := c.Sources.Registry; r != nil {
+		h := source.NewHealth("registry")
+		rc := registry.Config{Path: r.Path, URL: r.URL, Interval: r.Interval.D(), Timeout: r.Timeout.D(), Now: now}
+		if r.URL != "" {
+			cl, err := commoncfg.NewClientFromConfig(r.HTTPClientConfig, "registry")
+			if err != nil {
+				s.Close()
+				return nil, fmt.Errorf("source registry: %w", err)
+			}
+			rc.Client = cl
+		}
+		src, err := registry.New(rc, h)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.Registry = src
+		s.healths = append(s.healths, h)
+	}
+	if co := c.Sources.Cost; co != nil {
+		h := source.NewHealth("cost")
+		cc := cost.DefaultConfig()
+		cc.URL, cc.Path = co.URL, co.Path
+		cc.Interval = model.Duration(co.Interval.D())
+		cc.Timeout = model.Duration(co.Timeout.D())
+		cc.MaxRetries = co.MaxRetries
+		cc.BudgetCaps = co.BudgetCaps
+		cc.HTTPClientConfig = co.HTTPClientConfig
+		src, err := cost.New(cc, cost.Options{Health: h, Logger: logger, Now: now, Cursor: string(eng.Position("cost"))})
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.Cost = src
+		s.healths = append(s.healths, h)
+	}
+	if p := c.Sources.Probe; p != nil {
+		if NewProber == nil {
+			s.Close()
+			return nil, errors.New("source probe: not available in this build")
+		}
+		h := source.NewHealth("probe")
+		pr, err := NewProber(p, h, logger)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.Probe = pr
+		s.healths = append(s.healths, h)
+	}
+	return s, nil
+}
+
+// Healths lists every source's health record in config order.
+func (s *Sources) Healths() []*source.Health { return s.healths }
+
+// Close releases the inputs' files.
+func (s *Sources) Close() {
+	for _, in := range s.Inputs {
+		in.Close()
+	}
+}
+
+// applyBatch applies one decoded batch and its positions.
+func applyBatch(eng *engine.Engine, b *stream.Batch, h *source.Health) {
+	for r, n := range b.Skipped {
+		h.Count(r, n)
+	}
+	for i := range b.Events {
+		switch eng.Apply(&b.Events[i]) {
+		case engine.Future:
+			h.Count(event.ReasonFuture, 1)
+		case engine.Duplicate:
+			h.Count(event.ReasonDuplicate, 1)
+		}
+	}
+	eng.SetPosition(b.Source, b.Positions)
+}
+
+// applyCostPage applies one page of cost records and its cursor.
+func applyCostPage(eng *engine.Engine, pg cost.Page, h *source.Health) {
+	for i := range pg.Events {
+		switch eng.Apply(&pg.Events[i]) {
+		case engine.Future:
+			h.Count(event.ReasonFuture, 1)
+		case engine.Duplicate:
+			h.Count(event.ReasonDuplicate, 1)
+		}
+	}
+	eng.SetPosition("cost", []byte(pg.Cursor))
+}
+
+// pullSnapshots copies the polled sources' latest snapshots into eng.
+func (s *Sources) pullSnapshots(eng *engine.Engine) {
+	if s.Registry != nil {
+		if snap, _, fetched := s.Registry.Latest(); !fetched.IsZero() {
+			eng.SetRegistry(RegistryState(snap))
+		}
+	}
+	if s.Cost != nil {
+		if snap, _, fetched := s.Cost.Latest(); !fetched.IsZero() {
+			b, infra := CostState(snap)
+			eng.SetCost(b, infra)
+		}
+	}
+	if s.Probe != nil {
+		if res := s.Probe.Latest(); res != nil {
+			eng.SetProbes(res)
+		}
+	}
+}
+
+// RegistryState converts a registry snapshot for the engine.
+func RegistryState(s registry.Snapshot) *engine.RegistryState {
+	r := &engine.RegistryState{Score: s.Score, HasScore: s.HasScore, LastScan: s.LastScan,
+		CircuitBreakers: float64(s.CircuitBreakers), HasBreakers: s.HasCircuitBreakers}
+	for _, sv := range s.Services {
+		if sv.Healthy == nil {
+			continue
+		}
+		name := sv.Name
+		if name == "" {
+			name = sv.ID
+		}
+		st := engine.ServiceState{Name: name, Healthy: *sv.Healthy, LatencySeconds: math.NaN()}
+		if sv.LatencySeconds != nil {
+			st.LatencySeconds = *sv.LatencySeconds
+		}
+		r.Services = append(r.Services, st)
+	}
+	for _, c := range s.Components {
+		r.Components = append(r.Components, engine.ComponentCount{Status: c.Status, Criticality: c.Criticality, Count: c.Count})
+	}
+	for _, p := range s.Providers {
+		r.Providers = append(r.Providers, p.Name)
+	}
+	return r
+}
+
+// CostState converts a cost snapshot for the engine.
+func CostState(s cost.Snapshot) ([]engine.Budget, []engine.InfraDay) {
+	var b []engine.Budget
+	for _, x := range s.Budgets {
+		b = append(b, engine.Budget{Name: x.Name, CapUSD: x.CapUSD, SpentUSD: x.SpentUSD})
+	}
+	var infra []engine.InfraDay
+	for _, d := range s.Infra {
+		infra = append(infra, engine.InfraDay{Date: d.Date, CostUSD: d.CostUSD})
+	}
+	return b, infra
+}
+
+// ReadOnce reads every source of c once to the end into a fresh engine
+// whose clock is now (the kpis command, backfill). Nothing is read from or
+// written to the state directory.
+func ReadOnce(ctx context.Context, c *config.Config, now time.Time, logger *slog.Logger) (*engine.Engine, []*source.Health, error) {
+	eng := engine.New(EngineOptions(c))
+	eng.Advance(now.UnixMilli())
+	clock := func() time.Time { return now }
+	srcs, err := BuildSources(c, eng, logger, clock)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer srcs.Close()
+	for i, in := range srcs.Inputs {
+		for {
+			read, err := in.Poll(ctx, func(b *stream.Batch) error {
+				applyBatch(eng, b, srcs.Inputs[i].Health)
+				return nil
+			})
+			if err != nil {
+				return nil, nil, err
+			}
+			if !read {
+				break
+			}
+		}
+	}
+	if srcs.Registry != nil {
+		_ = srcs.Registry.Poll(ctx) // failures are in its health record
+	}
+	if srcs.Cost != nil {
+		h := srcs.Cost.Health()
+		_ = srcs.Cost.Poll(ctx, func(pg cost.Page) error {
+			applyCostPage(eng, pg, h)
+			return nil
+		})
+	}
+	if srcs.Probe != nil {
+		eng.SetProbes(srcs.Probe.ProbeOnce(ctx))
+	}
+	srcs.pullSnapshots(eng)
+	return eng, srcs.Healths(), nil
+}
+
+// Server runs the sources and the engine for the serve command.
+type Server struct {
+	logger *slog.Logger
+	now    func() time.Time
+
+	mu      sync.Mutex // guards cfg, srcs, healths for readers
+	cfg     *config.Config
+	srcs    *Sources
+	healths []*source.Health
+
+	eng       *engine.Engine
+	view      atomic.Pointer[engine.View]
+	ready     atomic.Bool
+	markReady atomic.Bool // every input has read to its end once
+	lastCkpt  atomic.Int64
+	ckptErrs  atomic.Uint64
+
+	batches chan *stream.Batch
+	pages   chan costPage
+	reloads chan reloadReq
+}
+
+type costPage struct {
+	pg   cost.Page
+	done chan struct{}
+}
+
+type reloadReq struct {
+	cfg  *config.Config
+	done chan error
+}
+
+// NewServer loads the checkpoint of c.StateDir (if any) and builds the
+// sources. A damaged checkpoint is reported and set aside: the engine starts
+// empty and the sources start from the beginning, so nothing is counted
+// twice.
+func NewServer(c *config.Config, logger *slog.Logger, now func() time.Time) (*Server, error) {
+	eng, err := engine.Load(c.StateDir, EngineOptions(c))
+	switch {
+	case errors.Is(err, engine.ErrNoCheckpoint):
+		eng = engine.New(EngineOptions(c))
+	case err != nil:
+		logger.Error("checkpoint unusable, starting from scratch", "err", err)
+		eng = engine.New(EngineOptions(c))
+	default:
+		logger.Info("checkpoint loaded", "users", eng.Users(), "state_dir", c.StateDir)
+	}
+	eng.Advance(now().UnixMilli())
+	srcs, err := BuildSources(c, eng, logger, now)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{logger: logger, now: now, cfg: c, srcs: srcs, healths: srcs.Healths(), eng: eng,
+		batches: make(chan *stream.Batch, 16), pages: make(chan costPage), reloads: make(chan reloadReq)}, nil
+}
+
+// View is the latest evaluated state (nil before the first evaluation).
+func (s *Server) View() *engine.View { return s.view.Load() }
+
+// Ready reports whether the first full read and evaluation are done.
+func (s *Server) Ready() bool { return s.ready.Load() }
+
+// Healths returns the current sources' health views.
+func (s *Server) Healths() []source.HealthView {
+	s.mu.Lock()
+	hs := s.healths
+	s.mu.Unlock()
+	out := make([]source.HealthView, len(hs))
+	for i, h := range hs {
+		out[i] = h.View()
+	}
+	return out
+}
+
+// LastCheckpoint returns the time of the last successful checkpoint and the
+// number of failed ones.
+func (s *Server) LastCheckpoint() (time.Time, uint64) {
+	ms := s.lastCkpt.Load()
+	if ms == 0 {
+		return time.Time{}, s.ckptErrs.Load()
+	}
+	return time.UnixMilli(ms), s.ckptErrs.Load()
+}
+
+// Config returns the configuration in force.
+func (s *Server) Config() *config.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// Reload swaps in a new configuration: the sources are rebuilt and resume
+// from the positions the engine holds. Engine options (top_n, dedup) take
+// effect at the next restart.
+func (s *Server) Reload(ctx context.Context, c *config.Config) error {
+	req := reloadReq{cfg: c, done: make(chan error, 1)}
+	select {
+	case s.reloads <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run runs until ctx is done, then saves a last checkpoint.
+func (s *Server) Run(ctx context.Context) error {
+	srcCtx, stop := context.WithCancel(ctx)
+	wg := s.start(srcCtx)
+	defer func() { stop(); wg.Wait() }()
+
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	ckpt := time.NewTicker(s.cfg.Engine.CheckpointInterval.D())
+	defer ckpt.Stop()
+	prune := time.NewTicker(10 * time.Minute)
+	defer prune.Stop()
+
+	s.publish()
+	for {
+		select {
+		case b := <-s.batches:
+			s.applyStream(b)
+		case p := <-s.pages:
+			applyCostPage(s.eng, p.pg, s.srcs.Cost.Health())
+			close(p.done)
+		case <-tick.C:
+			s.publish()
+		case <-ckpt.C:
+			s.checkpoint()
+		case <-prune.C:
+			s.eng.Prune()
+		case r := <-s.reloads:
+			stop()
+			wg.Wait()
+			s.drain()
+			s.srcs.Close()
+			srcs, err := BuildSources(r.cfg, s.eng, s.logger, s.now)
+			if err != nil {
+				// Keep going with the old configuration's sources.
+				srcs, _ = BuildSources(s.Config(), s.eng, s.logger, s.now)
+			} else {
+				s.mu.Lock()
+				s.cfg = r.cfg
+				s.mu.Unlock()
+			}
+			s.mu.Lock()
+			s.srcs, s.healths = srcs, srcs.Healths()
+			s.mu.Unlock()
+			srcCtx, stop = context.WithCancel(ctx)
+			wg = s.start(srcCtx)
+			r.done <- err
+		case <-ctx.Done():
+			stop()
+			wg.Wait()
+			s.drain()
+			s.checkpoint()
+			s.srcs.Close()
+			return nil
+		}
+	}
+}
+
+func (s *Server) healthOf(name string) *source.Health {
+	for _, in := range s.srcs.Inputs {
+		if in.Name == name {
+			return in.Health
+		}
+	}
+	return source.NewHealth(name)
+}
+
+func (s *Server) applyStream(b *stream.Batch) { applyBatch(s.eng, b, s.healthOf(b.Source)) }
+
+// drain applies the batches sources sent before they stopped.
+func (s *Server) drain() {
+	for {
+		select {
+		case b := <-s.batches:
+			s.applyStream(b)
+		default:
+			return
+		}
+	}
+}
+
+// start runs every source in its own goroutine; the returned group ends
+// when ctx is done. A source blocked handing over a batch gives up when ctx
+// ends: the batch is read again from the engine's positions.
+func (s *Server) start(ctx context.Context) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	srcs := s.srcs
+	var pending sync.WaitGroup
+	pending.Add(len(srcs.Inputs))
+	for _, in := range srcs.Inputs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first := true
+			interval := s.cfg.Engine.PollInterval.D()
+			t := time.NewTicker(interval)
+			defer t.Stop()
+			for {
+				for {
+					read, err := in.Poll(ctx, func(b *stream.Batch) error {
+						select {
+						case s.batches <- b:
+							return nil
+						case <-ctx.Done():
+							return ctx.Err()
+						}
+					})
+					if err != nil || !read || ctx.Err() != nil {
+						break
+					}
+				}
+				if first {
+					first = false
+					pending.Done()
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
+	if srcs.Registry != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); srcs.Registry.Run(ctx) }()
+	}
+	if srcs.Cost != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			srcs.Cost.Run(ctx, func(pg cost.Page) error {
+				p := costPage{pg: pg, done: make(chan struct{})}
+				select {
+				case s.pages <- p:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				select {
+				case <-p.done:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+		}()
+	}
+	if srcs.Probe != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); srcs.Probe.Run(ctx) }()
+	}
+	// Ready once every input has read to its end once.
+	go func() {
+		done := make(chan struct{})
+		go func() { pending.Wait(); close(done) }()
+		select {
+		case <-done:
+			s.markReady.Store(true)
+		case <-ctx.Done():
+		}
+	}()
+	return &wg
+}
+
+// publish advances the clock, pulls snapshots and evaluates a new view.
+func (s *Server) publish() {
+	now := s.now()
+	s.eng.Advance(now.UnixMilli())
+	s.srcs.pullSnapshots(s.eng)
+	s.view.Store(s.eng.Evaluate(now.UnixMilli()))
+	if s.markReady.Load() {
+		s.ready.Store(true)
+	}
+}
+
+func (s *Server) checkpoint() {
+	if err := s.eng.Save(s.Config().StateDir); err != nil {
+		s.ckptErrs.Add(1)
+		s.logger.Error("checkpoint failed", "state_dir", s.Config().StateDir, "err", err)
+		return
+	}
+	s.lastCkpt.Store(s.now().UnixMilli())
+}

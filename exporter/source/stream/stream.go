@@ -1,0 +1,211 @@
+// Package stream is the event-stream source: one configured input (paths
+// or globs of JSONL files in one format) followed with package tail and
+// decoded, line by line, into canonical events. It owns the line decoders
+// (canonical, and the formats registered by the preset package) and counts
+// skipped lines by reason. It never computes a KPI: batches of events and the
+// positions just past them go to the engine, which applies both together.
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/heady/heady-metrics/exporter/config"
+	"github.com/heady/heady-metrics/exporter/event"
+	"github.com/heady/heady-metrics/exporter/source"
+	"github.com/heady/heady-metrics/exporter/source/tail"
+)
+
+// LineDecoder turns one input line into canonical events.
+type LineDecoder interface {
+	// DecodeLine calls emit for each event line yields (a line may yield
+	// none, one or several) and returns "" or why the line was skipped.
+	// The event passed to emit, and its strings, are valid only during the
+	// call.
+	DecodeLine(line []byte, emit func(*event.Event)) event.Reason
+}
+
+// DecoderFactory builds a decoder for an input's configuration.
+type DecoderFactory func(in *config.Input) (LineDecoder, error)
+
+var (
+	formatsMu sync.RWMutex
+	formats   = map[string]DecoderFactory{
+		"canonical": func(in *config.Input) (LineDecoder, error) {
+			return &Canonical{d: event.Decoder{MaxLineBytes: in.MaxLineBytes}}, nil
+		},
+	}
+)
+
+// Register adds a format (a shipped preset, or "mapping"). Called from the
+// preset package's init.
+func Register(name string, f DecoderFactory) {
+	formatsMu.Lock()
+	defer formatsMu.Unlock()
+	formats[name] = f
+	config.RegisterFormat(name)
+}
+
+// NewDecoder returns the decoder of in's format.
+func NewDecoder(in *config.Input) (LineDecoder, error) {
+	formatsMu.RLock()
+	f, ok := formats[in.Format]
+	formatsMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("source %s: unknown format %q", in.Name, in.Format)
+	}
+	return f(in)
+}
+
+// Canonical decodes the canonical shape of sources.md.
+type Canonical struct {
+	d  event.Decoder
+	ev event.Event
+}
+
+// DecodeLine implements LineDecoder.
+func (c *Canonical) DecodeLine(line []byte, emit func(*event.Event)) event.Reason {
+	if r := c.d.Decode(line, &c.ev); r != "" {
+		return r
+	}
+	emit(&c.ev)
+	return ""
+}
+
+// Batch is the decoded form of one tail batch.
+type Batch struct {
+	Source string
+	// Events alias the lines' memory, which the batch owns.
+	Events []event.Event
+	// Positions is the input's position set just past these events, as
+	// the engine saves it (opaque JSON).
+	Positions []byte
+	// Skipped counts lines skipped, by reason.
+	Skipped map[event.Reason]uint64
+	// Lines is the number of lines read.
+	Lines int
+}
+
+// Input follows one configured input.
+type Input struct {
+	Name   string
+	Health *source.Health
+	f      *tail.Follower
+	dec    LineDecoder
+	now    func() time.Time
+	errs   int
+}
+
+// New returns an input resuming from positions saved by the engine (nil to
+// start at the beginning of every file).
+func New(cfg *config.Input, pollInterval time.Duration, positions []byte, health *source.Health, now func() time.Time) (*Input, error) {
+	dec, err := NewDecoder(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var start []tail.Position
+	if len(positions) > 0 {
+		if err := json.Unmarshal(positions, &start); err != nil {
+			return nil, fmt.Errorf("source %s: saved positions: %w", cfg.Name, err)
+		}
+	}
+	in := &Input{Name: cfg.Name, Health: health, dec: dec, now: now}
+	f, err := tail.New(tail.Config{
+		Paths:        cfg.Paths,
+		PollInterval: pollInterval,
+		MaxLineBytes: cfg.MaxLineBytes,
+		OnError: func(e *tail.FileError) {
+			in.errs++
+			health.Failure(event.ReasonReadError, e)
+		},
+	}, start, now)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", cfg.Name, err)
+	}
+	in.f = f
+	return in, nil
+}
+
+// Close releases the files.
+func (in *Input) Close() error { return in.f.Close() }
+
+// Poll reads every file once to its current end, handing each decoded batch
+// to fn. It reports whether anything was read.
+func (in *Input) Poll(ctx context.Context, fn func(*Batch) error) (bool, error) {
+	in.errs = 0
+	read := false
+	err := in.f.Poll(ctx, func(b tail.Batch) error {
+		read = true
+		return fn(in.decode(b))
+	})
+	if err == nil && in.errs == 0 {
+		in.Health.Success(in.now())
+	}
+	return read, err
+}
+
+// Run polls every interval until ctx is done.
+func (in *Input) Run(ctx context.Context, interval time.Duration, fn func(*Batch) error) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := in.Poll(ctx, fn); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (in *Input) decode(b tail.Batch) *Batch {
+	out := &Batch{Source: in.Name, Events: make([]event.Event, 0, len(b.Lines)), Lines: len(b.Lines) + len(b.TooLong)}
+	pos, _ := json.Marshal(b.Positions)
+	out.Positions = pos
+	skip := func(r event.Reason, n uint64) {
+		if out.Skipped == nil {
+			out.Skipped = map[event.Reason]uint64{}
+		}
+		out.Skipped[r] += n
+	}
+	if len(b.TooLong) > 0 {
+		skip(event.ReasonTooLong, uint64(len(b.TooLong)))
+	}
+	emit := func(e *event.Event) { out.Events = append(out.Events, *e) }
+	for _, l := range b.Lines {
+		if len(l.Text) == 0 || isBlank(l.Text) {
+			continue
+		}
+		if r := in.dec.DecodeLine(l.Text, emit); r != "" {
+			skip(r, 1)
+		}
+	}
+	return out
+}
+
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+// Formats lists the registered formats.
+func Formats() []string {
+	formatsMu.RLock()
+	defer formatsMu.RUnlock()
+	out := make([]string, 0, len(formats))
+	for k := range formats {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
