@@ -1,7 +1,9 @@
 package event
 
 import (
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -597,12 +599,22 @@ func skipWS(b []byte, i int) int {
 // and the index after the closing quote, or next < 0 if the string is
 // malformed or unterminated.
 func scanString(b []byte, i int) (end int, esc bool, next int) {
-	for i < len(b) {
-		c := b[i]
-		if c == '"' {
-			return i, esc, i + 1
+	for {
+		// Skip ordinary bytes eight at a time.
+		for i+8 <= len(b) {
+			if m := stringStops(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
 		}
-		if c == '\\' {
+		if i >= len(b) {
+			return 0, false, -1
+		}
+		switch c := b[i]; {
+		case c == '"':
+			return i, esc, i + 1
+		case c == '\\':
 			esc = true
 			if i+1 >= len(b) {
 				return 0, false, -1
@@ -618,14 +630,23 @@ func scanString(b []byte, i int) (end int, esc bool, next int) {
 			default:
 				return 0, false, -1
 			}
-			continue
-		}
-		if c < 0x20 {
+		case c < 0x20:
 			return 0, false, -1
+		default: // an ordinary byte among the last seven
+			i++
 		}
-		i++
 	}
-	return 0, false, -1
+}
+
+// stringStops flags, in bit 7 of each byte, the bytes of the little-endian
+// word x that end a run of ordinary string bytes: '"', '\\' and controls
+// below 0x20. Only the lowest flag is exact (a borrow may flag bytes above
+// it), which is all scanString uses.
+func stringStops(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (ones * '"')
+	s := x ^ (ones * '\\')
+	return (((q - ones) &^ q) | ((s - ones) &^ s) | ((x - ones*0x20) &^ x)) & highs
 }
 
 // hex4 returns the value of four hex digits, or -1.

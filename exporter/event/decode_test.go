@@ -1,8 +1,13 @@
 package event
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -383,6 +388,16 @@ func FuzzDecode(f *testing.F) {
 	for _, s := range fuzzSeeds() {
 		f.Add([]byte(s))
 	}
+	real, _ := filepath.Glob("testdata/real/*.jsonl")
+	for _, name := range real {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			f.Add(line)
+		}
+	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		d := Decoder{MaxLineBytes: 4096}
 		checkAgainstReference(t, &d, line)
@@ -408,4 +423,65 @@ func FuzzParseTime(f *testing.F) {
 			t.Fatalf("ParseTimeString(%q) = %d, %v; reference %d, %v", s, got, ok, want, wantOK)
 		}
 	})
+}
+
+func TestStringStops(t *testing.T) {
+	// Every byte value at every position, over backgrounds of ordinary
+	// bytes, quotes and controls: the lowest flag is the first stop byte.
+	isStop := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
+	for _, bg := range []byte{'a', 0xff, 0x80, 0x1f, '"', 0x21, '\\' + 1} {
+		for pos := range 8 {
+			for c := range 256 {
+				var w [8]byte
+				for k := range w {
+					w[k] = bg
+				}
+				w[pos] = byte(c)
+				first := 8
+				for k := range w {
+					if isStop(w[k]) {
+						first = k
+						break
+					}
+				}
+				m := stringStops(binary.LittleEndian.Uint64(w[:]))
+				got := 8
+				if m != 0 {
+					got = bits.TrailingZeros64(m) >> 3
+				}
+				if got != first {
+					t.Fatalf("%q: first stop at %d, want %d", w, got, first)
+				}
+			}
+		}
+	}
+}
+
+// TestDecodeRealHeadyLines reads real Heady JSONL files (testdata/real,
+// copied unchanged from ../../shared/samples/heady): they are not in the
+// canonical shape, so every line must be skipped with the reason the
+// reference gives, and never accepted or crash the decoder.
+func TestDecodeRealHeadyLines(t *testing.T) {
+	files, err := filepath.Glob("testdata/real/*.jsonl")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no real samples: %v", err)
+	}
+	var d Decoder
+	reasons := map[Reason]int{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n, line := range bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n")) {
+			var e Event
+			r := d.Decode(line, &e)
+			if r == "" {
+				t.Errorf("%s:%d: a non-canonical line was accepted", f, n+1)
+			}
+			reasons[r]++
+			checkAgainstReference(t, &d, line)
+		}
+	}
+	t.Logf("reasons: %v", reasons)
 }

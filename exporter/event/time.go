@@ -205,19 +205,10 @@ func parseEpoch(s string) (int64, bool) {
 	}
 
 	// The digits D are s[:intLen] followed by s[fracStart:fracStart+fracLen];
-	// the decimal point sits after intLen+exp of them. digit(k) reads D[k].
+	// the decimal point sits after intLen+exp of them.
 	total := intLen + fracLen
-	digit := func(k int) int64 {
-		switch {
-		case k < intLen:
-			return int64(s[k] - '0')
-		case k < total:
-			return int64(s[fracStart+k-intLen] - '0')
-		}
-		return 0
-	}
 	z := 0 // leading zeros of D
-	for z < total && digit(z) == 0 {
+	for z < total && digitAt(s, z, intLen, fracStart, total) == 0 {
 		z++
 	}
 	if z == total {
@@ -233,11 +224,23 @@ func parseEpoch(s string) (int64, bool) {
 		return 0, false
 	}
 	var ms int64
-	for k := 0; k < keep; k++ {
-		ms = ms*10 + digit(z+k)
+	for k := z; k < z+keep; k++ {
+		ms = ms*10 + digitAt(s, k, intLen, fracStart, total)
 	}
 	if ms > MaxEpochMS {
 		return 0, false
 	}
 	return ms, true
+}
+
+// digitAt returns digit k of the digits of an epoch literal s (see
+// parseEpoch), or 0 past them.
+func digitAt(s string, k, intLen, fracStart, total int) int64 {
+	switch {
+	case k < intLen:
+		return int64(s[k] - '0')
+	case k < total:
+		return int64(s[fracStart+k-intLen] - '0')
+	}
+	return 0
 }
