@@ -355,6 +355,7 @@ func (e *Engine) encode(w *encoder) {
 	for _, c := range e.ingested {
 		w.uvarint(c)
 	}
+	w.varint(e.lastEvent)
 	w.uvarint(uint64(len(e.pending)))
 	for i := range e.pending {
 		ev := &e.pending[i]
@@ -549,6 +550,7 @@ func (e *Engine) decode(d *decoder) {
 	for i := range e.ingested {
 		e.ingested[i] = d.uvarint()
 	}
+	e.lastEvent = d.varint()
 	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
 		var ev event.Event
 		ev.Time = d.varint()

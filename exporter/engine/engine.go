@@ -114,7 +114,8 @@ type Engine struct {
 	dedup   dedup
 	pending []event.Event
 
-	ingested [32]uint64 // by event.Type
+	ingested  [32]uint64 // by event.Type
+	lastEvent int64      // ms of the newest event applied
 
 	external  External
 	positions map[string][]byte
@@ -218,6 +219,9 @@ func (e *Engine) apply(ev *event.Event) {
 	old := sec <= ceilSec(e.now)-RetentionDays*secPerDay
 	if int(ev.Type) < len(e.ingested) {
 		e.ingested[ev.Type]++
+	}
+	if ev.Time > e.lastEvent {
+		e.lastEvent = ev.Time
 	}
 	if ev.User != "" && activates(ev.Type) {
 		e.activity(ev.User, ev.Time, sec)

@@ -392,6 +392,9 @@ func (e *Engine) Evaluate(nowMS int64) *View {
 	v.DedupIDs = e.dedup.len()
 	v.add(kpi.SEngineUsers, float64(v.Users))
 	v.add(kpi.SEngineDedupIDs, float64(v.DedupIDs))
+	if e.lastEvent > 0 {
+		v.add(kpi.SEngineLastEvent, float64(e.lastEvent)/1000)
+	}
 	return v
 }
 

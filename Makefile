@@ -1,0 +1,58 @@
+# heady-metrics. `make run` starts the exporter on demo data; `make test` runs
+# the whole suite (what CI runs). See README.md.
+
+GO        ?= go
+BIN       := bin/heady-exporter
+PKG       := github.com/prometheus/common/version
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+REVISION  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BRANCH    := $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X $(PKG).Branch=$(BRANCH) \
+             -X $(PKG).BuildUser=heady-metrics -X $(PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
+DEMO_DIR  ?= demo
+LISTEN    ?= :9877
+
+.PHONY: all build run demo test test-deps lint generate check-generated bench soak clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/heady-exporter
+
+# Writes a fresh demo data set ending now, then serves it.
+demo: build
+	$(BIN) demo --out=$(DEMO_DIR)
+
+run: demo
+	@echo
+	@echo "heady-exporter is starting on http://localhost$(LISTEN)/ (metrics: http://localhost$(LISTEN)/metrics). Ctrl-C stops it."
+	@echo
+	$(BIN) --config.file=$(DEMO_DIR)/config.yml --web.listen-address=$(LISTEN)
+
+# Installs the Debian packages the tests run for real (promtool, amtool,
+# prometheus, alertmanager) when they are missing.
+test-deps:
+	./scripts/test-deps.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+generate:
+	$(GO) run ./cmd/heady-gen -out .
+
+# Regenerates every generated file and fails when a committed one differs.
+check-generated: generate
+	@git diff --exit-code --stat -- dashboards alerts provisioning docs || \
+		(echo "generated files are out of date: run 'make generate' and commit"; exit 1)
+	@untracked=$$(git ls-files --others --exclude-standard -- dashboards alerts provisioning docs); \
+		if [ -n "$$untracked" ]; then echo "generated files not committed: $$untracked"; exit 1; fi
+
+test: test-deps lint check-generated
+	$(GO) test -race -count=1 -timeout 25m ./...
+
+bench:
+	./scripts/bench.sh
+
+clean:
+	rm -rf bin $(DEMO_DIR)
