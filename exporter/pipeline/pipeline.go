@@ -23,6 +23,7 @@ import (
 	"github.com/heady/heady-metrics/exporter/event"
 	"github.com/heady/heady-metrics/exporter/source"
 	"github.com/heady/heady-metrics/exporter/source/cost"
+	"github.com/heady/heady-metrics/exporter/source/probe"
 	"github.com/heady/heady-metrics/exporter/source/registry"
 	"github.com/heady/heady-metrics/exporter/source/stream"
 )
@@ -33,21 +34,9 @@ type Sources struct {
 	inputCfg []*config.Input
 	Registry *registry.Source
 	Cost     *cost.Source
-	Probe    Prober
+	Probe    *probe.Prober
 	healths  []*source.Health
 }
-
-// Prober is the probe source as the pipeline uses it.
-type Prober interface {
-	ProbeOnce(ctx context.Context) []engine.ProbeResult
-	Run(ctx context.Context)
-	Latest() []engine.ProbeResult
-	Health() *source.Health
-}
-
-// NewProber builds the probe source; set by the probe wiring (nil: probes
-// are not available in this build).
-var NewProber func(cfg *config.ProbeConfig, health *source.Health, logger *slog.Logger) (Prober, error)
 
 // EngineOptions maps the config to engine options.
 func EngineOptions(c *config.Config) engine.Options {
@@ -123,12 +112,13 @@ func BuildSources(c *config.Config, eng *engine.Engine, logger *slog.Logger, now
 		s.healths = append(s.healths, h)
 	}
 	if p := c.Sources.Probe; p != nil {
-		if NewProber == nil {
-			s.Close()
-			return nil, errors.New("source probe: not available in this build")
-		}
 		h := source.NewHealth("probe")
-		pr, err := NewProber(p, h, logger)
+		pc := probe.DefaultConfig()
+		pc.Targets = p.Targets
+		pc.Interval = model.Duration(p.Interval.D())
+		pc.Timeout = model.Duration(p.Timeout.D())
+		pc.HTTPClientConfig = p.HTTPClientConfig
+		pr, err := probe.New(pc, probe.Options{Health: h, Logger: logger, Now: now})
 		if err != nil {
 			s.Close()
 			return nil, err
@@ -193,9 +183,19 @@ func (s *Sources) pullSnapshots(eng *engine.Engine) {
 	}
 	if s.Probe != nil {
 		if res := s.Probe.Latest(); res != nil {
-			eng.SetProbes(res)
+			eng.SetProbes(ProbeState(res))
 		}
 	}
+}
+
+// ProbeState converts probe results for the engine.
+func ProbeState(rs []probe.Result) []engine.ProbeResult {
+	out := make([]engine.ProbeResult, len(rs))
+	for i, r := range rs {
+		out[i] = engine.ProbeResult{Target: r.Target, Success: r.Success, StatusCode: r.StatusCode,
+			Duration: r.DurationSeconds, CertExpiry: r.CertExpiry, HasCert: !r.CertExpiry.IsZero(), LastProbeAt: r.Time}
+	}
+	return out
 }
 
 // RegistryState converts a registry snapshot for the engine.
@@ -275,7 +275,7 @@ func ReadOnce(ctx context.Context, c *config.Config, now time.Time, logger *slog
 		})
 	}
 	if srcs.Probe != nil {
-		eng.SetProbes(srcs.Probe.ProbeOnce(ctx))
+		eng.SetProbes(ProbeState(srcs.Probe.ProbeOnce(ctx)))
 	}
 	srcs.pullSnapshots(eng)
 	return eng, srcs.Healths(), nil
