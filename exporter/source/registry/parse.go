@@ -113,7 +113,7 @@ func (p *parser) run(data []byte) {
 	if c := findConflicts(data); c.n > 0 {
 		dec, err = p.resolveConflicts(data, c)
 	} else if dec, err = decodeFirst(data); err == nil {
-		p.trailing(data, dec.end)
+		p.trailing(data, dec.end, "")
 	}
 	if err != nil {
 		p.warn(event.ReasonParseError, "%v", err)
@@ -158,20 +158,21 @@ func (p *parser) resolveConflicts(data []byte, c conflicts) (decoded, error) {
 		} else {
 			p.warn(event.ReasonPartialParse, "%s: took the %s side of each, as the ours side does not parse (%v)", c, s, firstErr)
 		}
-		p.trailing(resolved, dec.end)
+		p.trailing(resolved, dec.end, " of the resolved text")
 		return dec, nil
 	}
 	return decoded{}, fmt.Errorf("%s and neither side parses: %w", c, firstErr)
 }
 
-// trailing warns about non-space text after the first value.
-func (p *parser) trailing(data []byte, end int64) {
+// trailing warns about non-space text after the first value; of says which
+// text the byte offset counts in.
+func (p *parser) trailing(data []byte, end int64, of string) {
 	if end < 0 || end > int64(len(data)) {
 		return
 	}
 	rest := data[end:]
 	if n := len(bytes.TrimSpace(rest)); n > 0 {
-		p.warn(event.ReasonPartialParse, "trailing text after the top-level value at byte %d ignored (%d bytes)", end, n)
+		p.warn(event.ReasonPartialParse, "trailing text after the top-level value at byte %d%s ignored (%d bytes)", end, of, n)
 	}
 }
 

@@ -81,6 +81,13 @@ func TestParseMergeConflicts(t *testing.T) {
 		t.Errorf("snapshot %+v, warnings %q; want empty and unusable", s, ws)
 	}
 
+	// Trailing text after a resolved conflict is located in the resolved text.
+	_, ws = Parse([]byte(bothParse + "x"))
+	checkWarnings(t, ws, []wantWarning{
+		{event.ReasonPartialParse, "1 merge conflict"},
+		{event.ReasonPartialParse, "trailing text after the top-level value at byte 31 of the resolved text ignored (1 bytes)"},
+	})
+
 	// Markers not at a line start are data, not conflicts.
 	s, ws = Parse([]byte(`{"registryVersion": "<<<<<<< HEAD"}`))
 	if s.Version != "<<<<<<< HEAD" || len(ws) != 0 {
