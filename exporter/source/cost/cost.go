@@ -134,7 +134,8 @@ type Options struct {
 	Health *source.Health
 	// Logger receives debug lines (retries, failed polls). Nil: none.
 	Logger *slog.Logger
-	// Now is the clock. Nil: time.Now.
+	// Now is the clock that stamps a fetched snapshot and health (it may be
+	// a fixed instant). HTTP waits and deadlines use real time. Nil: time.Now.
 	Now func() time.Time
 	// Cursor is the cursor saved with the engine's state ("" from the start).
 	Cursor string
@@ -208,7 +209,7 @@ func New(cfg Config, opts Options) (*Source, error) {
 		s.base = base.JoinPath("costs")
 		// The Backoff closure reads s.wait at call time, so tests may
 		// replace it after New.
-		if s.rc, err = newRetryClient(cfg, s.logger, s.now, func(d time.Duration) time.Duration { return s.wait(d) }); err != nil {
+		if s.rc, err = newRetryClient(cfg, s.logger, func(d time.Duration) time.Duration { return s.wait(d) }); err != nil {
 			return nil, fmt.Errorf("cost source: %w", err)
 		}
 	}

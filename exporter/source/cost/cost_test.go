@@ -295,7 +295,7 @@ func TestPollGivesUpWhenRetryAfterExceedsMaxElapsed(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	defer srv.Close()
-	s, waits := newTestSource(t, testConfig(srv.URL), Options{Now: time.Now})
+	s, waits := newTestSource(t, testConfig(srv.URL), Options{})
 	err := s.Poll(context.Background(), (&collect{}).sink)
 	if err == nil || !strings.Contains(err.Error(), "retry after 1h0m0s") {
 		t.Fatalf("err = %v", err)

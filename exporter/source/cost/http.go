@@ -26,7 +26,10 @@ const (
 // newRetryClient builds the retrying client over the *http.Client of
 // prometheus/common (auth, TLS, proxy). wait maps the computed backoff to
 // the time actually waited (identity outside tests).
-func newRetryClient(cfg Config, logger *slog.Logger, now func() time.Time, wait func(time.Duration) time.Duration) (*retryablehttp.Client, error) {
+//
+// Waits and deadlines are real time (time.Now), not the source's clock: the
+// source's clock may be a fixed instant (the kpis command's --now).
+func newRetryClient(cfg Config, logger *slog.Logger, wait func(time.Duration) time.Duration) (*retryablehttp.Client, error) {
 	hc, err := config.NewClientFromConfig(cfg.HTTPClientConfig, "cost", config.WithUserAgent("heady-exporter"))
 	if err != nil {
 		return nil, fmt.Errorf("http client: %w", err)
@@ -43,15 +46,15 @@ func newRetryClient(cfg Config, logger *slog.Logger, now func() time.Time, wait 
 				return false, cerr
 			}
 			// Give up now rather than wait past the request's deadline.
-			if d, ok := retryAfter(resp, now()); ok {
-				if dl, has := ctx.Deadline(); has && now().Add(d).After(dl) {
+			if d, ok := retryAfter(resp, time.Now()); ok {
+				if dl, has := ctx.Deadline(); has && time.Now().Add(d).After(dl) {
 					return false, fmt.Errorf("server asks to retry after %s, beyond max_elapsed", d)
 				}
 			}
 			return true, nil
 		},
 		Backoff: func(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
-			return wait(backoff(lo, hi, attempt, resp, now()))
+			return wait(backoff(lo, hi, attempt, resp, time.Now()))
 		},
 		ErrorHandler: func(resp *http.Response, err error, attempts int) (*http.Response, error) {
 			if resp != nil {

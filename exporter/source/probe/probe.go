@@ -85,7 +85,9 @@ type Options struct {
 	Health *source.Health
 	// Logger gets debug lines (nil: none).
 	Logger *slog.Logger
-	// Now is the clock (nil: time.Now).
+	// Now stamps results and health (nil: time.Now). It may be a fixed
+	// instant (the kpis command's --now); durations are measured on the
+	// monotonic clock regardless.
 	Now func() time.Time
 }
 
@@ -99,6 +101,10 @@ type Prober struct {
 	health   *source.Health
 	logger   *slog.Logger
 	now      func() time.Time
+
+	// stopwatch starts a duration measurement (monotonic time; tests
+	// replace it). Fixed once New returns.
+	stopwatch func() func() time.Duration
 
 	mu     sync.Mutex // guards latest; held only to copy it
 	latest []Result
@@ -135,6 +141,10 @@ func New(cfg Config, opts Options) (*Prober, error) {
 	}
 	if p.now == nil {
 		p.now = time.Now
+	}
+	p.stopwatch = func() func() time.Duration {
+		start := time.Now()
+		return func() time.Duration { return time.Since(start) }
 	}
 	return p, nil
 }
@@ -190,12 +200,12 @@ func (p *Prober) ProbeOnce(ctx context.Context) []Result {
 }
 
 func (p *Prober) probe(ctx context.Context, target string) Result {
-	start := p.now()
-	r := Result{Target: target, Time: start}
+	r := Result{Target: target, Time: p.now()}
+	elapsed := p.stopwatch()
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	fail := func(err error) Result {
-		r.DurationSeconds = p.now().Sub(start).Seconds()
+		r.DurationSeconds = elapsed().Seconds()
 		r.Error, r.Detail = classify(err), err.Error()
 		if p.logger != nil {
 			p.logger.Debug("probe failed", "target", target, "reason", r.Error, "err", err)
@@ -218,7 +228,7 @@ func (p *Prober) probe(ctx context.Context, target string) Result {
 	if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, maxBodyBytes)); err != nil {
 		return fail(fmt.Errorf("reading body: %w", err))
 	}
-	r.DurationSeconds = p.now().Sub(start).Seconds()
+	r.DurationSeconds = elapsed().Seconds()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		r.Error, r.Detail = ReasonHTTPStatus, resp.Status
 		return r

@@ -22,7 +22,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -232,21 +231,32 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestDurationUsesTheClock(t *testing.T) {
+func TestDurationIsMeasuredAndTimeStamped(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	t0 := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	calls := 0
-	now := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		calls++
-		return t0.Add(time.Duration(calls-1) * 1500 * time.Millisecond)
+	p := newProber(t, testConfig(srv.URL), Options{Now: func() time.Time { return t0 }})
+	p.stopwatch = func() func() time.Duration {
+		return func() time.Duration { return 1500 * time.Millisecond }
 	}
-	res := newProber(t, testConfig(srv.URL), Options{Now: now}).ProbeOnce(context.Background())
-	if r := res[0]; r.DurationSeconds != 1.5 || !r.Time.Equal(t0) {
-		t.Errorf("result = %+v, want 1.5s from %v", r, t0)
+	if r := p.ProbeOnce(context.Background())[0]; r.DurationSeconds != 1.5 || !r.Time.Equal(t0) {
+		t.Errorf("result = %+v, want 1.5s at %v", r, t0)
+	}
+}
+
+// The kpis command passes a fixed clock: durations must still be real.
+func TestFixedClockStillMeasuresDuration(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	cfg := testConfig(srv.URL)
+	cfg.Timeout = model.Duration(50 * time.Millisecond)
+	fixed := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	r := newProber(t, cfg, Options{Now: func() time.Time { return fixed }}).ProbeOnce(context.Background())[0]
+	// A probe that timed out cannot have taken less than the timeout.
+	if r.Error != ReasonTimeout || r.DurationSeconds < 0.05 || !r.Time.Equal(fixed) {
+		t.Errorf("result = %+v", r)
 	}
 }
 
