@@ -20,6 +20,9 @@ import (
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/heady/heady-metrics/exporter/source/cost"
+	"github.com/heady/heady-metrics/exporter/source/probe"
 )
 
 // Defaults. Every interval and timeout has one, so the smallest valid config
@@ -27,10 +30,7 @@ import (
 const (
 	DefaultStateDir           = "/var/lib/heady-exporter"
 	DefaultRegistryInterval   = 30 * time.Second
-	DefaultCostInterval       = 60 * time.Second
 	DefaultCostTimeout        = 10 * time.Second
-	DefaultProbeInterval      = 30 * time.Second
-	DefaultProbeTimeout       = 5 * time.Second
 	DefaultCheckpointInterval = 10 * time.Second
 	DefaultTopN               = 20
 	DefaultMaxLineBytes       = 1 << 20
@@ -38,19 +38,6 @@ const (
 	DefaultDedupHorizon       = 8 * 24 * time.Hour
 	DefaultDedupMaxIDs        = 20_000_000
 )
-
-// DefaultProbeTargets are the nine public Heady domains.
-var DefaultProbeTargets = []string{
-	"https://headyme.com",
-	"https://admin.headysystems.com",
-	"https://headysystems.com",
-	"https://manager.headysystems.com/api/health",
-	"https://api.headysystems.com/api/health",
-	"https://headyio.com",
-	"https://headybuddy.org",
-	"https://headymcp.com",
-	"https://headyconnection.org",
-}
 
 // Duration is a time.Duration written in Prometheus duration syntax
 // ("30s", "5m", "1d").
@@ -143,42 +130,78 @@ func (c *RegistryConfig) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// CostConfig polls the cost API (or reads one response from a file).
+// CostConfig polls the cost API (or reads one response from a file). The
+// keys, defaults and validation are the cost source's own (cost.Config).
 type CostConfig struct {
-	URL              string                     `yaml:"url"`
-	Path             string                     `yaml:"path"`
-	Interval         Duration                   `yaml:"interval"`
-	Timeout          Duration                   `yaml:"timeout"`
-	MaxRetries       int                        `yaml:"max_retries"`
-	BudgetCaps       map[string]float64         `yaml:"budget_caps"`
-	HTTPClientConfig commoncfg.HTTPClientConfig `yaml:",inline"`
-	line             int
+	cost.Config `yaml:",inline"`
+	line        int
 }
 
-// UnmarshalYAML records the block's line for validation errors.
+// UnmarshalYAML decodes the block with the cost source's defaults and
+// validation, and records its line for errors.
 func (c *CostConfig) UnmarshalYAML(n *yaml.Node) error {
-	type plain CostConfig
-	if err := decodeStrict(n, (*plain)(c)); err != nil {
+	if err := checkKnown(n, reflect.TypeOf(c.Config), ""); err != nil {
 		return err
+	}
+	if err := n.Decode(&c.Config); err != nil {
+		return blockError(n, "sources.cost", err)
 	}
 	c.line = n.Line
 	return nil
 }
 
-// ProbeConfig lists the URLs to probe.
-type ProbeConfig struct {
-	Targets          []string                   `yaml:"targets"`
-	Interval         Duration                   `yaml:"interval"`
-	Timeout          Duration                   `yaml:"timeout"`
-	HTTPClientConfig commoncfg.HTTPClientConfig `yaml:",inline"`
-	line             int
+// blockError places an error of a block's own validation: a YAML error
+// keeps its line (and so its key), any other names the block.
+func blockError(n *yaml.Node, key string, err error) error {
+	if yamlLine.MatchString(err.Error()) {
+		return err
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return err
+	}
+	// A value quoted in the message ("5x" of a bad duration) points at its
+	// own line, and so at its key.
+	for _, m := range quoted.FindAllStringSubmatch(err.Error(), -1) {
+		if v := findScalar(n, m[1]); v != nil {
+			return &lineError{line: v.Line, msg: err.Error()}
+		}
+	}
+	return &lineError{line: n.Line, key: key, msg: err.Error()}
 }
 
-// UnmarshalYAML records the block's line for validation errors.
+var quoted = regexp.MustCompile(`"([^"]+)"`)
+
+func findScalar(n *yaml.Node, value string) *yaml.Node {
+	if n.Kind == yaml.ScalarNode && n.Value == value {
+		return n
+	}
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 {
+			continue // keys
+		}
+		if f := findScalar(c, value); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// ProbeConfig lists the URLs to probe (the nine Heady domains when targets
+// is empty). The keys, defaults and validation are the probe's own.
+type ProbeConfig struct {
+	probe.Config `yaml:",inline"`
+	line         int
+}
+
+// UnmarshalYAML decodes the block with the probe's defaults and validation,
+// and records its line for errors.
 func (c *ProbeConfig) UnmarshalYAML(n *yaml.Node) error {
-	type plain ProbeConfig
-	if err := decodeStrict(n, (*plain)(c)); err != nil {
+	if err := checkKnown(n, reflect.TypeOf(c.Config), ""); err != nil {
 		return err
+	}
+	if err := n.Decode(&c.Config); err != nil {
+		return blockError(n, "sources.probe", err)
 	}
 	c.line = n.Line
 	return nil
@@ -447,67 +470,12 @@ func (c *Config) finish(base string) error {
 		}
 	}
 	if co := c.Sources.Cost; co != nil {
-		if (co.Path == "") == (co.URL == "") {
-			return &lineError{line: co.line, key: "sources.cost", msg: "set exactly one of url and path"}
-		}
-		if co.Path != "" {
-			co.Path = resolve(base, co.Path)
-		}
-		if err := checkURL(co.URL); err != nil {
-			return &lineError{line: co.line, key: "sources.cost.url", msg: err.Error()}
-		}
-		if co.Interval == 0 {
-			co.Interval = Duration(DefaultCostInterval)
-		}
-		if co.Timeout == 0 {
-			co.Timeout = Duration(DefaultCostTimeout)
-		}
-		if co.MaxRetries == 0 {
-			co.MaxRetries = 4
-		}
-		if co.MaxRetries < 0 {
-			return &lineError{line: co.line, key: "sources.cost.max_retries", msg: "must not be negative"}
-		}
-		for name, v := range co.BudgetCaps {
-			if v <= 0 {
-				return &lineError{line: co.line, key: "sources.cost.budget_caps." + name, msg: "must be positive"}
-			}
-		}
-		if err := validateHTTP(&co.HTTPClientConfig, base); err != nil {
-			return &lineError{line: co.line, key: "sources.cost", msg: err.Error()}
-		}
+		co.SetDirectory(base)
 	}
 	if p := c.Sources.Probe; p != nil {
-		if p.Targets == nil {
-			p.Targets = append([]string(nil), DefaultProbeTargets...)
-		}
-		if len(p.Targets) == 0 {
-			return &lineError{line: p.line, key: "sources.probe.targets", msg: "empty list; omit it for the nine default Heady domains"}
-		}
-		seen := map[string]bool{}
-		for i, t := range p.Targets {
-			if err := checkURL(t); err != nil || t == "" {
-				if err == nil {
-					err = errors.New("empty URL")
-				}
-				return &lineError{line: p.line, key: fmt.Sprintf("sources.probe.targets[%d]", i), msg: err.Error()}
-			}
-			if seen[t] {
-				return &lineError{line: p.line, key: fmt.Sprintf("sources.probe.targets[%d]", i), msg: fmt.Sprintf("%q listed twice", t)}
-			}
-			seen[t] = true
-		}
-		if p.Interval == 0 {
-			p.Interval = Duration(DefaultProbeInterval)
-		}
-		if p.Timeout == 0 {
-			p.Timeout = Duration(DefaultProbeTimeout)
-		}
+		p.SetDirectory(base)
 		if p.Timeout > p.Interval {
 			return &lineError{line: p.line, key: "sources.probe.timeout", msg: "must not exceed the interval"}
-		}
-		if err := validateHTTP(&p.HTTPClientConfig, base); err != nil {
-			return &lineError{line: p.line, key: "sources.probe", msg: err.Error()}
 		}
 	}
 	if s := c.Shard; s != nil {

@@ -46,7 +46,7 @@ sources:
 	if len(c.Sources.Probe.Targets) != 9 {
 		t.Errorf("default probe targets: %d", len(c.Sources.Probe.Targets))
 	}
-	if c.Sources.Cost.Interval.D() != time.Minute || c.Sources.Cost.Timeout.D() != DefaultCostTimeout {
+	if time.Duration(c.Sources.Cost.Interval) != time.Minute || time.Duration(c.Sources.Cost.Timeout) != 10*time.Second {
 		t.Errorf("cost durations: %v %v", c.Sources.Cost.Interval, c.Sources.Cost.Timeout)
 	}
 	if c.Sources.Cost.HTTPClientConfig.Authorization == nil || c.Sources.Cost.HTTPClientConfig.Authorization.CredentialsFile != "/etc/heady/token" {
@@ -71,11 +71,13 @@ func TestErrorsNameFileLineKey(t *testing.T) {
 		{"unknown top key", "sources: {}\nstate_dri: x\n", "c.yml:2: state_dri: unknown key"},
 		{"unknown nested key", "sources:\n  audit:\n    - paths: [a]\n      fromat: canonical\n", `c.yml:4: sources.audit[0].fromat: unknown key`},
 		{"unknown key in http config", "sources:\n  cost:\n    url: http://x/\n    tls_config:\n      insecure_skip: true\n", "c.yml:5: sources.cost.tls_config.insecure_skip: unknown key"},
-		{"bad duration", "sources:\n  probe:\n    interval: 5x\n", `c.yml:3: sources.probe.interval: invalid duration "5x"`},
+		{"unknown probe key", "sources:\n  probe:\n    target: [http://x/]\n", `c.yml:3: sources.probe.target: unknown key (did you mean "targets"?)`},
+		{"bad duration", "sources:\n  probe:\n    interval: 5x\n", `c.yml:3: sources.probe.interval: unknown unit "x" in duration "5x"`},
 		{"missing paths", "sources:\n  audit:\n    - format: canonical\n", "c.yml:3: sources.audit[0].paths: required"},
 		{"unknown format", "sources:\n  audit:\n    - paths: [a]\n      format: nope\n", `c.yml:3: sources.audit[0].format: unknown format "nope"`},
 		{"registry needs one of", "sources:\n  registry:\n    interval: 5s\n", "c.yml:3: sources.registry: set exactly one of path and url"},
-		{"bad url", "sources:\n  cost:\n    url: ftp://x\n", `sources.cost.url: bad URL "ftp://x"`},
+		{"bad url", "sources:\n  cost:\n    url: ftp://x\n", `c.yml:3: sources.cost.url: url "ftp://x": want an absolute http or https URL`},
+		{"cost needs url or path", "sources:\n  cost:\n    interval: 1m\n", `c.yml:3: sources.cost: one of url and path is required`},
 		{"syntax", "sources: [\n", "c.yml:"},
 		{"wrong type", "sources:\n  audit: 5\n", "c.yml:2: sources.audit: cannot unmarshal"},
 		{"no sources", "state_dir: x\n", "sources: no source configured"},

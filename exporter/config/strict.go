@@ -100,13 +100,39 @@ func join(path, k string) string {
 	return path + "." + k
 }
 
-// suggest names a known key that differs from k by case or underscores.
+// suggest names the known key closest to k (case and underscores aside,
+// at most two edits away), if there is one.
 func suggest(k string, fields map[string]reflect.Type) string {
 	norm := func(s string) string { return strings.ReplaceAll(strings.ToLower(s), "_", "") }
+	best, bestD := "", 3
 	for f := range fields {
-		if norm(f) == norm(k) {
-			return fmt.Sprintf(" (did you mean %q?)", f)
+		if d := editDistance(norm(f), norm(k)); d < bestD || d == bestD && f < best {
+			best, bestD = f, d
 		}
 	}
-	return ""
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	commoncfg "github.com/prometheus/common/config"
-	"github.com/prometheus/common/model"
 
 	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/engine"
@@ -96,14 +95,7 @@ func BuildSources(c *config.Config, eng *engine.Engine, logger *slog.Logger, now
 	}
 	if co := c.Sources.Cost; co != nil {
 		h := source.NewHealth("cost")
-		cc := cost.DefaultConfig()
-		cc.URL, cc.Path = co.URL, co.Path
-		cc.Interval = model.Duration(co.Interval.D())
-		cc.Timeout = model.Duration(co.Timeout.D())
-		cc.MaxRetries = co.MaxRetries
-		cc.BudgetCaps = co.BudgetCaps
-		cc.HTTPClientConfig = co.HTTPClientConfig
-		src, err := cost.New(cc, cost.Options{Health: h, Logger: logger, Now: now, Cursor: string(eng.Position("cost"))})
+		src, err := cost.New(co.Config, cost.Options{Health: h, Logger: logger, Now: now, Cursor: string(eng.Position("cost"))})
 		if err != nil {
 			s.Close()
 			return nil, err
@@ -113,12 +105,7 @@ func BuildSources(c *config.Config, eng *engine.Engine, logger *slog.Logger, now
 	}
 	if p := c.Sources.Probe; p != nil {
 		h := source.NewHealth("probe")
-		pc := probe.DefaultConfig()
-		pc.Targets = p.Targets
-		pc.Interval = model.Duration(p.Interval.D())
-		pc.Timeout = model.Duration(p.Timeout.D())
-		pc.HTTPClientConfig = p.HTTPClientConfig
-		pr, err := probe.New(pc, probe.Options{Health: h, Logger: logger, Now: now})
+		pr, err := probe.New(p.Config, probe.Options{Health: h, Logger: logger, Now: now})
 		if err != nil {
 			s.Close()
 			return nil, err
