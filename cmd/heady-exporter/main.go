@@ -22,6 +22,7 @@ import (
 
 	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/demo"
+	"github.com/heady/heady-metrics/exporter/pipeline"
 )
 
 // Exit codes (config.md): 0 success, 1 runtime failure, 2 bad usage or
@@ -78,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logger := promslog.New(&promslog.Config{Level: logCfg.Level, Format: logCfg.Format, Writer: stderr})
 
 	if *configCheck {
-		if _, err := config.Load(*configFile); err != nil {
+		if _, err := loadConfig(*configFile); err != nil {
 			fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
 			return exitUsage
 		}
@@ -102,7 +103,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 
-	cfg, err := config.Load(*configFile)
+	cfg, err := loadConfig(*configFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
 		return exitUsage
@@ -134,6 +135,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
+}
+
+// loadConfig loads and validates the file, mappings included.
+func loadConfig(path string) (*config.Config, error) {
+	c, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pipeline.Check(c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // parseNow reads --now (RFC 3339, resolved to whole seconds, see kpis.md's

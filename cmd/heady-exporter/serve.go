@@ -47,7 +47,7 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, flags *we
 	reload := func() error {
 		reloadMu.Lock()
 		defer reloadMu.Unlock()
-		c, err := config.Load(configFile)
+		c, err := loadConfig(configFile)
 		if err != nil {
 			logger.Error("reload refused: invalid configuration", "err", err)
 			return err

@@ -1,0 +1,93 @@
+// Command heady-gen writes every file generated from the KPI catalog: the
+// Grafana dashboards (dashboards/), the Prometheus rules, PrometheusRule and
+// promtool tests (alerts/), the provisioning bundle (provisioning/) and the
+// KPI table and runbooks (docs/kpis.md, docs/runbooks.md).
+//
+//	go run ./cmd/heady-gen -out .
+//
+// The committed files are generated with the default flags; CI regenerates
+// them and fails on any difference.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/heady/heady-metrics/alerts"
+	"github.com/heady/heady-metrics/dashboards"
+	"github.com/heady/heady-metrics/provisioning"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "heady-gen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	def := alerts.DefaultOptions()
+	fs := flag.NewFlagSet("heady-gen", flag.ContinueOnError)
+	out := fs.String("out", ".", "repository root to write the generated files under")
+	repo := fs.String("repo-url", def.RepoURL, "URL base of the repository's files; runbook links are <repo-url>/docs/runbooks.md#<kpi>")
+	grafana := fs.String("grafana-url", def.GrafanaURL, "base URL of Grafana, for the dashboard links of alerts")
+	job := fs.String("job", def.Job, "Prometheus job name scraping heady-exporter (exporter-absent alert, prometheus.yml)")
+	stale := fs.String("source-stale-after", def.SourceStaleAfter, "age of a source's last success beyond which HeadySourceNotUpdated fires")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ao := alerts.Options{RepoURL: *repo, GrafanaURL: *grafana, Job: *job, SourceStaleAfter: *stale}
+	files, err := Generate(ao)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		p := filepath.Join(*out, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("heady-gen: wrote %d files under %s\n", len(files), *out)
+	return nil
+}
+
+// File is a generated file, its path relative to the repository root.
+type File struct {
+	Path string
+	Data []byte
+}
+
+// Generate renders every generated file.
+func Generate(o alerts.Options) ([]File, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	var out []File
+	ds, err := dashboards.Files(dashboards.Options{RunbookBase: o.RunbookBase()})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range ds {
+		out = append(out, File(f))
+	}
+	as, err := alerts.Files(o)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range as {
+		out = append(out, File(f))
+	}
+	ps, err := provisioning.Files(provisioning.Options{Job: o.Job})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range ps {
+		out = append(out, File(f))
+	}
+	return out, nil
+}
