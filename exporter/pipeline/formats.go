@@ -1,0 +1,6 @@
+package pipeline
+
+// The shipped presets and the "mapping" format register themselves with
+// package stream at init; importing them here makes every binary that
+// builds a pipeline know them.
+import _ "github.com/heady/heady-metrics/exporter/source/preset"
