@@ -39,8 +39,8 @@ func init() {
 		})
 	}
 	stream.Register(FormatMapping, func(in *config.Input) (stream.LineDecoder, error) {
-		if in.Mapping == nil {
-			return nil, fmt.Errorf("format mapping needs a mapping: key")
+		if in.Mapping == nil || in.Mapping.Kind == 0 {
+			return nil, fmt.Errorf("source %s: format mapping needs a mapping: key (none was kept from the config)", in.Name)
 		}
 		return New(in.Mapping, in.MaxLineBytes)
 	})
