@@ -390,16 +390,36 @@ func (s *Server) Run(ctx context.Context) error {
 	prune := time.NewTicker(10 * time.Minute)
 	defer prune.Stop()
 
-	s.publish()
+	// A view is published every second (windows slide), and sooner after
+	// new events: at most every quarter second, or twice the time the last
+	// evaluation took, whichever is longer, so a large state is not
+	// re-evaluated back to back.
+	fast := time.NewTicker(250 * time.Millisecond)
+	defer fast.Stop()
+	dirty := false
+	var last time.Time
+	var cost time.Duration
+	publish := func() {
+		start := time.Now()
+		s.publish()
+		last, cost, dirty = time.Now(), time.Since(start), false
+	}
+	publish()
 	for {
 		select {
 		case b := <-s.batches:
 			s.applyStream(b)
+			dirty = true
 		case p := <-s.pages:
 			applyCostPage(s.eng, p.pg, s.srcs.Cost.Health())
 			close(p.done)
+			dirty = true
+		case <-fast.C:
+			if dirty && time.Since(last) >= 2*cost {
+				publish()
+			}
 		case <-tick.C:
-			s.publish()
+			publish()
 		case <-ckpt.C:
 			s.checkpoint()
 		case <-prune.C:
