@@ -1,0 +1,162 @@
+package alerts
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/heady/heady-metrics/dashboards"
+	"github.com/heady/heady-metrics/kpi"
+)
+
+// valueTemplate is the Prometheus template rendering $value in a unit.
+func valueTemplate(u kpi.Unit) string {
+	switch u {
+	case kpi.UnitRatio:
+		return `{{ $value | humanizePercentage }}`
+	case kpi.UnitSeconds:
+		return `{{ $value | humanizeDuration }}`
+	case kpi.UnitUSD:
+		return `${{ $value | printf "%.2f" }}`
+	case kpi.UnitUsers, kpi.UnitCount:
+		return `{{ $value | printf "%.0f" }}`
+	case kpi.UnitScore:
+		return `{{ $value | printf "%.1f" }}`
+	}
+	return `{{ $value | printf "%.2f" }}`
+}
+
+// HumanValue renders v as valueTemplate(u) does in Prometheus; the promtool
+// tests expect its output.
+func HumanValue(u kpi.Unit, v float64) string {
+	switch u {
+	case kpi.UnitRatio:
+		return humanizePercentage(v)
+	case kpi.UnitSeconds:
+		return humanizeDuration(v)
+	case kpi.UnitUSD:
+		return "$" + fmt.Sprintf("%.2f", v)
+	case kpi.UnitUsers, kpi.UnitCount:
+		return fmt.Sprintf("%.0f", v)
+	case kpi.UnitScore:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// humanizePercentage is Prometheus's template function of that name.
+func humanizePercentage(v float64) string { return fmt.Sprintf("%.4g%%", v*100) }
+
+// humanizeDuration is Prometheus's template function of that name.
+func humanizeDuration(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Sprintf("%.4g", v)
+	}
+	if v == 0 {
+		return fmt.Sprintf("%.4gs", v)
+	}
+	if math.Abs(v) >= 1 {
+		sign := ""
+		if v < 0 {
+			sign, v = "-", -v
+		}
+		d := int64(v)
+		seconds, minutes, hours, days := d%60, (d/60)%60, (d/3600)%24, d/86400
+		switch {
+		case days != 0:
+			return fmt.Sprintf("%s%dd %dh %dm %ds", sign, days, hours, minutes, seconds)
+		case hours != 0:
+			return fmt.Sprintf("%s%dh %dm %ds", sign, hours, minutes, seconds)
+		case minutes != 0:
+			return fmt.Sprintf("%s%dm %ds", sign, minutes, seconds)
+		}
+		return fmt.Sprintf("%s%.4gs", sign, v)
+	}
+	prefix := ""
+	for _, p := range []string{"m", "u", "n", "p", "f", "a", "z", "y"} {
+		if math.Abs(v) >= 1 {
+			break
+		}
+		prefix = p
+		v *= 1000
+	}
+	return fmt.Sprintf("%.4g%ss", v, prefix)
+}
+
+// Annotation keys the Alertmanager templates read.
+const (
+	AnnSummary     = "summary"
+	AnnDescription = "description"
+	AnnValue       = "value"
+	AnnTarget      = "target"
+	AnnRunbook     = "runbook_url"
+	AnnDashboard   = "dashboard_url"
+)
+
+func guardNote(k kpi.KPI) string {
+	if k.Guard == "" {
+		return ""
+	}
+	return " Only alerted while the cohort-size guard holds: " + k.Guard + "."
+}
+
+// valueAnnotations are a value alert's annotations; value is the template
+// (or, in tests, the rendered value).
+func valueAnnotations(o Options, k kpi.KPI) map[string]string {
+	return valueAnnotationsWith(o, k, valueTemplate(k.Unit))
+}
+
+func valueAnnotationsWith(o Options, k kpi.KPI, value string) map[string]string {
+	target := k.Target.Format(k.Unit)
+	return map[string]string{
+		AnnSummary:     fmt.Sprintf("%s is %s, target %s", k.Title, value, target),
+		AnnDescription: fmt.Sprintf("%s (KPI %s, panel %s) has missed its target for %s: value %s, target %s. Definition: %s%s", k.Title, k.ID, kpi.PanelTitle(k.Panel), k.For, value, target, k.Help, guardNote(k)),
+		AnnValue:       value,
+		AnnTarget:      target,
+		AnnRunbook:     o.RunbookURL(k.ID),
+		AnnDashboard:   o.DashboardURL(dashboards.PanelUID(k.Panel)),
+	}
+}
+
+func trendAnnotations(o Options, k kpi.KPI) map[string]string {
+	return trendAnnotationsWith(o, k, `{{ $value | humanizePercentage }}`)
+}
+
+// TrendTarget renders a trend target with its alert limit.
+func TrendTarget(t kpi.Target) string {
+	op, limit := TrendLimit(t)
+	return fmt.Sprintf("%s (alert when the trend is %s %s of the previous window)", t.Trend, op, humanizePercentage(limit))
+}
+
+func trendAnnotationsWith(o Options, k kpi.KPI, trend string) map[string]string {
+	value := trend + " of the previous window"
+	target := TrendTarget(k.Target)
+	return map[string]string{
+		AnnSummary:     fmt.Sprintf("%s is moving the wrong way: %s, target %s", k.Title, value, k.Target.Trend),
+		AnnDescription: fmt.Sprintf("%s (KPI %s, panel %s) should be %s; it is at %s and has been so for %s. Target: %s. Definition: %s%s", k.Title, k.ID, kpi.PanelTitle(k.Panel), k.Target.Trend, value, k.For, target, k.Help, guardNote(k)),
+		AnnValue:       value,
+		AnnTarget:      target,
+		AnnRunbook:     o.RunbookURL(k.ID),
+		AnnDashboard:   o.DashboardURL(dashboards.PanelUID(k.Panel)),
+	}
+}
+
+func burnAnnotations(o Options, k kpi.KPI, long, short string, factor, budget float64) map[string]string {
+	return burnAnnotationsWith(o, k, long, short, factor, budget, `{{ $value | humanizePercentage }}`)
+}
+
+func burnAnnotationsWith(o Options, k kpi.KPI, long, short string, factor, budget float64, value string) map[string]string {
+	target := k.Target.Format(k.Unit)
+	limit := humanizePercentage(factor * budget)
+	return map[string]string{
+		AnnSummary: fmt.Sprintf("Tool calls are burning their error budget %gx too fast: %s failed over %s", factor, value, long),
+		AnnDescription: strings.Join([]string{
+			fmt.Sprintf("Tool call errors over the last %s are %s and over the last %s also above %s (%g times the %s error budget of the %s target).", long, value, short, limit, factor, humanizePercentage(budget), target),
+			fmt.Sprintf("At this rate the 7d budget is spent in %s.", humanizeDuration(7*86400/factor)),
+		}, " "),
+		AnnValue:     value + " errors over " + long,
+		AnnTarget:    target,
+		AnnRunbook:   o.RunbookURL(k.ID),
+		AnnDashboard: o.DashboardURL(dashboards.PanelUID(k.Panel)),
+	}
+}

@@ -1,0 +1,338 @@
+// Package alerts generates, from the KPI catalog (package kpi), the
+// Prometheus recording and alerting rules of heady-metrics, the same rules as
+// a prometheus-operator PrometheusRule, the promtool unit tests that prove
+// every alert fires when its target is missed and stays silent when it is
+// met, and the two docs derived from the catalog: the KPI table
+// (docs/kpis.md) and the runbooks (docs/runbooks.md) the alerts link to.
+//
+// The package owns alert names, severities' routing labels and the rule
+// layout. It declares no KPI, target or series name (those are kpi's), and
+// it writes no file itself; cmd/heady-gen does.
+package alerts
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/heady/heady-metrics/dashboards"
+	"github.com/heady/heady-metrics/kpi"
+)
+
+// Options are the generator's inputs besides the catalog.
+type Options struct {
+	// RepoURL is the URL base of the repository's files, e.g.
+	// https://github.com/heady/heady-metrics/blob/main; runbook links are
+	// RepoURL + "/docs/runbooks.md#" + anchor.
+	RepoURL string
+	// GrafanaURL is the base URL of the Grafana the dashboard links point
+	// at.
+	GrafanaURL string
+	// Job is the Prometheus job name that scrapes heady-exporter.
+	Job string
+	// SourceStaleAfter is how old a source's last success may get before
+	// the stale-source alert fires (Prometheus duration).
+	SourceStaleAfter string
+}
+
+// DefaultOptions are the values the committed files are generated with.
+func DefaultOptions() Options {
+	return Options{
+		RepoURL:          "https://github.com/heady/heady-metrics/blob/main",
+		GrafanaURL:       "http://localhost:3000",
+		Job:              "heady",
+		SourceStaleAfter: "1h",
+	}
+}
+
+// Validate checks the options.
+func (o Options) Validate() error {
+	switch {
+	case o.RepoURL == "":
+		return fmt.Errorf("alerts: repository URL is empty")
+	case o.GrafanaURL == "":
+		return fmt.Errorf("alerts: Grafana URL is empty")
+	case !model.LabelValue(o.Job).IsValid() || o.Job == "":
+		return fmt.Errorf("alerts: invalid job name %q", o.Job)
+	}
+	if _, err := model.ParseDuration(o.SourceStaleAfter); err != nil {
+		return fmt.Errorf("alerts: source stale-after %q: %w", o.SourceStaleAfter, err)
+	}
+	return nil
+}
+
+// RunbookBase is the URL of the runbooks document.
+func (o Options) RunbookBase() string {
+	return strings.TrimSuffix(o.RepoURL, "/") + "/docs/runbooks.md"
+}
+
+// RunbookURL is the URL of a runbook section.
+func (o Options) RunbookURL(anchor string) string { return o.RunbookBase() + "#" + anchor }
+
+// DashboardURL is the URL of a dashboard.
+func (o Options) DashboardURL(uid string) string {
+	return strings.TrimSuffix(o.GrafanaURL, "/") + dashboards.Path(uid)
+}
+
+// RuleFile is a Prometheus rule file.
+type RuleFile struct {
+	Groups []Group `yaml:"groups"`
+}
+
+// Group is a rule group.
+type Group struct {
+	Name  string `yaml:"name"`
+	Rules []Rule `yaml:"rules"`
+}
+
+// Rule is a recording or an alerting rule.
+type Rule struct {
+	Record      string            `yaml:"record,omitempty"`
+	Alert       string            `yaml:"alert,omitempty"`
+	Expr        string            `yaml:"expr"`
+	For         string            `yaml:"for,omitempty"`
+	Labels      map[string]string `yaml:"labels,omitempty"`
+	Annotations map[string]string `yaml:"annotations,omitempty"`
+}
+
+// Rule group names.
+const (
+	GroupKPI      = "heady.kpi"
+	GroupSLO      = "heady.slo.tool_calls"
+	GroupExporter = "heady.exporter"
+)
+
+// Burn-rate alert parameters for tool_call_success (the SRE workbook's
+// multiwindow, multi-burn-rate alerts over the windows the exporter
+// exports): a fast pair paging on 14.4x the error budget over 1h and 5m,
+// a slow pair on 6x over 6h and 30m.
+var burnRates = []struct {
+	Alert, Long, Short string
+	Factor             float64
+	Severity, For      string
+}{
+	{"HeadyToolCallErrorBudgetBurnFast", kpi.W1h, kpi.W5m, 14.4, "critical", "2m"},
+	{"HeadyToolCallErrorBudgetBurnSlow", kpi.W6h, kpi.W30m, 6, "warning", "15m"},
+}
+
+// BurnKPI is the KPI the burn-rate alerts protect.
+const BurnKPI = "tool_call_success"
+
+// Exporter and source alert names; their runbook anchors are the names in
+// lower case with dashes.
+const (
+	AlertExporterAbsent = "HeadyExporterAbsent"
+	AlertExporterDown   = "HeadyExporterDown"
+	AlertSourceDown     = "HeadySourceDown"
+	AlertSourceStale    = "HeadySourceStale"
+	AlertSourceOld      = "HeadySourceNotUpdated"
+)
+
+// Anchor is the runbook anchor of an alert that is not a KPI's.
+func Anchor(alert string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimPrefix(alert, "Heady") {
+		if unicode.IsUpper(r) && i > 0 {
+			b.WriteByte('-')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// camel turns a KPI id into CamelCase: tool_call_success -> ToolCallSuccess.
+func camel(id string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(id, "_") {
+		if part == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+// ValueAlertName is the alert of a KPI's value target.
+func ValueAlertName(k kpi.KPI) string { return "Heady" + camel(k.ID) + "TargetMissed" }
+
+// TrendAlertName is the alert of a KPI's trend target.
+func TrendAlertName(k kpi.KPI) string { return "Heady" + camel(k.ID) + "TrendWorsening" }
+
+// num renders a number for PromQL.
+func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// missedOp is the comparison that holds when a value target is missed.
+func missedOp(op kpi.Op) string {
+	switch op {
+	case kpi.OpGT:
+		return "<="
+	case kpi.OpGE:
+		return "<"
+	case kpi.OpLT:
+		return ">="
+	case kpi.OpLE:
+		return ">"
+	case kpi.OpEQ:
+		return "!="
+	}
+	panic("alerts: no value target")
+}
+
+// TrendLimit is the trend beyond which a trend alert fires, and the
+// comparison that says it is beyond.
+func TrendLimit(t kpi.Target) (string, float64) {
+	if t.Trend == kpi.TrendIncreasing {
+		return "<", 1 - kpi.TrendAlertMargin
+	}
+	return ">", 1 + kpi.TrendAlertMargin
+}
+
+func kpiLabels(k kpi.KPI) map[string]string {
+	return map[string]string{"kpi": k.ID, "panel": string(k.Panel)}
+}
+
+// ValueAlertExpr is the PromQL of a KPI's value alert.
+func ValueAlertExpr(k kpi.KPI) string {
+	e := fmt.Sprintf("%s %s %s", k.Selector(kpi.RecordValue), missedOp(k.Target.Op), num(k.Target.Value))
+	if k.Guard != "" {
+		e = fmt.Sprintf("(%s) and ignoring (kpi, panel) (%s)", e, k.Guard)
+	}
+	return e
+}
+
+// TrendAlertExpr is the PromQL of a KPI's trend alert.
+func TrendAlertExpr(k kpi.KPI) string {
+	op, limit := TrendLimit(k.Target)
+	e := fmt.Sprintf("%s %s %s", k.Selector(kpi.RecordTrend), op, num(limit))
+	if k.Guard != "" {
+		e = fmt.Sprintf("(%s) and ignoring (kpi, panel) (%s)", e, k.Guard)
+	}
+	return e
+}
+
+// TrendExpr is the recording rule expression of a KPI's trend.
+func TrendExpr(k kpi.KPI) string {
+	return fmt.Sprintf("%s / (%s > 0)", k.Selector(kpi.RecordValue), k.Selector(kpi.RecordPrev))
+}
+
+// Rules builds every rule group.
+func Rules(o Options) (RuleFile, error) {
+	if err := o.Validate(); err != nil {
+		return RuleFile{}, err
+	}
+	// The KPI alerts share the recording rules' group: rules of a group are
+	// evaluated in order, so every alert reads the values recorded in the
+	// same evaluation, whatever the evaluation interval.
+	kpis := recording()
+	kpis.Rules = append(kpis.Rules, kpiAlerts(o).Rules...)
+	return RuleFile{Groups: []Group{kpis, slo(o), exporter(o)}}, nil
+}
+
+func recording() Group {
+	g := Group{Name: GroupKPI}
+	for _, k := range kpi.Catalog {
+		if k.Expr == "" {
+			continue
+		}
+		g.Rules = append(g.Rules, Rule{Record: kpi.RecordValue, Expr: k.Expr, Labels: kpiLabels(k)})
+		if k.PrevExpr != "" {
+			g.Rules = append(g.Rules,
+				Rule{Record: kpi.RecordPrev, Expr: k.PrevExpr, Labels: kpiLabels(k)},
+				Rule{Record: kpi.RecordTrend, Expr: TrendExpr(k), Labels: kpiLabels(k)})
+		}
+	}
+	return g
+}
+
+func withSeverity(k kpi.KPI) map[string]string {
+	l := kpiLabels(k)
+	l["severity"] = k.Severity
+	return l
+}
+
+func kpiAlerts(o Options) Group {
+	g := Group{Name: GroupKPI}
+	for _, k := range kpi.Catalog {
+		if k.Expr == "" {
+			continue
+		}
+		if k.Target.HasValueTarget() {
+			g.Rules = append(g.Rules, Rule{
+				Alert: ValueAlertName(k), Expr: ValueAlertExpr(k), For: k.For,
+				Labels: withSeverity(k), Annotations: valueAnnotations(o, k),
+			})
+		}
+		if k.Target.HasTrendTarget() {
+			g.Rules = append(g.Rules, Rule{
+				Alert: TrendAlertName(k), Expr: TrendAlertExpr(k), For: k.For,
+				Labels: withSeverity(k), Annotations: trendAnnotations(o, k),
+			})
+		}
+	}
+	return g
+}
+
+// ErrorRatioExpr is the tool call error ratio over one exported window.
+func ErrorRatioExpr(window string) string {
+	sel := fmt.Sprintf("window=%q", window)
+	return fmt.Sprintf(`sum without (instance, window, status) (%s{%s,status!="success"}) / (sum without (instance, window, status) (%s{%s}) > 0)`,
+		kpi.SToolCalls, sel, kpi.SToolCalls, sel)
+}
+
+func slo(o Options) Group {
+	k, ok := kpi.Lookup(BurnKPI)
+	if !ok || !k.Target.HasValueTarget() {
+		panic("alerts: catalog has no value target for " + BurnKPI)
+	}
+	budget := 1 - k.Target.Value
+	g := Group{Name: GroupSLO}
+	for _, b := range burnRates {
+		limit := num(b.Factor * budget)
+		l := kpiLabels(k)
+		l["severity"] = b.Severity
+		g.Rules = append(g.Rules, Rule{
+			Alert: b.Alert,
+			Expr:  fmt.Sprintf("(%s) > %s\nand\n(%s) > %s", ErrorRatioExpr(b.Long), limit, ErrorRatioExpr(b.Short), limit),
+			For:   b.For, Labels: l,
+			Annotations: burnAnnotations(o, k, b.Long, b.Short, b.Factor, budget),
+		})
+	}
+	return g
+}
+
+func exporter(o Options) Group {
+	up := fmt.Sprintf(`up{job=%q}`, o.Job)
+	stale, _ := model.ParseDuration(o.SourceStaleAfter)
+	staleSeconds := num(float64(stale) / 1e9)
+	rule := func(name, expr, forDur, severity string, ann map[string]string) Rule {
+		l := map[string]string{"severity": severity}
+		ann["runbook_url"] = o.RunbookURL(Anchor(name))
+		ann["dashboard_url"] = o.DashboardURL(dashboards.SourcesUID)
+		return Rule{Alert: name, Expr: expr, For: forDur, Labels: l, Annotations: ann}
+	}
+	return Group{Name: GroupExporter, Rules: []Rule{
+		rule(AlertExporterAbsent, "absent("+up+")", "5m", "critical", map[string]string{
+			"summary":     fmt.Sprintf("heady-exporter (job %s) is absent from Prometheus's targets", o.Job),
+			"description": fmt.Sprintf("No target of job %q has been discovered for 5 minutes, so no KPI is computed and no KPI alert can fire. Check the scrape configuration and that the exporter is deployed.", o.Job),
+		}),
+		rule(AlertExporterDown, up+" == 0", "5m", "critical", map[string]string{
+			"summary":     "heady-exporter {{ $labels.instance }} cannot be scraped",
+			"description": "The scrape of {{ $labels.instance }} (job {{ $labels.job }}) has failed for 5 minutes; its users' KPIs are missing from every sum.",
+		}),
+		rule(AlertSourceDown, kpi.SSourceUp+" == 0", "10m", "warning", map[string]string{
+			"summary":     "Heady source {{ $labels.source }} is down on {{ $labels.instance }}",
+			"description": "The last read or poll of source {{ $labels.source }} failed and has kept failing for 10 minutes; the KPIs computed from it are frozen or partial. See heady_source_errors_total{source=\"{{ $labels.source }}\"} for the reason.",
+		}),
+		rule(AlertSourceStale, kpi.SSourceStale+" == 1", "15m", "warning", map[string]string{
+			"summary":     "Heady source {{ $labels.source }} serves stale values on {{ $labels.instance }}",
+			"description": "Source {{ $labels.source }} keeps the last good values of a failed poll and has done so for 15 minutes.",
+		}),
+		rule(AlertSourceOld, fmt.Sprintf("time() - %s > %s", kpi.SSourceLastSuccess, staleSeconds), "5m", "warning", map[string]string{
+			"summary":     "Heady source {{ $labels.source }} has not succeeded for {{ $value | humanizeDuration }}",
+			"description": fmt.Sprintf("The last successful read or poll of source {{ $labels.source }} on {{ $labels.instance }} is {{ $value | humanizeDuration }} old (limit %s).", o.SourceStaleAfter),
+		}),
+	}}
+}
