@@ -248,7 +248,7 @@ func TestMetricNames(t *testing.T) {
 		`sum without (instance, window) (heady_a{window="7d",x=~"a|b"}) / (heady_b > 0)`:     {"heady_a", "heady_b"},
 		`histogram_quantile(0.95, sum without (instance) (heady_h_bucket{le!="1e6"}))`:       {"heady_h_bucket"},
 		`time() - max without (instance) (heady_ts) and on (job) up{job="heady"} * 1e6`:      {"heady_ts", "up"},
-		`sum without (instance) (rate(heady_errors_total[$__rate_interval])) or vector(0)`:    {"heady_errors_total"},
+		`sum without (instance) (rate(heady_errors_total[$__rate_interval])) or vector(0)`:   {"heady_errors_total"},
 		`topk(5, heady:kpi_value{kpi="x"}) unless ignoring (kpi) group_left heady:kpi_trend`: {"heady:kpi_trend", "heady:kpi_value"},
 	} {
 		if got := dashboards.MetricNames(expr); !reflect.DeepEqual(got, want) {

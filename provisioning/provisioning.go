@@ -39,7 +39,7 @@ const (
 	// incident tool's endpoint. It is not a secret.
 	WebhookURL = "http://alert-webhook:9095/heady"
 	// GrafanaDashboardsPath is where the compose file mounts dashboards/*.json.
-	GrafanaDashboardsPath = "/var/lib/grafana/dashboards/heady"
+	GrafanaDashboardsPath = "/etc/heady/dashboards"
 )
 
 // Paths of the generated files, relative to the repository root.
