@@ -1,46 +1,16 @@
 package engine
 
 import (
-	"bytes"
 	"fmt"
-	"math/rand/v2"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/heady/heady-metrics/exporter/event"
+	"github.com/heady/heady-metrics/internal/benchdata"
 )
 
-// benchLines makes n canonical audit lines of about 290 bytes over users
-// users and the seven days before now, in time order with some jitter.
-func benchLines(n, users int, now time.Time) [][]byte {
-	r := rand.New(rand.NewPCG(1, 2))
-	tools := []string{"github.create_pr", "jira.create_issue", "slack.post_message", "shell.exec", "search.web"}
-	statuses := []string{"success", "success", "success", "success", "error", "denied"}
-	workflows := []string{"code-review", "bug-fix", "test-generation", "refactor", "docs-update"}
-	out := make([][]byte, n)
-	start := now.Add(-7 * 24 * time.Hour)
-	step := 7 * 24 * time.Hour / time.Duration(n)
-	for i := range out {
-		t := start.Add(time.Duration(i) * step).Add(time.Duration(r.IntN(60000)) * time.Millisecond)
-		u := r.IntN(users)
-		var line string
-		switch i % 10 {
-		case 9:
-			line = fmt.Sprintf(`{"ts":"%s","type":"outcome","id":"evt-%09d","user":"user-%07d","workflow":"%s","status":"success","receipt":"rcpt_%013d_%08x","session":"sess-%06d"}`,
-				t.Format("2006-01-02T15:04:05.000Z07:00"), i, u, workflows[r.IntN(len(workflows))], t.UnixMilli(), r.Uint32(), r.IntN(1000000))
-		default:
-			line = fmt.Sprintf(`{"ts":"%s","type":"tool_call","id":"evt-%09d","user":"user-%07d","tool":"%s","status":"%s","duration_ms":%d,"receipt":"rcpt_%013d_%08x","session":"sess-%06d","model":"claude-3-haiku"}`,
-				t.Format("2006-01-02T15:04:05.000Z07:00"), i, u, tools[r.IntN(len(tools))], statuses[r.IntN(len(statuses))], 20+r.IntN(900), t.UnixMilli(), r.Uint32(), r.IntN(1000000))
-		}
-		out[i] = []byte(line)
-	}
-	return out
-}
-
-// BenchmarkIngest measures the whole engine path per line: decode, dedup,
-// per-user state, windows. Run with GOMAXPROCS=1 (scripts/bench.sh does).
 var (
 	benchOnce  sync.Once
 	benchInput [][]byte
@@ -48,7 +18,7 @@ var (
 )
 
 func ingestInput() [][]byte {
-	benchOnce.Do(func() { benchInput = benchLines(1_000_000, 200_000, benchNow) })
+	benchOnce.Do(func() { benchInput = benchdata.Lines(1_000_000, 200_000, benchNow) })
 	return benchInput
 }
 
@@ -153,5 +123,3 @@ func BenchmarkRestart(b *testing.B) {
 		sink = e2.Evaluate(now.UnixMilli()) // ready means a first view
 	}
 }
-
-var _ = bytes.MinRead

@@ -312,16 +312,11 @@ func (e *Engine) encode(w *encoder) {
 	encodeKeyed(w, &e.byModel, func(m *keyed[timeline]) { encodeKeyed(w, m, w.timeline) })
 	encodeKeyed(w, &e.governance, func(o *observations) { w.samples(&o.samples) })
 	encodeKeyed(w, &e.coverage, func(o *observations) { w.samples(&o.samples) })
-	buckets := make([]int, 0, len(e.gateway))
-	for b := range e.gateway {
-		buckets = append(buckets, int(b))
-	}
-	sort.Ints(buckets)
-	w.uvarint(uint64(len(buckets)))
-	for _, b := range buckets {
+	w.uvarint(uint64(e.gateway.len()))
+	e.gateway.each(func(b int16, tl *timeline) {
 		w.varint(int64(b))
-		w.timeline(e.gateway[int16(b)])
-	}
+		w.timeline(tl)
+	})
 	w.samples(&e.cycleTime)
 	w.uvarint(uint64(len(e.changes)))
 	for k, c := range e.changes {
@@ -341,12 +336,11 @@ func (e *Engine) encode(w *encoder) {
 		w.uvarint(sec)
 	}
 	// dedup, oldest hour first
-	w.uvarint(uint64(len(e.dedup.order)))
-	for _, h := range e.dedup.order {
-		w.varint(h)
-		hs := e.dedup.hours[h]
-		w.uvarint(uint64(len(hs)))
-		for _, x := range hs {
+	w.uvarint(uint64(len(e.dedup.hours)))
+	for _, b := range e.dedup.hours {
+		w.varint(b.hour)
+		w.uvarint(uint64(len(b.hashes)))
+		for _, x := range b.hashes {
 			w.buf = binary.LittleEndian.AppendUint64(w.buf[:0], x)
 			w.raw(w.buf)
 		}
@@ -516,10 +510,12 @@ func (e *Engine) decode(d *decoder) {
 	decodeKeyed(d, &e.governance, func(o *observations) { d.samples(&o.samples) })
 	decodeKeyed(d, &e.coverage, func(o *observations) { d.samples(&o.samples) })
 	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
-		b := int16(d.varint())
-		tl := &timeline{}
-		d.timeline(tl)
-		e.gateway[b] = tl
+		b := d.varint()
+		if b != zeroBucket && (b < sketchMin || b > sketchMax) {
+			d.fail(fmt.Errorf("sketch bucket %d out of range", b))
+			break
+		}
+		d.timeline(e.gateway.get(int16(b)))
 	}
 	d.samples(&e.cycleTime)
 	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
@@ -543,8 +539,7 @@ func (e *Engine) decode(d *decoder) {
 			hs = append(hs, x)
 			e.dedup.seen[x] = h
 		}
-		e.dedup.hours[h] = hs
-		e.dedup.order = append(e.dedup.order, h)
+		e.dedup.hours = append(e.dedup.hours, dedupHour{hour: h, hashes: hs})
 	}
 	e.dedup.evicted = d.uvarint()
 	for i := range e.ingested {

@@ -83,7 +83,7 @@ type Engine struct {
 	toolByTool     keyed[[4]timeline]
 	actions        timeline
 	actionsReceipt timeline
-	gateway        map[int16]*timeline
+	gateway        sketchTimelines
 
 	verified  [2]timeline
 	workflows keyed[timeline]
@@ -141,7 +141,6 @@ func New(opt Options) *Engine {
 		dayActive:  map[int64]uint32{},
 		surfaces:   map[string]uint16{},
 		toolByTool: newKeyed[[4]timeline](maxOpenValues),
-		gateway:    map[int16]*timeline{},
 		workflows:  newKeyed[timeline](maxOpenValues),
 		policies:   newKeyed[timeline](maxOpenValues),
 		byModel:    newKeyed[keyed[timeline]](maxOpenValues),
@@ -252,13 +251,7 @@ func (e *Engine) apply(ev *event.Event) {
 		e.toolByTool.get(ev.Tool)[st].add(sec, 1, 0)
 		e.action(ev, sec)
 		if !math.IsNaN(ev.DurationMS) && ev.DurationMS >= 0 {
-			b := sketchBucket(ev.DurationMS / 1000)
-			tl := e.gateway[b]
-			if tl == nil {
-				tl = &timeline{}
-				e.gateway[b] = tl
-			}
-			tl.add(sec, 1, ev.DurationMS/1000)
+			e.gateway.get(sketchBucket(ev.DurationMS/1000)).add(sec, 1, ev.DurationMS/1000)
 		}
 	case event.TypeOutcome:
 		e.action(ev, sec)
@@ -453,12 +446,7 @@ func (e *Engine) Prune() {
 	for _, tl := range e.allTimelines() {
 		tl.prune(cut)
 	}
-	for k, tl := range e.gateway {
-		tl.prune(nowSec - 2*3600)
-		if tl.empty() {
-			delete(e.gateway, k)
-		}
-	}
+	e.gateway.prune(nowSec - 2*3600)
 	cutMS := cut * 1000
 	e.cycleTime.prune(cutMS)
 	// A change or incident is forgotten once everything known of it is

@@ -124,13 +124,74 @@ func sketchBucket(v float64) int16 {
 		return zeroBucket
 	}
 	i := math.Ceil(math.Log2(v) * sketchPerOctave)
-	if i < -1000 {
-		i = -1000
+	if i < sketchMin {
+		i = sketchMin
 	}
-	if i > 2000 {
-		i = 2000
+	if i > sketchMax {
+		i = sketchMax
 	}
 	return int16(i)
+}
+
+// sketchTimelines holds one timeline per log bucket, indexed directly.
+type sketchTimelines struct {
+	zero    *timeline
+	buckets []*timeline // index i - sketchMin
+}
+
+const (
+	sketchMin = -1000
+	sketchMax = 2000
+)
+
+func (s *sketchTimelines) get(b int16) *timeline {
+	if b == zeroBucket {
+		if s.zero == nil {
+			s.zero = &timeline{}
+		}
+		return s.zero
+	}
+	if s.buckets == nil {
+		s.buckets = make([]*timeline, sketchMax-sketchMin+1)
+	}
+	p := &s.buckets[int(b)-sketchMin]
+	if *p == nil {
+		*p = &timeline{}
+	}
+	return *p
+}
+
+// each calls fn for every bucket with a timeline, in bucket order.
+func (s *sketchTimelines) each(fn func(b int16, tl *timeline)) {
+	if s.zero != nil {
+		fn(zeroBucket, s.zero)
+	}
+	for i, tl := range s.buckets {
+		if tl != nil {
+			fn(int16(i+sketchMin), tl)
+		}
+	}
+}
+
+func (s *sketchTimelines) prune(sec int64) {
+	if s.zero != nil {
+		if s.zero.prune(sec); s.zero.empty() {
+			s.zero = nil
+		}
+	}
+	for i, tl := range s.buckets {
+		if tl != nil {
+			if tl.prune(sec); tl.empty() {
+				s.buckets[i] = nil
+			}
+		}
+	}
+}
+
+func (s *sketchTimelines) len() int {
+	n := 0
+	s.each(func(int16, *timeline) { n++ })
+	return n
 }
 
 func sketchValue(i int16) float64 {

@@ -72,16 +72,20 @@ func (o *observations) prune(beforeMS int64) {
 // sharing a 64-bit hash would count once: at ten million ids the chance is
 // about 3 in a million millions.
 type dedup struct {
-	seen  map[uint64]int64   // hash -> hour
-	hours map[int64][]uint64 // hour -> hashes
-	order []int64            // hours held, sorted
-	// Evicted counts ids dropped early because of the size bound.
+	seen map[uint64]int64 // hash -> hour
+	// hours holds the hashes of each hour, oldest first (events mostly
+	// arrive in time order, so adding is an append to the last bucket).
+	hours []dedupHour
+	// evicted counts ids dropped early because of the size bound.
 	evicted uint64
 }
 
-func newDedup() dedup {
-	return dedup{seen: map[uint64]int64{}, hours: map[int64][]uint64{}}
+type dedupHour struct {
+	hour   int64
+	hashes []uint64
 }
+
+func newDedup() dedup { return dedup{seen: map[uint64]int64{}} }
 
 // add reports whether h is new, remembering it.
 func (d *dedup) add(h uint64, sec int64, e *Engine) bool {
@@ -96,31 +100,44 @@ func (d *dedup) add(h uint64, sec int64, e *Engine) bool {
 		return true
 	}
 	d.seen[h] = hour
-	if _, ok := d.hours[hour]; !ok {
-		i := sort.Search(len(d.order), func(i int) bool { return d.order[i] >= hour })
-		d.order = append(d.order, 0)
-		copy(d.order[i+1:], d.order[i:])
-		d.order[i] = hour
+	d.bucket(hour).hashes = append(d.bucket(hour).hashes, h)
+	if d.hours[0].hour < minHour || len(d.seen) > e.opt.DedupMaxIDs {
+		d.expire(minHour, e.opt.DedupMaxIDs)
 	}
-	d.hours[hour] = append(d.hours[hour], h)
-	d.expire(minHour, e.opt.DedupMaxIDs)
 	return true
+}
+
+func (d *dedup) bucket(hour int64) *dedupHour {
+	n := len(d.hours)
+	if n > 0 && d.hours[n-1].hour == hour {
+		return &d.hours[n-1]
+	}
+	i := sort.Search(n, func(i int) bool { return d.hours[i].hour >= hour })
+	if i < n && d.hours[i].hour == hour {
+		return &d.hours[i]
+	}
+	d.hours = append(d.hours, dedupHour{})
+	copy(d.hours[i+1:], d.hours[i:])
+	d.hours[i] = dedupHour{hour: hour}
+	return &d.hours[i]
 }
 
 // expire forgets hours before minHour, and the oldest hours past maxIDs.
 func (d *dedup) expire(minHour int64, maxIDs int) {
-	for len(d.order) > 0 && (d.order[0] < minHour || len(d.seen) > maxIDs) {
-		h := d.order[0]
-		if len(d.seen) > maxIDs && h >= minHour {
-			d.evicted += uint64(len(d.hours[h]))
+	i := 0
+	for ; i < len(d.hours) && (d.hours[i].hour < minHour || len(d.seen) > maxIDs); i++ {
+		b := &d.hours[i]
+		if b.hour >= minHour {
+			d.evicted += uint64(len(b.hashes))
 		}
-		for _, x := range d.hours[h] {
-			if d.seen[x] == h {
+		for _, x := range b.hashes {
+			if d.seen[x] == b.hour {
 				delete(d.seen, x)
 			}
 		}
-		delete(d.hours, h)
-		d.order = d.order[1:]
+	}
+	if i > 0 {
+		d.hours = append(d.hours[:0:0], d.hours[i:]...)
 	}
 }
 

@@ -605,12 +605,11 @@ func (e *Engine) evalGateway(v *View, now int64) {
 		s float64
 	}
 	var rows []bc
-	for b, tl := range e.gateway {
+	e.gateway.each(func(b int16, tl *timeline) {
 		if n, s := tl.window(now-3600, now); n > 0 {
 			rows = append(rows, bc{b, n, s})
 		}
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].b < rows[j].b })
+	})
 	var total uint64
 	var sum float64
 	for _, r := range rows {

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs the benchmarks of issue 3 and writes bench/results.md with the
+# machine they ran on. Peers are measured in the same run (mtail on the same
+# file; the decoder alone), so the ratios hold on a shared, noisy machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=bench/results.md
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p bench
+
+if ! command -v mtail >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mtail >/dev/null
+	else
+		echo "bench: mtail missing (apt-get install mtail)" >&2
+		exit 1
+	fi
+fi
+
+echo "bench: engine (GOMAXPROCS=1)" >&2
+GOMAXPROCS=1 go test ./exporter/engine -run '^$' -bench 'Ingest|DecodeOnly' -benchtime=1000000x -count=3 | tee "$tmp/engine.txt" >&2
+GOMAXPROCS=1 go test ./exporter/engine -run '^$' -bench 'MemoryPerUser|Restart' -benchtime=1x -count=1 -timeout 30m | tee "$tmp/mem.txt" >&2
+echo "bench: scrape under ingest" >&2
+go test ./exporter/pipeline -run '^$' -bench ScrapeUnderIngest -benchtime=300x -count=1 | tee "$tmp/scrape.txt" >&2
+
+echo "bench: mtail on the same lines (GOMAXPROCS=1, one-shot)" >&2
+go run ./scripts/benchgen -out "$tmp/audit.jsonl" -lines 1000000 -users 200000
+lines=$(wc -l <"$tmp/audit.jsonl")
+bytes=$(wc -c <"$tmp/audit.jsonl")
+start=$(date +%s.%N)
+GOMAXPROCS=1 mtail --one_shot --one_shot_format=prometheus --progs scripts/bench-toolcalls.mtail --logs "$tmp/audit.jsonl" --logtostderr >"$tmp/mtail.out" 2>/dev/null
+end=$(date +%s.%N)
+mtail_rate=$(awk -v l="$lines" -v s="$start" -v e="$end" 'BEGIN{printf "%.0f", l/(e-s)}')
+grep -q 'tool_calls{' "$tmp/mtail.out" || { echo "bench: mtail counted nothing" >&2; exit 1; }
+
+median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+ingest=$(awk '/^BenchmarkIngest/{for(i=1;i<=NF;i++) if($(i+1)=="lines/s") print $i}' "$tmp/engine.txt" | median)
+decode=$(awk '/^BenchmarkDecodeOnly/{for(i=1;i<=NF;i++) if($(i+1)=="lines/s") print $i}' "$tmp/engine.txt" | median)
+peruser=$(awk '/^BenchmarkMemoryPerUser/{for(i=1;i<=NF;i++) if($(i+1)=="bytes/user") print $i}' "$tmp/mem.txt")
+restart=$(awk '/^BenchmarkRestart/{print $3}' "$tmp/mem.txt")
+p99=$(awk '/^BenchmarkScrapeUnderIngest/{for(i=1;i<=NF;i++) if($(i+1)=="p99-ms") print $i}' "$tmp/scrape.txt")
+p50=$(awk '/^BenchmarkScrapeUnderIngest/{for(i=1;i<=NF;i++) if($(i+1)=="p50-ms") print $i}' "$tmp/scrape.txt")
+
+{
+	echo "# Benchmark results"
+	echo
+	echo "Written by \`make bench\` (scripts/bench.sh) on $(date -u +%Y-%m-%dT%H:%M:%SZ)."
+	echo
+	echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB;"
+	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3-4); mtail $(mtail --version 2>&1 | awk '{print $3}' | head -1)."
+	echo
+	echo "| measure | result | target |"
+	echo "|---|---|---|"
+	echo "| ingest, canonical audit JSONL through the whole engine (GOMAXPROCS=1, 200,000 users, $((bytes / lines)) bytes a line) | ${ingest} lines/s | >= 400,000 lines/s |"
+	echo "| the decoder alone on the same lines | ${decode} lines/s | (floor) |"
+	echo "| mtail counting the same file by tool and status, one-shot, GOMAXPROCS=1 | ${mtail_rate} lines/s | |"
+	echo "| heady-exporter / mtail | $(awk -v a="$ingest" -v b="$mtail_rate" 'BEGIN{printf "%.1fx", a/b}') | >= 4x |"
+	echo "| memory per tracked user at 1,000,000 users | ${peruser} bytes | <= 200 bytes |"
+	echo "| restart with 1,000,000 users of state: load checkpoint + first view | $(awk -v n="$restart" 'BEGIN{printf "%.2f s", n/1e9}') | < 5 s |"
+	echo "| scrape of /metrics while ingesting flat out: p50 / p99 | ${p50} ms / ${p99} ms | p99 < 100 ms |"
+	echo
+	echo "Raw output:"
+	echo
+	echo '```'
+	cat "$tmp/engine.txt" "$tmp/mem.txt" "$tmp/scrape.txt" | grep -E '^(Benchmark|cpu|goos)'
+	echo '```'
+} >"$out"
+cat "$out"
