@@ -137,14 +137,22 @@ func (h *harness) copyTruncate(name, to string) {
 	}
 }
 
-// gzipFile compresses name to name.gz and removes name, as gzip does.
+// gzipFile compresses name to name.gz, with name's mtime, and removes
+// name, as gzip does.
 func (h *harness) gzipFile(name string) {
 	h.t.Helper()
 	data, err := os.ReadFile(h.path(name))
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	fi, err := os.Stat(h.path(name))
+	if err != nil {
+		h.t.Fatal(err)
+	}
 	if err := os.WriteFile(h.path(name+".gz"), gz(data), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.Chtimes(h.path(name+".gz"), fi.ModTime(), fi.ModTime()); err != nil {
 		h.t.Fatal(err)
 	}
 	h.remove(name)

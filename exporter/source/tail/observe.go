@@ -134,7 +134,8 @@ func match(e *entry, o *obs) matchKind {
 // scan lists the files matched by the configured paths, opened, with their
 // heads, and the files still held open by entries but no longer at any
 // matched path. maxMtime is the newest modification time among the matched
-// files, empty ones included.
+// plain files, empty ones included: .gz files are never written to, and
+// gzip gives them the mtime of the file they compress anyway.
 func (f *Follower) scan() (list []*obs, maxMtime time.Time) {
 	var paths []string
 	seenPath := map[string]bool{}
@@ -159,7 +160,7 @@ func (f *Follower) scan() (list []*obs, maxMtime time.Time) {
 		if o == nil {
 			continue
 		}
-		if o.mtime.After(maxMtime) {
+		if !o.gz && o.mtime.After(maxMtime) {
 			maxMtime = o.mtime
 		}
 		id := [2]uint64{o.dev, o.ino}

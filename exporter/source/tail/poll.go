@@ -225,7 +225,7 @@ func (f *Follower) read(e *entry, now, maxMtime time.Time, fn func(Batch) error)
 		e.pending = e.pending[:0]
 		st.readOff = st.off
 	}
-	r := run{f: f, e: e, st: st, fn: fn}
+	r := run{f: f, e: e, st: st, start: st, fn: fn}
 
 	var finished bool
 	if o.gz {
@@ -252,7 +252,9 @@ func (f *Follower) read(e *entry, now, maxMtime time.Time, fn func(Batch) error)
 		if r.st.skip {
 			r.st.skip = false
 		} else if len(e.pending) > 0 {
-			r.f.b.add(r.st.off, r.st.lines+1, e.pending, nil)
+			if err := r.addLine(e.pending, nil); err != nil {
+				return err
+			}
 			r.st.lines++
 			r.st.off = r.st.readOff
 			e.pending = e.pending[:0]
@@ -276,7 +278,9 @@ type run struct {
 	e      *entry
 	st     cursor
 	fn     func(Batch) error
-	failed bool // a file error stopped reading; what was read is delivered
+	start  cursor // where this run started
+	end    int64  // size of the plain file being read, 0 if unknown
+	failed bool   // a file error stopped reading; what was read is delivered
 }
 
 func (r *run) fail(op string, err error) {
@@ -297,6 +301,7 @@ func (r *run) readPlain(o *obs) (atEnd bool, mtime time.Time, err error) {
 		r.e.dropCache()
 		return false, mtime, nil
 	}
+	r.end = size
 	for r.st.readOff < size {
 		n := int(min(int64(len(r.f.buf)), size-r.st.readOff))
 		n, rerr := fh.ReadAt(r.f.buf[:n], r.st.readOff)
@@ -363,13 +368,8 @@ func (r *run) readGzip(o *obs) (done, clean bool, err error) {
 // feed splits data, the bytes at r.st.readOff, into lines, emitting
 // batches as they fill.
 func (r *run) feed(data []byte) error {
-	e, b, max := r.e, &r.f.b, r.f.cfg.MaxLineBytes
+	e, max := r.e, r.f.cfg.MaxLineBytes
 	for len(data) > 0 {
-		if b.full(r.f.cfg) {
-			if err := r.flush(); err != nil {
-				return err
-			}
-		}
 		i := bytes.IndexByte(data, '\n')
 		if r.st.skip {
 			if i < 0 {
@@ -385,10 +385,11 @@ func (r *run) feed(data []byte) error {
 		}
 		if i < 0 {
 			if len(e.pending)+len(data) > max {
-				r.tooLong()
+				if err := r.tooLong(); err != nil {
+					return err
+				}
 				r.st.readOff += int64(len(data))
 				r.st.off = r.st.readOff
-				r.st.skip = true
 				return nil
 			}
 			e.pending = appendBounded(e.pending, data, max)
@@ -396,10 +397,12 @@ func (r *run) feed(data []byte) error {
 			return nil
 		}
 		if len(e.pending)+i > max {
-			r.tooLong()
-		} else {
-			b.add(r.st.off, r.st.lines+1, e.pending, data[:i])
-			r.st.lines++
+			if err := r.tooLong(); err != nil {
+				return err
+			}
+			r.st.skip = false
+		} else if err := r.addLine(e.pending, data[:i]); err != nil {
+			return err
 		}
 		e.pending = e.pending[:0]
 		r.st.readOff += int64(i + 1)
@@ -409,10 +412,58 @@ func (r *run) feed(data []byte) error {
 	return nil
 }
 
-func (r *run) tooLong() {
-	r.f.b.tooLong = append(r.f.b.tooLong, LineRef{Num: r.st.lines + 1, Offset: r.st.off})
+// addLine adds the line p1+p2 that starts at r.st.off, first handing over
+// the batch if it is full or the line does not fit its buffer.
+func (r *run) addLine(p1, p2 []byte) error {
+	b, c := &r.f.b, r.f.cfg
+	n := len(p1) + len(p2)
+	if !b.empty() && (len(b.lines)+len(b.tooLong) >= c.BatchLines || len(b.data)+n > cap(b.data)) {
+		if err := r.flush(); err != nil {
+			return err
+		}
+	}
+	if b.data == nil || len(b.data)+n > cap(b.data) {
+		// Size the batch's memory by what is left to read, so that
+		// following a slowly growing file does not allocate a full
+		// batch per poll.
+		want := int64(c.BatchBytes)
+		if r.end > 0 {
+			want = min(want, r.end-r.st.readOff+int64(len(r.e.pending)))
+		}
+		if read := r.st.lines - r.start.lines; read > 16 { // lines seen: BatchLines of them
+			avg := (r.st.off-r.start.off)/read + 1
+			want = min(want, avg*int64(c.BatchLines)*9/8)
+		}
+		size := max(int(want), n, 512)
+		data := make([]byte, len(b.data), size)
+		copy(data, b.data)
+		b.data = data
+		if b.lines == nil {
+			b.lines = make([]Line, 0, min(c.BatchLines, size/64+1))
+		}
+	}
+	start := len(b.data)
+	b.data = append(b.data, p1...)
+	b.data = append(b.data, p2...)
+	b.lines = append(b.lines, Line{Num: r.st.lines + 1, Offset: r.st.off, Text: b.data[start:len(b.data):len(b.data)]})
 	r.st.lines++
+	return nil
+}
+
+// tooLong reports the line starting at r.st.off as too long and sets the
+// cursor to skip the rest of it.
+func (r *run) tooLong() error {
+	b := &r.f.b
+	if !b.empty() && len(b.lines)+len(b.tooLong) >= r.f.cfg.BatchLines {
+		if err := r.flush(); err != nil {
+			return err
+		}
+	}
+	b.tooLong = append(b.tooLong, LineRef{Num: r.st.lines + 1, Offset: r.st.off})
+	r.st.lines++
+	r.st.skip = true
 	r.e.pending = nil
+	return nil
 }
 
 // flush hands the batch under construction to fn and commits the cursor;
@@ -424,14 +475,13 @@ func (r *run) flush() error {
 		r.commit()
 		return nil
 	}
-	lines, long := b.build()
 	batch := Batch{
 		Path:      r.e.reader.path,
-		Lines:     lines,
-		TooLong:   long,
+		Lines:     b.lines,
+		TooLong:   slices.Clone(b.tooLong),
 		Positions: r.f.positionsWith(r.e, r.st),
 	}
-	b.reset()
+	b.data, b.lines, b.tooLong = nil, nil, b.tooLong[:0] // now the batch's
 	if err := r.fn(batch); err != nil {
 		r.e.dropCache()
 		return err
@@ -446,52 +496,15 @@ func (r *run) commit() {
 	r.e.readOff = r.st.readOff
 }
 
-// builder accumulates one batch's lines in a reused buffer.
+// builder is the batch under construction. data and lines are handed
+// over with the batch; each batch gets new ones.
 type builder struct {
 	data    []byte
-	refs    []lineRef
+	lines   []Line
 	tooLong []LineRef
 }
 
-type lineRef struct {
-	start, end int
-	num, off   int64
-}
-
-func (b *builder) add(off, num int64, p1, p2 []byte) {
-	start := len(b.data)
-	b.data = append(b.data, p1...)
-	b.data = append(b.data, p2...)
-	b.refs = append(b.refs, lineRef{start: start, end: len(b.data), num: num, off: off})
-}
-
-func (b *builder) empty() bool { return len(b.refs) == 0 && len(b.tooLong) == 0 }
-
-func (b *builder) full(c Config) bool {
-	return len(b.refs)+len(b.tooLong) >= c.BatchLines || len(b.data) >= c.BatchBytes
-}
-
-// build copies the batch out into memory the batch owns.
-func (b *builder) build() ([]Line, []LineRef) {
-	data := make([]byte, len(b.data))
-	copy(data, b.data)
-	lines := make([]Line, len(b.refs))
-	for i, l := range b.refs {
-		lines[i] = Line{Num: l.num, Offset: l.off, Text: data[l.start:l.end:l.end]}
-	}
-	var long []LineRef
-	if len(b.tooLong) > 0 {
-		long = slices.Clone(b.tooLong)
-	}
-	return lines, long
-}
-
-func (b *builder) reset() {
-	if cap(b.data) > 4<<20 {
-		b.data = nil
-	}
-	b.data, b.refs, b.tooLong = b.data[:0], b.refs[:0], b.tooLong[:0]
-}
+func (b *builder) empty() bool { return len(b.lines) == 0 && len(b.tooLong) == 0 }
 
 // appendBounded appends data to p, never growing p beyond limit bytes of
 // capacity (len(p)+len(data) <= limit).

@@ -43,8 +43,8 @@
 //     mtime against the follower's clock) and that is either no longer
 //     reachable under any configured path (renamed away or deleted, read
 //     through the descriptor the follower still holds), or older than some
-//     other file matched by the configured paths (a newer file has taken
-//     over the writes).
+//     other plain (not .gz) file matched by the configured paths (a newer
+//     file has taken over the writes).
 //
 // The newest file is never finished, however long it is idle: a writer that
 // flushes a buffer in the middle of a line will complete the line later.

@@ -460,3 +460,19 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+// A .gz file never takes over the writes, whatever its mtime: the half
+// line of the active file stays held back.
+func TestGzipDoesNotFinishActiveFile(t *testing.T) {
+	h := newHarness(t, Config{}, "audit.jsonl*")
+	h.write("audit.jsonl", "a\nhalf")
+	h.setMtime("audit.jsonl", 0)
+	if err := os.WriteFile(h.path("audit.jsonl.1.gz"), gz([]byte("z\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.setMtime("audit.jsonl.1.gz", time.Hour)
+	h.clock = h.clock.Add(3 * time.Hour)
+	got := h.poll()
+	slices.Sort(got)
+	wantLines(t, "idle active file", got, "a", "z")
+}
