@@ -268,7 +268,7 @@ func (e *Engine) encode(w *encoder) {
 	w.uvarint(uint64(len(e.users.list)))
 	for i := range e.users.list {
 		u := &e.users.list[i]
-		w.str(e.users.ids[i])
+		w.bytes(e.users.idBytes(i))
 		for _, x := range []uint32{u.firstAct, u.lastAct, u.firstOutcome, u.setupTry, u.setupOK} {
 			w.uvarint(uint64(x))
 		}
@@ -460,11 +460,9 @@ func Load(dir string, opt Options) (*Engine, error) {
 func (e *Engine) decode(d *decoder) {
 	e.now = d.varint()
 	n := d.count()
-	e.users.list = make([]user, 0, n)
-	e.users.ids = make([]string, 0, n)
-	e.users.index = make(map[string]uint32, n)
+	e.users.reserve(min(n, 1<<26))
 	for i := 0; i < n && d.err == nil; i++ {
-		id := d.str()
+		id := d.full(int(d.uvarint()))
 		u := user{
 			firstAct: uint32(d.uvarint()), lastAct: uint32(d.uvarint()), firstOutcome: uint32(d.uvarint()),
 			setupTry: uint32(d.uvarint()), setupOK: uint32(d.uvarint()),
@@ -483,9 +481,7 @@ func (e *Engine) decode(d *decoder) {
 				u.surfaces[j] = surfaceUse{idx: uint16(d.uvarint()), last: uint32(d.uvarint())}
 			}
 		}
-		e.users.index[id] = uint32(len(e.users.list))
-		e.users.list = append(e.users.list, u)
-		e.users.ids = append(e.users.ids, id)
+		*e.users.get(string(id)) = u
 	}
 	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
 		s := d.str()

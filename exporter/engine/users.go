@@ -2,7 +2,8 @@ package engine
 
 import (
 	"sort"
-	"strings"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // user is the compact per-user state. Times are "filing seconds"
@@ -118,25 +119,91 @@ func (u *user) useSurface(idx uint16, sec uint32) {
 	u.surfaces = append(u.surfaces, surfaceUse{idx, sec})
 }
 
-// users maps user ids to their state. Ids are stored once, in the map key.
+// users maps user ids to their state. Ids live in one byte arena (no
+// pointer per user for the garbage collector to chase) and are found
+// through an open-addressing table of (xxhash64, index) slots; a hash match
+// is confirmed against the stored id, so two ids never merge.
 type users struct {
-	index map[string]uint32
+	slots []userSlot // len is a power of two; idx 0 marks an empty slot
 	list  []user
-	ids   []string // ids[i] is the id of list[i] (shares the key's bytes)
+	arena []byte   // every id, back to back
+	ends  []uint32 // ends[i] is the end of id i in arena
 }
 
-func newUsers() users { return users{index: map[string]uint32{}} }
+type userSlot struct {
+	hash uint64
+	idx  uint32 // index into list, plus one
+}
+
+func newUsers() users { return users{slots: make([]userSlot, 1024)} }
+
+func (us *users) id(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = us.ends[i-1]
+	}
+	return string(us.arena[start:us.ends[i]])
+}
+
+func (us *users) idBytes(i int) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = us.ends[i-1]
+	}
+	return us.arena[start:us.ends[i]]
+}
 
 // get returns the state of id, creating it; id may alias a decoder buffer.
 func (us *users) get(id string) *user {
-	if i, ok := us.index[id]; ok {
-		return &us.list[i]
+	h := xxhash.Sum64String(id)
+	mask := uint64(len(us.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		sl := &us.slots[i]
+		if sl.idx == 0 {
+			return us.insert(i, h, id)
+		}
+		if sl.hash == h && string(us.idBytes(int(sl.idx-1))) == id {
+			return &us.list[sl.idx-1]
+		}
 	}
-	id = strings.Clone(id)
-	us.index[id] = uint32(len(us.list))
+}
+
+func (us *users) insert(slot, h uint64, id string) *user {
+	us.arena = append(us.arena, id...)
+	us.ends = append(us.ends, uint32(len(us.arena)))
 	us.list = append(us.list, user{})
-	us.ids = append(us.ids, id)
+	us.slots[slot] = userSlot{hash: h, idx: uint32(len(us.list))}
+	if len(us.list)*4 > len(us.slots)*3 { // keep the load under 3/4
+		us.grow()
+	}
 	return &us.list[len(us.list)-1]
+}
+
+func (us *users) grow() {
+	old := us.slots
+	us.slots = make([]userSlot, len(old)*2)
+	mask := uint64(len(us.slots) - 1)
+	for _, sl := range old {
+		if sl.idx == 0 {
+			continue
+		}
+		i := sl.hash & mask
+		for us.slots[i].idx != 0 {
+			i = (i + 1) & mask
+		}
+		us.slots[i] = sl
+	}
+}
+
+// reserve sizes the table for n users (checkpoint restore).
+func (us *users) reserve(n int) {
+	size := 1024
+	for size*3 < n*4+4 {
+		size *= 2
+	}
+	us.slots = make([]userSlot, size)
+	us.list = make([]user, 0, n)
+	us.ends = make([]uint32, 0, n)
 }
 
 func (us *users) len() int { return len(us.list) }
