@@ -24,6 +24,8 @@ const (
 	streamCI
 	streamCost
 	streamNoise
+	streamRegistry
+	streamAutoSuccess
 )
 
 // gen accumulates the records of one data set.

@@ -6,10 +6,31 @@ import (
 )
 
 // platform writes the audit events that belong to no user: arena runs with
-// their consensus, and circuit-breaker transitions.
+// their consensus, circuit-breaker transitions, and the tool calls of the
+// background auto-success engine.
 func (g *gen) platform() {
 	g.arena()
 	g.breakers()
+	g.autoSuccess()
+}
+
+// autoSuccess writes the tool calls of Heady's background task engine: one
+// every ~knobAutoEveryMin minutes, day and night, with no user. They keep
+// the gateway busy at every hour, so gateway_latency_p95 (1h) always has
+// enough samples.
+func (g *gen) autoSuccess() {
+	r := g.rnd(streamAutoSuccess)
+	tools := []struct {
+		name     string
+		medianMS float64
+	}{{"registry.scan", 45}, {"health.probe", 80}, {"fs.read", 30}, {"search.code", 110}, {"git.diff", 70}}
+	step := float64(knobAutoEveryMin * minute)
+	for t := g.startMS + int64(r.float()*step); t <= g.nowMS; t += int64(r.between(0.6, 1.4) * step) {
+		tool := tools[r.intn(len(tools))]
+		status := []string{"success", "error"}[r.pick([]float64{knobToolSuccess, 1 - knobToolSuccess})]
+		g.emit(&g.audit, t, "tool_call", g.id("evt"), "", str("tool", tool.name), str("status", status),
+			num("duration_ms", int(math.Round(r.lognormal(tool.medianMS, 0.5)))), str("receipt", receipt(r)))
+	}
 }
 
 // arena writes ~knobArenaPerDay arena runs a day; most get a consensus

@@ -297,7 +297,7 @@ func (g *gen) toolStep(r *rng, u *user, t int64) int64 {
 		g.emit(&g.audit, t, "policy_block", g.id("evt"), u.id, str("policy", p), str("tool", tool.name))
 		return 0
 	}
-	dur := r.lognormal(tool.medianMS, 0.55)
+	dur := r.lognormal(tool.medianMS, 0.5)
 	status := []string{"success", "error", "denied"}[r.pick([]float64{knobToolSuccess, knobToolError, 1 - knobToolSuccess - knobToolError})]
 	g.emit(&g.audit, t, "tool_call", g.id("evt"), u.id, str("tool", tool.name), str("status", status),
 		num("duration_ms", int(math.Round(dur))), str("receipt", receipt(r)))
@@ -310,9 +310,9 @@ type model struct {
 	in, out        float64
 }
 
-// inference writes one model call by u. Some of the last 35 days' calls are
-// also reported by the cost API under the same id (the exporter must count
-// them once).
+// inference writes one model call by u. Some of the last 6 days' calls are
+// also reported by the cost API under the same id, which the exporter must
+// count once (6 days: inside any dedup horizon of at least 7 days).
 func (g *gen) inference(r *rng, u *user, t int64) {
 	routed, m := g.route(r, t)
 	tin := math.Round(r.lognormal(6000, 0.6))
@@ -324,7 +324,7 @@ func (g *gen) inference(r *rng, u *user, t int64) {
 	if routed != "" {
 		fs = append(fs, str("routed", routed))
 	}
-	if g.emit(&g.audit, t, "inference", id, u.id, fs...) && t > g.nowMS-35*day && r.chance(knobMirrorCost) {
+	if g.emit(&g.audit, t, "inference", id, u.id, fs...) && t > g.nowMS-6*day && r.chance(knobMirrorCost) {
 		g.cost = append(g.cost, costRecord{ID: id, ms: t, Kind: "inference", Provider: m.provider,
 			Model: m.name, CostUSD: round(cost, 6), Routed: routed})
 	}
