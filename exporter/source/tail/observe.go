@@ -34,6 +34,8 @@ type entry struct {
 	// gzDone is the .gz file last read to its end: while it is unchanged
 	// there is nothing more to read from it.
 	gzDone statKey
+	gzErr  *FileError // how reading gzDone ended, if in error
+	gzCut  bool       // gzDone ended early, not yet reported (not idle then)
 
 	reader *obs // the file this stream is read from in the current poll
 }

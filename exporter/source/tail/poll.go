@@ -230,6 +230,12 @@ func (f *Follower) read(e *entry, now, maxMtime time.Time, fn func(Batch) error)
 	var finished bool
 	if o.gz {
 		if e.gzDone == o.key() {
+			if e.gzErr == nil && e.gzCut && now.Sub(o.mtime) >= f.cfg.IdleFinal {
+				e.gzErr = newFileError(o.path, "gzip", io.ErrUnexpectedEOF)
+			}
+			if e.gzErr != nil {
+				f.report(e.gzErr) // still current
+			}
 			return nil
 		}
 		done, clean, err := r.readGzip(o)
@@ -237,7 +243,7 @@ func (f *Follower) read(e *entry, now, maxMtime time.Time, fn func(Batch) error)
 			return err
 		}
 		if done {
-			e.gzDone = o.key()
+			e.gzDone, e.gzErr, e.gzCut = o.key(), r.err, r.cut && r.err == nil
 		}
 		finished = clean
 	} else {
@@ -248,14 +254,13 @@ func (f *Follower) read(e *entry, now, maxMtime time.Time, fn func(Batch) error)
 		finished = atEnd && now.Sub(mtime) >= f.cfg.IdleFinal &&
 			(o.unreachable() || mtime.Before(maxMtime))
 	}
-	if finished && !r.failed {
+	if finished && r.err == nil {
 		if r.st.skip {
 			r.st.skip = false
 		} else if len(e.pending) > 0 {
 			if err := r.addLine(e.pending, nil); err != nil {
 				return err
 			}
-			r.st.lines++
 			r.st.off = r.st.readOff
 			e.pending = e.pending[:0]
 		}
@@ -274,18 +279,19 @@ func (f *Follower) read(e *entry, now, maxMtime time.Time, fn func(Batch) error)
 
 // run reads one stream in one poll.
 type run struct {
-	f      *Follower
-	e      *entry
-	st     cursor
-	fn     func(Batch) error
-	start  cursor // where this run started
-	end    int64  // size of the plain file being read, 0 if unknown
-	failed bool   // a file error stopped reading; what was read is delivered
+	f     *Follower
+	e     *entry
+	st    cursor
+	fn    func(Batch) error
+	start cursor     // where this run started
+	end   int64      // size of the plain file being read, 0 if unknown
+	err   *FileError // a file error stopped reading; what was read is delivered
+	cut   bool       // the gzip stream ended early
 }
 
 func (r *run) fail(op string, err error) {
-	r.failed = true
-	r.f.report(newFileError(r.e.reader.path, op, err))
+	r.err = newFileError(r.e.reader.path, op, err)
+	r.f.report(r.err)
 }
 
 // readPlain reads from the held descriptor up to the size it has now.
@@ -298,7 +304,8 @@ func (r *run) readPlain(o *obs) (atEnd bool, mtime time.Time, err error) {
 	}
 	size, mtime := fi.Size(), fi.ModTime()
 	if size < r.st.readOff { // shrank since the scan: look again next poll
-		r.e.dropCache()
+		r.e.pending = r.e.pending[:0]
+		r.st.readOff = r.st.off
 		return false, mtime, nil
 	}
 	r.end = size
@@ -340,6 +347,7 @@ func (r *run) readGzip(o *obs) (done, clean bool, err error) {
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			// Still being written, or cut short: wait for it to change,
 			// and report it once it has been idle for long.
+			r.cut = true
 			if r.f.now().Sub(o.mtime) >= r.f.cfg.IdleFinal {
 				r.fail("gzip", err)
 			}

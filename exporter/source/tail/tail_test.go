@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"slices"
@@ -218,7 +219,14 @@ func TestFinalLineWithoutNewline(t *testing.T) {
 	h.clock = h.clock.Add(30 * time.Second)
 	wantLines(t, "older but not idle", h.poll(), "c")
 	h.clock = h.clock.Add(31 * time.Second)
-	wantLines(t, "older and idle", h.poll(), "b")
+	var last Line
+	h.f.Poll(context.Background(), func(b Batch) error { h.apply(b); last = b.Lines[0]; return nil })
+	if string(last.Text) != "b" || last.Num != 2 || last.Offset != 2 {
+		t.Fatalf("final line = %+v, want b, line 2 at offset 2", last)
+	}
+	if p := h.saved[0]; p.Offset != 3 || p.Lines != 2 {
+		t.Fatalf("position after the final line = %+v", p)
+	}
 	h.clock = h.clock.Add(time.Hour)
 	wantLines(t, "only once", h.poll())
 	h.restart()
@@ -475,4 +483,42 @@ func TestGzipDoesNotFinishActiveFile(t *testing.T) {
 	got := h.poll()
 	slices.Sort(got)
 	wantLines(t, "idle active file", got, "a", "z")
+}
+
+// A .gz cut short (a crash during gzip) delivers its complete lines and,
+// once idle, is reported as an error that stays current.
+func TestTruncatedGzip(t *testing.T) {
+	h := newHarness(t, Config{}, "*.gz")
+	var content strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&content, "{\"n\":%d,\"x\":%d}\n", i, i*7919%1000)
+	}
+	z := gz([]byte(content.String()))
+	if err := os.WriteFile(h.path("a.jsonl.1.gz"), z[:len(z)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := h.poll()
+	if len(got) == 0 || len(got) >= 2000 || len(h.errs) != 0 {
+		t.Fatalf("still being written: %d lines, errors %v", len(got), h.errs)
+	}
+	for i, l := range got {
+		if !strings.HasPrefix(l, fmt.Sprintf("{\"n\":%d,", i)) {
+			t.Fatalf("line %d = %q", i, l)
+		}
+	}
+	wantLines(t, "idle", h.idlePoll())
+	h.idlePoll()
+	if len(h.errs) != 1 || !errors.Is(h.errs[0], io.ErrUnexpectedEOF) {
+		t.Fatalf("errors: %v", h.errs)
+	}
+	if _, ok := h.f.Errors()[h.path("a.jsonl.1.gz")]; !ok {
+		t.Fatalf("current errors: %v", h.f.Errors())
+	}
+	if err := os.WriteFile(h.path("a.jsonl.1.gz"), z, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.poll()
+	if len(h.lines) != 2000 || len(h.f.Errors()) != 0 {
+		t.Fatalf("complete: %d lines, errors %v", len(h.lines), h.f.Errors())
+	}
 }
