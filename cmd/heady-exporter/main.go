@@ -68,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	demoOut := demoCmd.Flag("out", "Directory to write the demo data set into.").Required().String()
 	demoNow := demoCmd.Flag("now", "The instant the data set ends at (RFC 3339); default: the wall clock.").String()
 
+	digestFlags := addDigestCommand(app) // digest.go
+
 	cmd, err := app.Parse(args)
 	if exited >= 0 {
 		return exited // --help, --version
@@ -112,6 +114,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	switch cmd {
+	case digestFlags.cmd.FullCommand():
+		return runDigest(ctx, cfg, digestFlags, logger, stdout, stderr)
 	case kpisCmd.FullCommand():
 		now, err := parseNow(*kpisNow)
 		if err != nil {
