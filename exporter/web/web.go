@@ -1,16 +1,24 @@
-// Package web serves the exporter's HTTP endpoints: /metrics, the landing
-// page, and the lifecycle endpoints /-/healthy, /-/ready and /-/reload. It
-// reads the pipeline's published state and never waits on a source.
+// Package web serves the exporter's HTTP endpoints: /metrics, the live
+// scorecard page at / (with its JSON at /scorecard.json), and the lifecycle
+// endpoints /-/healthy, /-/ready and /-/reload. It reads the pipeline's
+// published state and never waits on a source.
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/heady/heady-metrics/exporter/engine"
+	"github.com/heady/heady-metrics/exporter/scorecard"
+	"github.com/heady/heady-metrics/exporter/source"
+	"github.com/heady/heady-metrics/kpi"
 )
 
 // Ready is what the readiness endpoint asks.
@@ -24,6 +32,17 @@ type Options struct {
 	Reload    func() error
 	Logger    *slog.Logger
 	Version   string
+	// Scorecard feeds the live scorecard at /. When nil and Server
+	// implements Scorecard (pipeline.Server does), Server is used; with
+	// neither, / is the toolkit's landing page.
+	Scorecard Scorecard
+}
+
+// Scorecard is what the live scorecard page reads: the latest evaluated
+// view (nil before the first) and the sources' status.
+type Scorecard interface {
+	View() *engine.View
+	Healths() []source.HealthView
 }
 
 // NewMux returns the exporter's handler.
@@ -56,6 +75,15 @@ func NewMux(o Options) *http.ServeMux {
 		}
 		fmt.Fprintln(w, "Reloaded")
 	})
+	sc := o.Scorecard
+	if sc == nil {
+		sc, _ = o.Server.(Scorecard)
+	}
+	if sc != nil {
+		mux.HandleFunc("/", scorecardPage(sc, o.Logger))
+		mux.HandleFunc("/scorecard.json", scorecardJSON(sc, o.Logger))
+		return mux
+	}
 	landing, err := web.NewLandingPage(web.LandingConfig{
 		Name:        "Heady exporter",
 		Description: "KPIs of Heady: is Heady winning?",
@@ -70,4 +98,50 @@ func NewMux(o Options) *http.ServeMux {
 		mux.Handle("/", landing)
 	}
 	return mux
+}
+
+// The live scorecard. The page is rendered on the server by package
+// scorecard and refreshes itself from /scorecard.json every
+// liveRefreshSeconds (the JSON carries the rendered fragment, so the page
+// has one renderer and a few lines of script).
+const liveRefreshSeconds = 10
+
+var liveOptions = scorecard.HTMLOptions{Mode: scorecard.Page, RefreshURL: "scorecard.json", RefreshSeconds: liveRefreshSeconds}
+
+func liveCard(sc Scorecard) *scorecard.Card {
+	v := sc.View()
+	if v == nil {
+		c := scorecard.NewLive(time.Time{}, nil, sc.Healths())
+		c.Note = "Reading the sources for the first time; the KPIs appear when that is done."
+		return c
+	}
+	return scorecard.NewLive(v.Now, kpi.Evaluate(kpi.Input{Samples: v.Samples, Exact: v.Exact, Top: v.Top}), sc.Healths())
+}
+
+func scorecardPage(sc Scorecard, logger *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := liveCard(sc).WriteHTML(w, liveOptions); err != nil {
+			logger.Error("rendering the scorecard page", "err", err)
+		}
+	}
+}
+
+func scorecardJSON(sc Scorecard, logger *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		doc, err := liveCard(sc).Live(liveOptions)
+		if err != nil {
+			logger.Error("rendering the scorecard", "err", err)
+			http.Error(w, "rendering the scorecard failed", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(doc)
+	}
 }
