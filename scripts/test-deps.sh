@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs, when missing, the Debian packages whose binaries the test suite
 # runs for real: promtool and prometheus (prometheus), amtool and
-# prometheus-alertmanager (prometheus-alertmanager). Needs root (CI
+# prometheus-alertmanager (prometheus-alertmanager), and headless chromium
+# (chromium: the scorecard page and digest tests). Needs root (CI
 # runs as root); without root it only reports what is missing.
 set -euo pipefail
 
 need=()
 command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 && command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 
 if [ ${#need[@]} -eq 0 ]; then
