@@ -94,12 +94,14 @@ func TestPromtoolTestRules(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no promtool test files")
 	}
-	args := []string{"test", "rules"}
+	promtool := tool(t, "promtool")
 	for _, f := range files {
 		rel, _ := filepath.Rel(repoRoot, f)
-		args = append(args, rel)
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			run(t, repoRoot, promtool, "test", "rules", rel)
+		})
 	}
-	run(t, repoRoot, tool(t, "promtool"), args...)
 }
 
 type ruleFile struct {

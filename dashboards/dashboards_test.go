@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
@@ -70,8 +72,7 @@ func TestGeneratorIsDeterministic(t *testing.T) {
 	}
 }
 
-func strict(t *testing.T, path string, b []byte) dashboard.Dashboard {
-	t.Helper()
+func strict(path string, b []byte) (dashboard.Dashboard, error) {
 	var d dashboard.Dashboard
 	err := d.UnmarshalJSONStrict(b)
 	var be cog.BuildErrors
@@ -79,36 +80,51 @@ func strict(t *testing.T, path string, b []byte) dashboard.Dashboard {
 		err = nil // the SDK returns an empty error list on success
 	}
 	if err != nil {
-		t.Fatalf("%s does not load strictly into the SDK types: %v", path, err)
+		return d, fmt.Errorf("%s does not load strictly into the SDK types: %w", path, err)
 	}
 	// The strict loader (v0.0.22) validates every level but drops panels
 	// whose nested decoding returns its empty error list, so the model the
 	// tests inspect comes from the regular loader.
 	d = dashboard.Dashboard{}
 	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatalf("%s: %v", path, err)
+		return d, fmt.Errorf("%s: %w", path, err)
 	}
-	return d
+	return d, nil
 }
 
-// loadAll loads every committed dashboard strictly, both forms.
-func loadAll(t *testing.T) map[string]dashboard.Dashboard {
-	t.Helper()
+// committed loads every committed dashboard strictly, both forms, once for
+// all tests (decoding them is the slow part of the suite).
+var committed = sync.OnceValues(func() (map[string]dashboard.Dashboard, error) {
 	plugins.RegisterDefaultPlugins()
+	files, err := dashboards.Files(options())
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]dashboard.Dashboard{}
-	for _, f := range generated(t) {
+	for _, f := range files {
 		b, err := os.ReadFile(filepath.Join(repoRoot, f.Path))
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		if strings.HasPrefix(f.Path, dashboards.ImportDir+"/") {
 			if b, err = dashboards.StripImportFields(b); err != nil {
-				t.Fatal(err)
+				return nil, err
 			}
 		}
-		out[f.Path] = strict(t, f.Path, b)
+		if out[f.Path], err = strict(f.Path, b); err != nil {
+			return nil, err
+		}
 	}
-	return out
+	return out, nil
+})
+
+func loadAll(t *testing.T) map[string]dashboard.Dashboard {
+	t.Helper()
+	ds, err := committed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
 }
 
 func TestDashboardsLoadStrictly(t *testing.T) {
