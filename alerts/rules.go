@@ -287,10 +287,11 @@ func slo(o Options) Group {
 	if !ok || !k.Target.HasValueTarget() {
 		panic("alerts: catalog has no value target for " + BurnKPI)
 	}
-	budget := 1 - k.Target.Value
+	// 1 - 0.99 is 0.010000000000000009 in floating point; show 0.01.
+	budget, _ := strconv.ParseFloat(strconv.FormatFloat(1-k.Target.Value, 'g', 10, 64), 64)
 	g := Group{Name: GroupSLO}
 	for _, b := range burnRates {
-		limit := num(b.Factor * budget)
+		limit := fmt.Sprintf("(%s * %s)", num(b.Factor), num(budget))
 		l := kpiLabels(k)
 		l["severity"] = b.Severity
 		g.Rules = append(g.Rules, Rule{
