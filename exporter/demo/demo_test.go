@@ -388,3 +388,11 @@ func TestOptions(t *testing.T) {
 		t.Errorf("Weeks 8: data spans %v", time.Duration(span)*time.Millisecond)
 	}
 }
+
+func BenchmarkGenerate(b *testing.B) {
+	for b.Loop() {
+		if _, err := Generate(testNow, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

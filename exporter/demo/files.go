@@ -188,7 +188,7 @@ Events by type:
 		fmt.Fprintf(&b, "  %-18s %7d\n", typ, counts[typ])
 	}
 	b.WriteString("\nScenario (approximate values the data is built to produce):\n\n")
-	fmt.Fprintf(&b, "  %-26s %-14s %-18s %s\n", "KPI", "intended", "target", "expected")
+	fmt.Fprintf(&b, "  %-26s %-14s %-14s %-7s %s\n", "KPI", "intended", "target", "", "how")
 	for _, s := range Scenario() {
 		target := "?"
 		if k, ok := kpi.Lookup(s.KPI); ok {
@@ -198,10 +198,10 @@ Events by type:
 		switch {
 		case s.Trend:
 			v = "trend " + v
-		case s.Expect == Shown:
+		case s.Value == 0:
 			v = "-"
 		}
-		fmt.Fprintf(&b, "  %-26s %-14s %-18s %s\n", s.KPI, v, target, s.Expect)
+		fmt.Fprintf(&b, "  %-26s %-14s %-14s %-7s %s\n", s.KPI, v, target, s.Expect, s.Lever)
 	}
 	return b.String()
 }
