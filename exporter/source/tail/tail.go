@@ -29,8 +29,24 @@
 // one stream, read once, preferring the file with the same inode, then plain
 // over gzip. A file that matches a stream's fingerprint but is longer than
 // the file the stream is read from cannot be a copy of it and is a new file.
-// Two unrelated files whose first 1024 bytes are identical are taken for one;
-// event logs, whose lines carry timestamps and ids, do not have this problem.
+// Two unrelated files whose first 1024 bytes are identical are taken for one,
+// and a new file that begins with the whole content of a small (under 1024
+// bytes) file followed earlier is taken for it; event logs, whose lines carry
+// timestamps and ids, do not have this problem.
+//
+// # Files renamed out of the patterns
+//
+// The follower holds a descriptor on every plain file it has not finished
+// (see below). A file renamed to a name no pattern matches (audit.jsonl to
+// audit.jsonl.1 with only "audit.jsonl" configured), or deleted, is read to
+// its end through that descriptor, so lines written just before or after the
+// rename are not lost; the descriptor is closed once the file is finished.
+// A restart loses those descriptors: to be restart-safe, let the patterns
+// match the rotated names too (or their .gz, which is recognised by its
+// content). Likewise, after copytruncate the rest of the file is only in the
+// copy, which must be matched; writes between the copy and the truncation
+// are lost by the nature of copytruncate. An empty file has no fingerprint
+// and is not followed until its first byte is written.
 //
 // # Lines
 //
