@@ -429,7 +429,9 @@ func (e *Engine) incident(ev *event.Event) {
 	}
 }
 
-// ownEvent copies every string of ev so it outlives the decoder's buffer.
+// OwnEvent copies every string of ev so it outlives the decoder's buffer.
+func OwnEvent(ev *event.Event) event.Event { return ownEvent(ev) }
+
 func ownEvent(ev *event.Event) event.Event {
 	c := *ev
 	for _, p := range eventStrings(&c) {

@@ -229,7 +229,9 @@ func CostState(s cost.Snapshot) ([]engine.Budget, []engine.InfraDay) {
 // whose clock is now (the kpis command, backfill). Nothing is read from or
 // written to the state directory.
 func ReadOnce(ctx context.Context, c *config.Config, now time.Time, logger *slog.Logger) (*engine.Engine, []*source.Health, error) {
-	eng := engine.New(EngineOptions(c))
+	opt := EngineOptions(c)
+	opt.DedupHorizonSec = oneShotDedupHorizon
+	eng := engine.New(opt)
 	eng.Advance(now.UnixMilli())
 	clock := func() time.Time { return now }
 	srcs, err := BuildSources(c, eng, logger, clock)

@@ -1,0 +1,234 @@
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/heady/heady-metrics/exporter/config"
+	"github.com/heady/heady-metrics/exporter/engine"
+	"github.com/heady/heady-metrics/exporter/event"
+	"github.com/heady/heady-metrics/exporter/source/cost"
+	"github.com/heady/heady-metrics/exporter/source/stream"
+	"github.com/heady/heady-metrics/kpi"
+)
+
+// Backfill replays every event of c's sources in time order through a
+// fresh engine and writes, as OpenMetrics, the exported series as of every
+// step from from to to (both included, aligned to step). promtool tsdb
+// create-blocks-from openmetrics turns the output into TSDB blocks, so a
+// new Prometheus shows weeks of KPI history at once.
+//
+// Only event-derived series are written: the registry, budgets and probes
+// have no history to replay. Each step's values are what `kpis --now=step`
+// computes from the same files.
+func Backfill(ctx context.Context, c *config.Config, from, to time.Time, step time.Duration, w io.Writer, logger *slog.Logger) error {
+	if step < time.Second || !to.After(from) {
+		return fmt.Errorf("backfill: need from < to and a step of at least 1s")
+	}
+	from, to = from.Truncate(time.Second), to.Truncate(time.Second)
+	events, err := readAllEvents(ctx, c, to, logger)
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(events, func(i, j int) bool { return events[i].Time < events[j].Time })
+
+	opt := EngineOptions(c)
+	opt.DedupHorizonSec = oneShotDedupHorizon
+	eng := engine.New(opt)
+	series := newSeriesSet()
+	next := 0
+	for t := from; !t.After(to); t = t.Add(step) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ms := t.UnixMilli()
+		eng.Advance(ms)
+		// Apply every event up to the step, and those within the future
+		// tolerance (they wait in the engine, as they do in kpis).
+		for ; next < len(events) && events[next].Time <= ms+engine.FutureTolerance; next++ {
+			eng.Apply(&events[next])
+		}
+		series.add(eng.Evaluate(ms), ms)
+	}
+	return series.write(w)
+}
+
+// oneShotDedupHorizon: kpis and backfill read a finite set of files, so
+// ids are remembered for the whole history the windows keep.
+const oneShotDedupHorizon = (engine.RetentionDays + 1) * 86400
+
+// readAllEvents reads every event input and cost record to the end, with
+// every string owned by its event. Events more than the future tolerance
+// after end are left out.
+func readAllEvents(ctx context.Context, c *config.Config, end time.Time, logger *slog.Logger) ([]event.Event, error) {
+	eng := engine.New(EngineOptions(c)) // only for BuildSources' positions (none)
+	clock := func() time.Time { return end }
+	srcs, err := BuildSources(c, eng, logger, clock)
+	if err != nil {
+		return nil, err
+	}
+	defer srcs.Close()
+	var out []event.Event
+	limit := end.UnixMilli() + engine.FutureTolerance
+	keep := func(evs []event.Event) {
+		for i := range evs {
+			if evs[i].Time <= limit {
+				out = append(out, engine.OwnEvent(&evs[i]))
+			}
+		}
+	}
+	for _, in := range srcs.Inputs {
+		for {
+			read, err := in.Poll(ctx, func(b *stream.Batch) error { keep(b.Events); return nil })
+			if err != nil {
+				return nil, err
+			}
+			if !read {
+				break
+			}
+		}
+	}
+	if srcs.Cost != nil {
+		_ = srcs.Cost.Poll(ctx, func(pg cost.Page) error { keep(pg.Events); return nil })
+	}
+	return out, nil
+}
+
+// seriesSet gathers samples by family and series, in first-seen order, so
+// the OpenMetrics output keeps each family's samples together.
+type seriesSet struct {
+	families []string
+	byFamily map[string]*family
+}
+
+type family struct {
+	typ    kpi.SeriesType
+	order  []string
+	points map[string][]point
+}
+
+type point struct {
+	ms int64
+	v  float64
+}
+
+func newSeriesSet() *seriesSet { return &seriesSet{byFamily: map[string]*family{}} }
+
+func (s *seriesSet) fam(name string) *family {
+	f := s.byFamily[name]
+	if f == nil {
+		ser, _ := kpi.LookupSeries(name)
+		f = &family{typ: ser.Type, points: map[string][]point{}}
+		s.byFamily[name] = f
+		s.families = append(s.families, name)
+	}
+	return f
+}
+
+func (f *family) add(key string, ms int64, v float64) {
+	if _, ok := f.points[key]; !ok {
+		f.order = append(f.order, key)
+	}
+	f.points[key] = append(f.points[key], point{ms, v})
+}
+
+func labelString(names, values []string, extra ...string) string {
+	var parts []string
+	for i, n := range names {
+		if i < len(values) {
+			parts = append(parts, fmt.Sprintf("%s=%q", n, values[i]))
+		}
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		parts = append(parts, fmt.Sprintf("%s=%q", extra[i], extra[i+1]))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+func (s *seriesSet) add(v *engine.View, ms int64) {
+	for _, sm := range v.Samples {
+		ser, ok := kpi.LookupSeries(sm.Name)
+		if !ok || !backfilled(sm.Name) {
+			continue
+		}
+		f := s.fam(sm.Name)
+		name := sm.Name
+		if ser.Type == kpi.Counter {
+			name = strings.TrimSuffix(name, "_total") + "_total"
+		}
+		f.add(name+labelString(ser.Labels, sm.LabelValues), ms, sm.Value)
+	}
+	for _, h := range v.Hists {
+		ser, _ := kpi.LookupSeries(h.Name)
+		f := s.fam(h.Name)
+		bounds := make([]float64, 0, len(h.Buckets))
+		for b := range h.Buckets {
+			bounds = append(bounds, b)
+		}
+		sort.Float64s(bounds)
+		for _, b := range bounds {
+			f.add(h.Name+"_bucket"+labelString(ser.Labels, h.LabelValues, "le", engine.FormatBound(b)), ms, float64(h.Buckets[b]))
+		}
+		f.add(h.Name+"_bucket"+labelString(ser.Labels, h.LabelValues, "le", "+Inf"), ms, float64(h.Count))
+		f.add(h.Name+"_count"+labelString(ser.Labels, h.LabelValues), ms, float64(h.Count))
+		f.add(h.Name+"_sum"+labelString(ser.Labels, h.LabelValues), ms, h.Sum)
+	}
+}
+
+// backfilled excludes the series that describe the engine process rather
+// than Heady (they have no meaning in the past).
+func backfilled(name string) bool {
+	switch name {
+	case kpi.SEngineUsers, kpi.SEngineDedupIDs, kpi.SEngineLastEvent:
+		return false
+	}
+	return true
+}
+
+func (s *seriesSet) write(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	for _, name := range s.families {
+		f := s.byFamily[name]
+		typ := string(f.typ)
+		if f.typ == kpi.Counter {
+			name = strings.TrimSuffix(name, "_total")
+		}
+		fmt.Fprintf(bw, "# TYPE %s %s\n", name, typ)
+		for _, key := range f.order {
+			for _, p := range f.points[key] {
+				fmt.Fprintf(bw, "%s %s %s\n", key, formatValue(p.v), formatTimestamp(p.ms))
+			}
+		}
+	}
+	bw.WriteString("# EOF\n")
+	return bw.Flush()
+}
+
+func formatValue(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "+Inf"
+	case math.IsInf(v, -1):
+		return "-Inf"
+	}
+	return fmt.Sprintf("%g", v)
+}
+
+func formatTimestamp(ms int64) string {
+	if ms%1000 == 0 {
+		return fmt.Sprintf("%d", ms/1000)
+	}
+	return fmt.Sprintf("%d.%03d", ms/1000, ms%1000)
+}
