@@ -24,11 +24,11 @@ import (
 	hweb "github.com/heady/heady-metrics/exporter/web"
 )
 
-func serve(ctx context.Context, cfg *config.Config, configFile string, flags *web.FlagConfig, maxScrapes int, logger *slog.Logger) error {
+func serve(ctx context.Context, cfg *config.Config, configFile string, flags *web.FlagConfig, maxScrapes int, clock func() time.Time, logger *slog.Logger) error {
 	logger.Info("starting heady-exporter", "version", version.Info(), "config", configFile)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	srv, err := pipeline.NewServer(cfg, logger, time.Now)
+	srv, err := pipeline.NewServer(cfg, logger, clock)
 	if err != nil {
 		return usageError{err}
 	}
