@@ -37,6 +37,7 @@ type Decoder struct {
 	scratch []byte // strings handed out in events of the current line
 	tmp     []byte // unescaped text used at once (conditions)
 	events  []event.Event
+	blank   event.Event // every field absent
 
 	line     []byte
 	lineHash [16]byte // hex digits of the line's hash, once hashed
@@ -56,6 +57,7 @@ func newDecoder(p *program, maxLine int) *Decoder {
 		fanN:    make([]int, p.trie.fans),
 		fanBad:  make([]bool, p.trie.fans),
 	}
+	d.blank.Reset()
 	return d
 }
 
@@ -201,7 +203,8 @@ func (d *Decoder) object(b []byte, i int, n *node, depth, ei int) int {
 		}
 		var c *node
 		for _, kn := range n.keys {
-			if kn.key == bytesString(key) {
+			// Length and first byte first: most keys differ there.
+			if len(kn.key) == len(key) && kn.key[0] == key[0] && kn.key == bytesString(key) {
 				c = kn
 				break
 			}
@@ -346,8 +349,7 @@ func (d *Decoder) peek(v val) (string, bool) {
 func (d *Decoder) number(v val) (float64, bool) {
 	switch v.k {
 	case kNumber:
-		f, err := strconv.ParseFloat(bytesString(v.raw), 64)
-		return f, err == nil
+		return parseNumber(bytesString(v.raw))
 	case kString, kStringEsc:
 		s, _ := d.peek(v)
 		return numeric(s)
@@ -448,9 +450,8 @@ func (d *Decoder) run(r *rule, emit func(*event.Event)) event.Reason {
 			if !d.matchAll(e.when, idx) {
 				continue
 			}
-			d.events = append(d.events, event.Event{})
+			d.events = append(d.events, d.blank)
 			ev := &d.events[len(d.events)-1]
-			ev.Reset()
 			ev.Time, ev.Type = ms, e.typ
 			for fi := range e.fields {
 				if !d.set(ev, &e.fields[fi], idx) {
@@ -504,9 +505,14 @@ func (d *Decoder) eval(s *valueSpec, ei int) result {
 		}
 		r = result{present: true, text: t}
 		if s.vmap != nil {
-			if m, ok := s.vmap[t]; ok {
-				r.text = m
-			} else if s.hasUnmapped {
+			mapped := false
+			for _, p := range s.vmap {
+				if p.from == t {
+					r.text, mapped = p.to, true
+					break
+				}
+			}
+			if !mapped && s.hasUnmapped {
 				r.text = s.unmapped
 			}
 		}
@@ -595,6 +601,24 @@ func (d *Decoder) hashLine() []byte {
 
 // set evaluates one field into ev; false means a bad field.
 func (d *Decoder) set(ev *event.Event, f *fieldSet, ei int) bool {
+	if f.plain {
+		// Fast path: a bare path into a string or number field.
+		v := d.get(f.spec.ref, ei)
+		switch {
+		case v.k == kString && f.target.isString():
+			*strField(ev, f.target) = bytesString(v.raw)
+			return true
+		case v.k == kNumber && f.target.isNumber():
+			x, ok := parseNumber(bytesString(v.raw))
+			if !ok || math.IsInf(x, 0) {
+				return false
+			}
+			*numField(ev, f.target) = x
+			return true
+		case v.k == kAbsent || v.k == kNull:
+			return true
+		}
+	}
 	r := d.eval(f.spec, ei)
 	if !r.present {
 		return true

@@ -3,6 +3,7 @@ package preset
 import (
 	"encoding/binary"
 	"math/bits"
+	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -292,3 +293,47 @@ func skip(b []byte, i, depth int) int {
 }
 
 func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseNumber parses a JSON number literal. Literals of at most 15 digits
+// without an exponent (nearly all numbers in logs) take an exact fast path:
+// the mantissa and the power of ten are exact float64 values, so one
+// division is correctly rounded, as strconv.ParseFloat would round.
+func parseNumber(s string) (float64, bool) {
+	i, neg := 0, false
+	if len(s) > 0 && s[0] == '-' {
+		i, neg = 1, true
+	}
+	var m uint64
+	digits, frac, dot := 0, 0, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			digits = 99 // exponent or junk: the slow path decides
+		}
+		if digits > 15 {
+			break
+		}
+	}
+	if digits == 0 || digits > 15 {
+		f, err := strconv.ParseFloat(s, 64)
+		return f, err == nil
+	}
+	f := float64(m) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
+}

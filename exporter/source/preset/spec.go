@@ -3,7 +3,6 @@ package preset
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -131,7 +130,7 @@ type valueSpec struct {
 	kind specKind
 	ref  ref
 
-	vmap        map[string]string
+	vmap        []pair // value map, looked up in order (a few entries)
 	unmapped    string
 	hasUnmapped bool
 	def         string
@@ -145,6 +144,8 @@ type valueSpec struct {
 	first   []*valueSpec
 	factors []factor
 }
+
+type pair struct{ from, to string }
 
 type tmplKind uint8
 
@@ -170,6 +171,7 @@ type factor struct {
 type fieldSet struct {
 	target target
 	spec   *valueSpec
+	plain  bool // a bare path: no map, default or nonzero
 }
 
 type emitSpec struct {
@@ -544,12 +546,12 @@ func opNameOf(o op) string {
 	return ""
 }
 
+// numeric parses s if it is exactly one JSON number.
 func numeric(s string) (float64, bool) {
 	if !isNumber(s) {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	return f, err == nil
+	return parseNumber(s)
 }
 
 func (c *compiler) emit(n *yaml.Node, key string) (emitSpec, error) {
@@ -605,7 +607,8 @@ func (c *compiler) emit(n *yaml.Node, key string) (emitSpec, error) {
 					fans[r.fan] = r.text
 				}
 			})
-			e.fields = append(e.fields, fieldSet{target: t, spec: sp})
+			plain := sp.kind == vPath && sp.vmap == nil && !sp.hasDef && !sp.nonzero && (t.isString() || t.isNumber())
+			e.fields = append(e.fields, fieldSet{target: t, spec: sp, plain: plain})
 		}
 	}
 	if e.typ == event.TypeUnknown {
@@ -774,7 +777,7 @@ func (c *compiler) value(n *yaml.Node, key string, t target) (*valueSpec, error)
 			if err != nil {
 				return nil, err
 			}
-			sp.vmap = make(map[string]string, len(mm))
+			sp.vmap = make([]pair, 0, len(mm))
 			for _, e := range mm {
 				v, err := scalar(e.val, k+"."+e.name)
 				if err != nil {
@@ -783,7 +786,7 @@ func (c *compiler) value(n *yaml.Node, key string, t target) (*valueSpec, error)
 				if err := checkConst(v, t); err != nil {
 					return nil, errAt(e.val, k+"."+e.name, "%v", err)
 				}
-				sp.vmap[e.name] = v
+				sp.vmap = append(sp.vmap, pair{e.name, v})
 			}
 			modNode = m.key
 		case "unmapped":
