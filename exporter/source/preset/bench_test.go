@@ -24,7 +24,9 @@ func receiptLines(n int) [][]byte {
 		`{"name":"balanced","provider":"gemini","model":"gemini-2.0-flash","costPer1kTokens":0.0001,"maxTokens":1048576,"latencyMs":300,"capabilities":["chat","analyze","generate","multimodal"],"complexity":[3,7]}`,
 	}
 	intents := []string{"chat", "embed", "analyze", "generate"}
-	hex := func() string { return fmt.Sprintf("%016x%016x%016x%016x", r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64()) }
+	hex := func() string {
+		return fmt.Sprintf("%016x%016x%016x%016x", r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64())
+	}
 	out := make([][]byte, n)
 	start := benchNow.Add(-7 * 24 * time.Hour)
 	step := 7 * 24 * time.Hour / time.Duration(n)
