@@ -352,7 +352,12 @@ func (e *Engine) encode(w *encoder) {
 	w.varint(e.lastEvent)
 	w.uvarint(uint64(len(e.pending)))
 	for i := range e.pending {
-		ev := &e.pending[i]
+		ev := &e.pending[i].ev
+		userOnly := uint64(0)
+		if e.pending[i].userOnly {
+			userOnly = 1
+		}
+		w.uvarint(userOnly)
 		w.varint(ev.Time)
 		w.uvarint(uint64(ev.Type))
 		for _, p := range eventStrings(ev) {
@@ -544,6 +549,7 @@ func (e *Engine) decode(d *decoder) {
 	e.lastEvent = d.varint()
 	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
 		var ev event.Event
+		userOnly := d.uvarint() == 1
 		ev.Time = d.varint()
 		ev.Type = event.Type(d.uvarint())
 		for _, p := range eventStrings(&ev) {
@@ -555,7 +561,7 @@ func (e *Engine) decode(d *decoder) {
 		ev.Security = d.uvarint() == 1
 		ev.OpenedAt = d.varint()
 		ev.Due = d.varint()
-		e.pending = append(e.pending, ev)
+		e.pending = append(e.pending, pendingEvent{ev: ev, userOnly: userOnly})
 	}
 	var ext externalJSON
 	if b := d.bytes(); d.err == nil {

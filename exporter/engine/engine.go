@@ -112,7 +112,7 @@ type Engine struct {
 	coverage   keyed[observations]
 
 	dedup   dedup
-	pending []event.Event
+	pending []pendingEvent
 
 	ingested  [32]uint64 // by event.Type
 	lastEvent int64      // ms of the newest event applied
@@ -167,10 +167,12 @@ func (e *Engine) Advance(now int64) {
 	if len(e.pending) == 0 {
 		return
 	}
-	sort.SliceStable(e.pending, func(i, j int) bool { return e.pending[i].Time < e.pending[j].Time })
+	sort.SliceStable(e.pending, func(i, j int) bool { return e.pending[i].ev.Time < e.pending[j].ev.Time })
 	i := 0
-	for ; i < len(e.pending) && e.pending[i].Time <= now; i++ {
-		e.apply(&e.pending[i])
+	for ; i < len(e.pending) && e.pending[i].ev.Time <= now; i++ {
+		p := &e.pending[i]
+		doEvent, doUser := e.ownership(&p.ev)
+		e.apply(&p.ev, doEvent && !p.userOnly, doUser)
 	}
 	e.pending = append(e.pending[:0:0], e.pending[i:]...)
 }
@@ -178,31 +180,69 @@ func (e *Engine) Advance(now int64) {
 // Apply files one event as of the engine's clock. Strings of ev may alias
 // a decoder buffer: the engine copies what it keeps.
 func (e *Engine) Apply(ev *event.Event) Result {
-	if !e.owns(ev) {
+	doEvent, doUser := e.ownership(ev)
+	if !doEvent && !doUser {
 		return NotOwned
 	}
 	if ev.Time > e.now+FutureTolerance {
 		return Future
 	}
-	if ev.ID != "" && !e.dedup.add(xxhash.Sum64String(ev.ID), ceilSec(ev.Time), e) {
-		return Duplicate
+	// A repeated id's counts are dropped; its user side is still applied
+	// (it is idempotent), since a copy may carry a user the first lacked:
+	// an audit inference event after the cost record with its id.
+	dup := doEvent && ev.ID != "" && !e.dedup.add(xxhash.Sum64String(ev.ID), ceilSec(ev.Time), e)
+	if dup {
+		doEvent = false
+		if !doUser || ev.User == "" {
+			return Duplicate
+		}
 	}
 	if ev.Time > e.now {
-		e.pending = append(e.pending, ownEvent(ev))
+		e.pending = append(e.pending, pendingEvent{ev: ownEvent(ev), userOnly: dup})
+		if dup {
+			return Duplicate
+		}
 		return Pending
 	}
-	e.apply(ev)
+	e.apply(ev, doEvent, doUser)
+	if dup {
+		return Duplicate
+	}
 	return Applied
 }
 
-func (e *Engine) owns(ev *event.Event) bool {
+// pendingEvent is an event waiting for the clock; userOnly marks a
+// repeated id whose counts were already taken.
+type pendingEvent struct {
+	ev       event.Event
+	userOnly bool
+}
+
+// ownership says which parts of an event this engine applies. Unsharded,
+// both. Sharded, an event has two sides:
+//   - its user side (activity, firsts, surfaces, setup) belongs to the
+//     shard of its user; these updates are idempotent, so they need no
+//     deduplication;
+//   - its event side (every count) belongs to the shard of its user, or to
+//     the global shard for events without a user and for the types whose
+//     copies or partners arrive without one: inference (cost records carry
+//     the same ids, without users) and change_accepted (its change_reverted
+//     carries no user). The event side is deduplicated where it is owned,
+//     so every copy of an id meets the same dedup set.
+func (e *Engine) ownership(ev *event.Event) (doEvent, doUser bool) {
 	if e.opt.ShardCount <= 1 {
-		return true
+		return true, true
 	}
-	if ev.User == "" {
-		return e.opt.ShardIndex == e.opt.GlobalShard
+	userShard := -1
+	if ev.User != "" {
+		userShard = ShardOf(ev.User, e.opt.ShardCount)
 	}
-	return ShardOf(ev.User, e.opt.ShardCount) == e.opt.ShardIndex
+	eventShard := userShard
+	switch {
+	case ev.User == "", ev.Type == event.TypeInference, ev.Type == event.TypeChangeAccepted:
+		eventShard = e.opt.GlobalShard
+	}
+	return eventShard == e.opt.ShardIndex, userShard == e.opt.ShardIndex
 }
 
 // ShardOf is the shard that owns a user: FNV-1a 64 of the id, mod count.
@@ -213,38 +253,23 @@ func ShardOf(userID string, count int) int {
 	return int(h.Sum64() % uint64(count))
 }
 
-func (e *Engine) apply(ev *event.Event) {
+func (e *Engine) apply(ev *event.Event, doEvent, doUser bool) {
 	sec := ceilSec(ev.Time)
 	old := sec <= ceilSec(e.now)-RetentionDays*secPerDay
+	if doUser && ev.User != "" {
+		e.applyUser(ev, sec, old)
+	}
+	if !doEvent || old {
+		// Too old for any window: only per-user firsts still matter.
+		return
+	}
 	if int(ev.Type) < len(e.ingested) {
 		e.ingested[ev.Type]++
 	}
 	if ev.Time > e.lastEvent {
 		e.lastEvent = ev.Time
 	}
-	if ev.User != "" && activates(ev.Type) {
-		e.activity(ev.User, ev.Time, sec)
-	}
-	if old {
-		// Too old for any window: only per-user firsts (above) still matter.
-		if ev.Type == event.TypeOutcome {
-			e.outcomeFirst(ev, sec)
-		}
-		return
-	}
 	switch ev.Type {
-	case event.TypeSessionStart:
-		if ev.User != "" && ev.Surface != "" {
-			e.users.get(ev.User).useSurface(e.surfaceIdx(ev.Surface), uint32(sec))
-		}
-	case event.TypeSetup:
-		if ev.User != "" {
-			u := e.users.get(ev.User)
-			u.setupTry = max(u.setupTry, uint32(sec))
-			if ev.Status == "success" {
-				u.setupOK = max(u.setupOK, uint32(sec))
-			}
-		}
 	case event.TypeToolCall:
 		st := indexOf(toolStatuses, ev.Status)
 		e.toolCalls[st].add(sec, 1, 0)
@@ -262,7 +287,6 @@ func (e *Engine) apply(ev *event.Event) {
 			}
 			e.verified[st].add(sec, 1, 0)
 			e.workflows.get(ev.Workflow).add(sec, 1, 0)
-			e.outcomeFirst(ev, sec)
 		}
 	case event.TypeApproval:
 		e.action(ev, sec)
@@ -323,6 +347,30 @@ func (e *Engine) apply(ev *event.Event) {
 			hit = 0
 		}
 		e.milestones[hit].add(sec, 1, 0)
+	}
+}
+
+// applyUser applies the user side of an event: activity, firsts, surfaces
+// and setup. Every update is idempotent (min, max, set membership).
+func (e *Engine) applyUser(ev *event.Event, sec int64, old bool) {
+	if activates(ev.Type) {
+		e.activity(ev.User, ev.Time, sec)
+	}
+	switch ev.Type {
+	case event.TypeOutcome:
+		e.outcomeFirst(ev, sec)
+	case event.TypeSessionStart:
+		if ev.Surface != "" && !old {
+			e.users.get(ev.User).useSurface(e.surfaceIdx(ev.Surface), uint32(sec))
+		}
+	case event.TypeSetup:
+		if !old {
+			u := e.users.get(ev.User)
+			u.setupTry = max(u.setupTry, uint32(sec))
+			if ev.Status == "success" {
+				u.setupOK = max(u.setupOK, uint32(sec))
+			}
+		}
 	}
 }
 

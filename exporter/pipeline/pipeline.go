@@ -283,13 +283,22 @@ type Server struct {
 	eng       *engine.Engine
 	view      atomic.Pointer[engine.View]
 	ready     atomic.Bool
-	markReady atomic.Bool // every input has read to its end once
+	markReady atomic.Bool // every input's first pass has been applied
+	firstDone int         // inputs whose first pass was applied (engine goroutine)
 	lastCkpt  atomic.Int64
 	ckptErrs  atomic.Uint64
 
-	batches chan *stream.Batch
+	batches chan inputMsg
 	pages   chan costPage
 	reloads chan reloadReq
+}
+
+// inputMsg is a batch from an input, or the mark that the input has read
+// every file to its end once (sent after its last batch of that pass, so
+// when the engine sees it, that pass is applied).
+type inputMsg struct {
+	b         *stream.Batch
+	firstPass bool
 }
 
 type costPage struct {
@@ -323,7 +332,7 @@ func NewServer(c *config.Config, logger *slog.Logger, now func() time.Time) (*Se
 		return nil, err
 	}
 	return &Server{logger: logger, now: now, cfg: c, srcs: srcs, healths: srcs.Healths(), eng: eng,
-		batches: make(chan *stream.Batch, 16), pages: make(chan costPage), reloads: make(chan reloadReq)}, nil
+		batches: make(chan inputMsg, 16), pages: make(chan costPage), reloads: make(chan reloadReq)}, nil
 }
 
 // View is the latest evaluated state (nil before the first evaluation).
@@ -409,8 +418,8 @@ func (s *Server) Run(ctx context.Context) error {
 	publish()
 	for {
 		select {
-		case b := <-s.batches:
-			s.applyStream(b)
+		case m := <-s.batches:
+			s.applyStream(m)
 			dirty = true
 		case p := <-s.pages:
 			applyCostPage(s.eng, p.pg, s.srcs.Cost.Health())
@@ -466,14 +475,23 @@ func (s *Server) healthOf(name string) *source.Health {
 	return source.NewHealth(name)
 }
 
-func (s *Server) applyStream(b *stream.Batch) { applyBatch(s.eng, b, s.healthOf(b.Source)) }
+func (s *Server) applyStream(m inputMsg) {
+	if m.firstPass {
+		s.firstDone++
+		if s.firstDone >= len(s.srcs.Inputs) {
+			s.markReady.Store(true)
+		}
+		return
+	}
+	applyBatch(s.eng, m.b, s.healthOf(m.b.Source))
+}
 
 // drain applies the batches sources sent before they stopped.
 func (s *Server) drain() {
 	for {
 		select {
-		case b := <-s.batches:
-			s.applyStream(b)
+		case m := <-s.batches:
+			s.applyStream(m)
 		default:
 			return
 		}
@@ -486,8 +504,10 @@ func (s *Server) drain() {
 func (s *Server) start(ctx context.Context) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	srcs := s.srcs
-	var pending sync.WaitGroup
-	pending.Add(len(srcs.Inputs))
+	s.firstDone = 0
+	if len(srcs.Inputs) == 0 {
+		s.markReady.Store(true)
+	}
 	for _, in := range srcs.Inputs {
 		wg.Add(1)
 		go func() {
@@ -500,7 +520,7 @@ func (s *Server) start(ctx context.Context) *sync.WaitGroup {
 				for {
 					read, err := in.Poll(ctx, func(b *stream.Batch) error {
 						select {
-						case s.batches <- b:
+						case s.batches <- inputMsg{b: b}:
 							return nil
 						case <-ctx.Done():
 							return ctx.Err()
@@ -510,9 +530,13 @@ func (s *Server) start(ctx context.Context) *sync.WaitGroup {
 						break
 					}
 				}
-				if first {
+				if first && ctx.Err() == nil {
 					first = false
-					pending.Done()
+					select {
+					case s.batches <- inputMsg{firstPass: true}:
+					case <-ctx.Done():
+						return
+					}
 				}
 				select {
 				case <-ctx.Done():
@@ -550,16 +574,6 @@ func (s *Server) start(ctx context.Context) *sync.WaitGroup {
 		wg.Add(1)
 		go func() { defer wg.Done(); srcs.Probe.Run(ctx) }()
 	}
-	// Ready once every input has read to its end once.
-	go func() {
-		done := make(chan struct{})
-		go func() { pending.Wait(); close(done) }()
-		select {
-		case <-done:
-			s.markReady.Store(true)
-		case <-ctx.Done():
-		}
-	}()
 	return &wg
 }
 
