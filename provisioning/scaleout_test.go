@@ -1,0 +1,46 @@
+package provisioning_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/heady/heady-metrics/exporter/config"
+	"go.yaml.in/yaml/v3"
+)
+
+// The scale-out example's Prometheus config is valid for the real promtool,
+// and its exporter config is valid for the exporter's own loader.
+func TestScaleOutExample(t *testing.T) {
+	mustRun(t, tool(t, "promtool"), "check", "config", "provisioning/scale-out/prometheus.yml")
+	c, err := config.Load(filepath.Join(repoRoot, "provisioning/scale-out/exporter-shard.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Shard == nil || c.Shard.Count != 3 {
+		t.Fatalf("shard block: %+v", c.Shard)
+	}
+	if len(c.Sources.Probe.Targets) != 9 {
+		t.Errorf("probe: {} should probe the nine default domains, got %d", len(c.Sources.Probe.Targets))
+	}
+	b, err := os.ReadFile(filepath.Join(repoRoot, "provisioning/scale-out/prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		RemoteWrite []struct {
+			URL string `yaml:"url"`
+		} `yaml:"remote_write"`
+		ScrapeConfigs []struct {
+			StaticConfigs []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.RemoteWrite) != 1 || len(p.ScrapeConfigs) != 1 || len(p.ScrapeConfigs[0].StaticConfigs[0].Targets) != 3 {
+		t.Errorf("want three shards scraped and one remote_write, got %+v", p)
+	}
+}
