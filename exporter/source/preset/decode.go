@@ -11,6 +11,13 @@ import (
 	"github.com/heady/heady-metrics/exporter/event"
 )
 
+// The write-once scratch buffer is replaced by a new chunk when less than
+// scratchLow bytes are left before a line.
+const (
+	scratchChunk = 32 << 10
+	scratchLow   = 2 << 10
+)
+
 // val is a value recorded for a slot on the current line.
 type val struct {
 	gen uint32 // the line it was recorded on (unfanned slots)
@@ -24,6 +31,11 @@ type val struct {
 //
 // A line is parsed once, in a single pass that records only the values the
 // mapping's paths name and skips (while validating) everything else.
+//
+// Strings of the events it emits alias the line, the compiled mapping or
+// a write-once buffer: unlike the canonical decoder's, they stay valid
+// after the call as long as the line's memory does, so a batch may keep
+// the events of many lines without copying them.
 type Decoder struct {
 	p       *program
 	maxLine int
@@ -34,7 +46,11 @@ type Decoder struct {
 	fanGen  []uint32
 	fanN    []int
 	fanBad  []bool // the fanned key held something else than an array
-	scratch []byte // strings handed out in events of the current line
+	// scratch holds the strings built for events (ids from templates,
+	// unescaped text). It is write-once: bytes handed out are never
+	// written again (a full buffer is replaced, not reused), so those
+	// strings stay valid after the line, as long as anything holds them.
+	scratch []byte
 	tmp     []byte // unescaped text used at once (conditions)
 	events  []event.Event
 	blank   event.Event // every field absent
@@ -83,7 +99,9 @@ func (d *Decoder) DecodeLine(line []byte, emit func(*event.Event)) event.Reason 
 		clear(d.fanGen)
 		d.gen = 1
 	}
-	d.scratch = d.scratch[:0]
+	if cap(d.scratch)-len(d.scratch) < scratchLow {
+		d.scratch = make([]byte, 0, scratchChunk)
+	}
 	d.line, d.hashed = line, false
 
 	i := skipWS(line, 0)
@@ -319,7 +337,7 @@ func (d *Decoder) get(r ref, ei int) val {
 func present(v val) bool { return v.k != kAbsent && v.k != kNull }
 
 // text returns the text of a scalar value: a string's content (unescaped
-// into the scratch buffer, so it may be kept for the line), a number's
+// into the write-once scratch buffer, so it may be kept), a number's
 // literal, "true" or "false". ok is false for containers and absent values.
 func (d *Decoder) text(v val) (string, bool) {
 	switch v.k {

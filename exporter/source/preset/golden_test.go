@@ -108,3 +108,33 @@ func TestPresetGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestEventsOutliveTheCall keeps the events of every line without copying
+// their strings, as stream's batches do, and checks them at the end:
+// strings built for one line (ids from templates) are not overwritten by
+// the next lines.
+func TestEventsOutliveTheCall(t *testing.T) {
+	for name := range presetSamples {
+		d, err := NewPreset(name, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := sampleLines(t, name)
+		// Many passes, so the write-once buffer is replaced several times.
+		var kept []event.Event
+		var want [][]byte
+		for pass := 0; pass < 200; pass++ {
+			for _, l := range lines {
+				d.DecodeLine(l, func(e *event.Event) {
+					kept = append(kept, *e)
+					want = append(want, canonicalJSON(e))
+				})
+			}
+		}
+		for i := range kept {
+			if got := canonicalJSON(&kept[i]); !bytes.Equal(got, want[i]) {
+				t.Fatalf("%s: event %d changed after later lines:\n%s\nwas\n%s", name, i, got, want[i])
+			}
+		}
+	}
+}
