@@ -40,12 +40,12 @@ type Decoder struct {
 	p       *program
 	maxLine int
 
-	gen     uint32
-	vals    []val   // by slot, unfanned slots
-	fvals   [][]val // by slot, fanned slots: one value per array element
-	fanGen  []uint32
-	fanN    []int
-	fanBad  []bool // the fanned key held something else than an array
+	gen    uint32
+	vals   []val   // by slot, unfanned slots
+	fvals  [][]val // by slot, fanned slots: one value per array element
+	fanGen []uint32
+	fanN   []int
+	fanBad []bool // the fanned key held something else than an array
 	// scratch holds the strings built for events (ids from templates,
 	// unescaped text). It is write-once: bytes handed out are never
 	// written again (a full buffer is replaced, not reused), so those
