@@ -112,6 +112,7 @@ const (
 	SEngineCheckpoint    = "heady_engine_last_checkpoint_timestamp_seconds"
 	SEngineCheckpointErr = "heady_engine_checkpoint_errors_total"
 	SBuildInfo           = "heady_exporter_build_info"
+	SWebhookRequests     = "heady_webhook_requests_total"
 )
 
 // AllSeries is every metric family the exporter may serve.
@@ -190,6 +191,7 @@ var AllSeries = []Series{
 	{SEngineLastEvent, Gauge, "Timestamp of the newest event applied.", nil, nil},
 	{SEngineCheckpoint, Gauge, "Time of the last successful checkpoint of positions and engine state.", nil, nil},
 	{SEngineCheckpointErr, Counter, "Checkpoints that failed.", nil, nil},
+	{SWebhookRequests, Counter, "CI webhook requests by result: accepted, or why they were rejected.", []string{"result"}, nil},
 	{SBuildInfo, Gauge, "A metric with a constant '1' value labeled by version, revision, branch, goversion from which heady-exporter was built, and the goos and goarch for the build.", []string{"version", "revision", "branch", "goversion", "goos", "goarch", "tags"}, nil},
 }
 

@@ -22,12 +22,24 @@ import (
 	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/pipeline"
 	hweb "github.com/heady/heady-metrics/exporter/web"
+	"github.com/heady/heady-metrics/exporter/webhook"
 )
 
 func serve(ctx context.Context, cfg *config.Config, configFile string, flags *web.FlagConfig, maxScrapes int, clock func() time.Time, logger *slog.Logger) error {
 	logger.Info("starting heady-exporter", "version", version.Info(), "config", configFile)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The CI webhook: its secret is read before anything starts, and its
+	// replay window is checked against the wall clock (not a --now clock).
+	hookSettings, err := webhook.LoadSettings(cfg)
+	if err != nil {
+		return usageError{err}
+	}
+	hook := webhook.New(time.Now, logger)
+	if err := hook.Apply(hookSettings); err != nil {
+		return err
+	}
+	defer hook.Close()
 	srv, err := pipeline.NewServer(cfg, logger, clock)
 	if err != nil {
 		return usageError{err}
@@ -36,6 +48,7 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, flags *we
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collector.New(srv),
+		hook,
 		versioncollector.NewCollector("heady_exporter"),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -52,10 +65,19 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, flags *we
 			logger.Error("reload refused: invalid configuration", "err", err)
 			return err
 		}
+		hs, err := webhook.LoadSettings(c)
+		if err != nil {
+			logger.Error("reload refused: webhook", "err", err)
+			return err
+		}
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		if err := srv.Reload(rctx, c); err != nil {
 			logger.Error("reload failed", "err", err)
+			return err
+		}
+		if err := hook.Apply(hs); err != nil {
+			logger.Error("reload: webhook", "err", err)
 			return err
 		}
 		logger.Info("configuration reloaded", "config", configFile)
@@ -82,6 +104,7 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, flags *we
 		Reload:    reload,
 		Logger:    logger,
 		Version:   version.Info(),
+		Webhook:   hook,
 	})
 	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 

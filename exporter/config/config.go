@@ -37,7 +37,21 @@ const (
 	DefaultPollInterval       = 250 * time.Millisecond
 	DefaultDedupHorizon       = 8 * 24 * time.Hour
 	DefaultDedupMaxIDs        = 20_000_000
+
+	DefaultWebhookReplayWindow  = 5 * time.Minute
+	DefaultWebhookMaxBodyBytes  = 1 << 20
+	DefaultWebhookSpoolMaxBytes = 64 << 20
+	// MaxWebhookReplayWindow and MaxWebhookBodyBytes bound the webhook
+	// options: a longer window makes replay protection meaningless, and a
+	// body is held in memory while it is checked.
+	MaxWebhookReplayWindow = time.Hour
+	MaxWebhookBodyBytes    = 64 << 20
+	MinWebhookBodyBytes    = 1 << 10
 )
+
+// WebhookSourceName is the source name of the CI webhook's spool input
+// (reserved while the webhook is enabled).
+const WebhookSourceName = "ci-webhook"
 
 // Duration is a time.Duration written in Prometheus duration syntax
 // ("30s", "5m", "1d").
@@ -223,8 +237,77 @@ type EngineConfig struct {
 
 // WebConfig holds options of the HTTP side that belong in the file.
 type WebConfig struct {
-	// WebhookSecretFile enables the CI webhook at /api/v1/ci/events.
+	// WebhookSecretFile enables the CI webhook at /api/v1/ci/events: the
+	// file holds the HMAC-SHA256 key (surrounding whitespace is ignored).
+	// It is read at start and at every reload, and never logged.
 	WebhookSecretFile string `yaml:"webhook_secret_file"`
+	// WebhookReplayWindow is how far a request's signed timestamp may be
+	// from the exporter's wall clock, either way (default 5m, at most 1h).
+	WebhookReplayWindow Duration `yaml:"webhook_replay_window"`
+	// WebhookMaxBodyBytes bounds one request body (default 1 MiB, from
+	// 1 KiB to 64 MiB).
+	WebhookMaxBodyBytes int64 `yaml:"webhook_max_body_bytes"`
+	// WebhookSpoolMaxBytes is the size past which the spool file is
+	// rotated (default 64 MiB, at least webhook_max_body_bytes).
+	WebhookSpoolMaxBytes int64 `yaml:"webhook_spool_max_bytes"`
+
+	line  int
+	lines map[string]int // of each key, for errors
+}
+
+// UnmarshalYAML records the block's line for validation errors.
+func (w *WebConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain WebConfig
+	if err := decodeStrict(n, (*plain)(w)); err != nil {
+		return err
+	}
+	w.line = n.Line
+	w.lines = map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		w.lines[n.Content[i].Value] = n.Content[i].Line
+	}
+	return nil
+}
+
+// keyErr is a validation error of one key of the block.
+func (w *WebConfig) keyErr(key, msg string) error {
+	line := w.lines[key]
+	if line == 0 {
+		line = max(w.line, 1)
+	}
+	return &lineError{line: line, key: "web." + key, msg: msg}
+}
+
+// WebhookEnabled reports whether the CI webhook is configured.
+func (w *WebConfig) WebhookEnabled() bool { return w.WebhookSecretFile != "" }
+
+func (w *WebConfig) finish(base string) error {
+	if !w.WebhookEnabled() {
+		if w.WebhookReplayWindow != 0 || w.WebhookMaxBodyBytes != 0 || w.WebhookSpoolMaxBytes != 0 {
+			return &lineError{line: max(w.line, 1), key: "web", msg: "webhook options set without webhook_secret_file"}
+		}
+		return nil
+	}
+	w.WebhookSecretFile = resolve(base, w.WebhookSecretFile)
+	if w.WebhookReplayWindow == 0 {
+		w.WebhookReplayWindow = Duration(DefaultWebhookReplayWindow)
+	}
+	if w.WebhookReplayWindow.D() > MaxWebhookReplayWindow {
+		return w.keyErr("webhook_replay_window", fmt.Sprintf("must be at most %s", model.Duration(MaxWebhookReplayWindow)))
+	}
+	if w.WebhookMaxBodyBytes == 0 {
+		w.WebhookMaxBodyBytes = DefaultWebhookMaxBodyBytes
+	}
+	if w.WebhookMaxBodyBytes < MinWebhookBodyBytes || w.WebhookMaxBodyBytes > MaxWebhookBodyBytes {
+		return w.keyErr("webhook_max_body_bytes", fmt.Sprintf("must be from %d to %d, got %d", MinWebhookBodyBytes, MaxWebhookBodyBytes, w.WebhookMaxBodyBytes))
+	}
+	if w.WebhookSpoolMaxBytes == 0 {
+		w.WebhookSpoolMaxBytes = max(DefaultWebhookSpoolMaxBytes, w.WebhookMaxBodyBytes)
+	}
+	if w.WebhookSpoolMaxBytes < w.WebhookMaxBodyBytes {
+		return w.keyErr("webhook_spool_max_bytes", fmt.Sprintf("must be at least webhook_max_body_bytes (%d), got %d", w.WebhookMaxBodyBytes, w.WebhookSpoolMaxBytes))
+	}
+	return nil
 }
 
 // Shard makes this instance own a share of the users.
@@ -395,8 +478,8 @@ func (c *Config) finish(base string) error {
 	if e.PollInterval == 0 {
 		e.PollInterval = Duration(DefaultPollInterval)
 	}
-	if c.Web.WebhookSecretFile != "" {
-		c.Web.WebhookSecretFile = resolve(base, c.Web.WebhookSecretFile)
+	if err := c.Web.finish(base); err != nil {
+		return err
 	}
 
 	names := map[string]bool{}
@@ -444,6 +527,9 @@ func (c *Config) finish(base string) error {
 			}
 			if names[in.Name] {
 				return &lineError{line: in.line, key: key + ".name", msg: fmt.Sprintf("source name %q used twice", in.Name)}
+			}
+			if in.Name == WebhookSourceName && c.Web.WebhookEnabled() {
+				return &lineError{line: in.line, key: key + ".name", msg: fmt.Sprintf("source name %q is the CI webhook's", in.Name)}
 			}
 			names[in.Name] = true
 		}
@@ -497,7 +583,8 @@ func validateHTTP(h *commoncfg.HTTPClientConfig, base string) error {
 // HasSources reports whether any source is configured.
 func (c *Config) HasSources() bool {
 	s := c.Sources
-	return len(s.Audit)+len(s.Auth)+len(s.CI) > 0 || s.Registry != nil || s.Cost != nil || s.Probe != nil
+	return len(s.Audit)+len(s.Auth)+len(s.CI) > 0 || s.Registry != nil || s.Cost != nil || s.Probe != nil ||
+		c.Web.WebhookEnabled()
 }
 
 // Formats lists the valid values of `format:`.

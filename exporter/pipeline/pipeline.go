@@ -25,6 +25,7 @@ import (
 	"github.com/heady/heady-metrics/exporter/source/probe"
 	"github.com/heady/heady-metrics/exporter/source/registry"
 	"github.com/heady/heady-metrics/exporter/source/stream"
+	"github.com/heady/heady-metrics/exporter/webhook"
 )
 
 // Sources are the configured sources, built from a config.
@@ -58,7 +59,12 @@ func ownsGlobal(c *config.Config) bool { return c.Shard == nil || c.Shard.Index 
 // the cost cursor from positions saved in eng.
 func BuildSources(c *config.Config, eng *engine.Engine, logger *slog.Logger, now func() time.Time) (*Sources, error) {
 	s := &Sources{}
-	for _, list := range [][]*config.Input{c.Sources.Audit, c.Sources.Auth, c.Sources.CI} {
+	ci := c.Sources.CI
+	if in := webhook.Input(c); in != nil {
+		// The CI webhook's spool is followed like any CI file (webhook).
+		ci = append(ci[:len(ci):len(ci)], in)
+	}
+	for _, list := range [][]*config.Input{c.Sources.Audit, c.Sources.Auth, ci} {
 		for _, in := range list {
 			h := source.NewHealth(in.Name)
 			inp, err := stream.New(in, c.Engine.PollInterval.D(), eng.Position(in.Name), h, now)
@@ -226,8 +232,9 @@ func CostState(s cost.Snapshot) ([]engine.Budget, []engine.InfraDay) {
 }
 
 // ReadOnce reads every source of c once to the end into a fresh engine
-// whose clock is now (the kpis command, backfill). Nothing is read from or
-// written to the state directory.
+// whose clock is now (the kpis command, backfill). Nothing is written to
+// the state directory, and nothing is read from it but the CI webhook's
+// spool (an input like the files).
 func ReadOnce(ctx context.Context, c *config.Config, now time.Time, logger *slog.Logger) (*engine.Engine, []*source.Health, error) {
 	opt := EngineOptions(c)
 	opt.DedupHorizonSec = oneShotDedupHorizon
@@ -595,4 +602,11 @@ func (s *Server) checkpoint() {
 		return
 	}
 	s.lastCkpt.Store(s.now().UnixMilli())
+	// The CI webhook's rotated spool files the saved positions are past
+	// are not needed by any restart any more.
+	if c := s.Config(); c.Web.WebhookEnabled() {
+		if _, err := webhook.Prune(webhook.SpoolDir(c.StateDir), s.eng.Position(config.WebhookSourceName)); err != nil {
+			s.logger.Warn("removing read webhook spool files", "err", err)
+		}
+	}
 }

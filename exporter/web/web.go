@@ -1,7 +1,8 @@
 // Package web serves the exporter's HTTP endpoints: /metrics, the live
 // scorecard page at / (with its JSON at /scorecard.json), and the lifecycle
-// endpoints /-/healthy, /-/ready and /-/reload. It reads the pipeline's
-// published state and never waits on a source.
+// endpoints /-/healthy, /-/ready and /-/reload, and mounts the CI webhook
+// (package webhook) at its path. It reads the pipeline's published state
+// and never waits on a source.
 package web
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/heady/heady-metrics/exporter/engine"
 	"github.com/heady/heady-metrics/exporter/scorecard"
 	"github.com/heady/heady-metrics/exporter/source"
+	"github.com/heady/heady-metrics/exporter/webhook"
 	"github.com/heady/heady-metrics/kpi"
 )
 
@@ -36,6 +38,8 @@ type Options struct {
 	// implements Scorecard (pipeline.Server does), Server is used; with
 	// neither, / is the toolkit's landing page.
 	Scorecard Scorecard
+	// Webhook, when set, serves the CI webhook at webhook.Path.
+	Webhook http.Handler
 }
 
 // Scorecard is what the live scorecard page reads: the latest evaluated
@@ -53,6 +57,9 @@ func NewMux(o Options) *http.ServeMux {
 		MaxRequestsInFlight: o.MaxScrape,
 		EnableOpenMetrics:   true,
 	}))
+	if o.Webhook != nil {
+		mux.Handle(webhook.Path, o.Webhook)
+	}
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
