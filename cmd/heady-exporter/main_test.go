@@ -42,6 +42,13 @@ func TestConfigCheck(t *testing.T) {
 			t.Errorf("%s: want one line naming %s:LINE, got %q", name, p, stderr)
 		}
 	}
+	// A custom mapping is validated too, and the error names the rule.
+	mapping := filepath.Join(dir, "mapping.yml")
+	os.WriteFile(mapping, []byte("sources:\n  audit:\n    - paths: [a]\n      format: mapping\n      mapping:\n        rules:\n          - match: [{path: kind, eqals: job}]\n            emit: [{type: tool_call, tool: name}]\n"), 0o644)
+	code, _, stderr := runCmd(t, "--config.file="+mapping, "--config.check")
+	if want := mapping + ":7: sources.audit[0].mapping.rules[0].match[0]: unknown operator"; code != 2 || !strings.Contains(stderr, want) {
+		t.Errorf("bad mapping: exit %d, %q; want 2 and %q", code, stderr, want)
+	}
 	if code, _, _ := runCmd(t, "--config.file="+filepath.Join(dir, "absent.yml"), "--config.check"); code != 2 {
 		t.Errorf("missing file: exit %d, want 2", code)
 	}

@@ -121,6 +121,16 @@ func (in *Input) UnmarshalYAML(n *yaml.Node) error {
 		return err
 	}
 	in.line = n.Line
+	// yaml.v3 does not fill a *yaml.Node field: keep the mapping's own node
+	// (with its line numbers) for the preset package to validate.
+	in.Mapping = nil
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "mapping" {
+				in.Mapping = n.Content[i+1]
+			}
+		}
+	}
 	return nil
 }
 

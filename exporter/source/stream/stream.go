@@ -11,8 +11,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/event"
@@ -177,16 +179,46 @@ func (in *Input) decode(b tail.Batch) *Batch {
 	if len(b.TooLong) > 0 {
 		skip(event.ReasonTooLong, uint64(len(b.TooLong)))
 	}
-	emit := func(e *event.Event) { out.Events = append(out.Events, *e) }
+	var line []byte
+	emit := func(e *event.Event) {
+		out.Events = append(out.Events, *e)
+		ownStrings(&out.Events[len(out.Events)-1], line)
+	}
 	for _, l := range b.Lines {
 		if len(l.Text) == 0 || isBlank(l.Text) {
 			continue
 		}
+		line = l.Text
 		if r := in.dec.DecodeLine(l.Text, emit); r != "" {
 			skip(r, 1)
 		}
 	}
 	return out
+}
+
+// ownStrings copies the strings of e that do not point into line (which
+// the batch owns): a decoder may return strings from its own buffers, valid
+// only until its next line.
+func ownStrings(e *event.Event, line []byte) {
+	if len(line) == 0 {
+		return
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(line)))
+	hi := lo + uintptr(len(line))
+	for _, p := range eventStrings(e) {
+		if *p == "" {
+			continue
+		}
+		if d := uintptr(unsafe.Pointer(unsafe.StringData(*p))); d < lo || d >= hi {
+			*p = strings.Clone(*p)
+		}
+	}
+}
+
+func eventStrings(e *event.Event) [23]*string {
+	return [23]*string{&e.ID, &e.User, &e.Status, &e.Receipt, &e.Tool, &e.Workflow, &e.Policy,
+		&e.Surface, &e.Kind, &e.Name, &e.Run, &e.Change, &e.Service, &e.Provider, &e.Model, &e.Routed,
+		&e.Repo, &e.Gate, &e.Env, &e.Item, &e.Incident, &e.Severity, &e.Milestone}
 }
 
 func isBlank(b []byte) bool {

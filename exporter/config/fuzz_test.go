@@ -1,0 +1,83 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzConfig checks that Parse never panics on any bytes, that every error
+// it returns names the file (the "FILE:LINE: KEY: message" style), and that
+// a config it accepts is complete: defaults filled, paths absolute, input
+// names unique, formats known, webhook options consistent.
+func FuzzConfig(f *testing.F) {
+	seeds, err := filepath.Glob("testdata/seeds/*.yml")
+	if err != nil || len(seeds) == 0 {
+		f.Fatalf("no seeds: %v", err)
+	}
+	for _, name := range seeds {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{
+		"sources:\n  audit:\n    - paths: [a.jsonl]\n",
+		"sources: &s\n  audit:\n    - &i {paths: [a]}\n    - *i\n",
+		"a: &a [x, x]\nb: &b [*a, *a]\nsources: {ci: [{paths: *b}]}\n",
+		"sources:\n  audit: [~, {paths: ['[']}]\n",
+		"web: {webhook_secret_file: s, webhook_max_body_bytes: -1}\nsources: {ci: [{name: ci-webhook, paths: [c]}]}\n",
+		"engine: {top_n: 4, dedup_horizon: 1d, checkpoint_interval: 0s}\n",
+		"shard: {index: 3, count: 3}\nsources: {probe: {}}\n",
+		"\t- not yaml: [\n",
+		"--- \n...\n",
+	} {
+		f.Add([]byte(s))
+	}
+	const file = "/etc/heady/fuzz.yml"
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, file)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), file+":") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if c.File != file || !filepath.IsAbs(c.StateDir) || !c.HasSources() {
+			t.Fatalf("accepted config incomplete: file %q state_dir %q sources %v", c.File, c.StateDir, c.HasSources())
+		}
+		e := c.Engine
+		if e.CheckpointInterval <= 0 || e.TopN < 5 || e.DedupHorizon <= 0 || e.PollInterval <= 0 || e.DedupMaxIDs == 0 {
+			t.Fatalf("engine defaults missing: %+v", e)
+		}
+		names := map[string]bool{}
+		for _, list := range [][]*Input{c.Sources.Audit, c.Sources.Auth, c.Sources.CI} {
+			for _, in := range list {
+				if in == nil || in.Name == "" || names[in.Name] || len(in.Paths) == 0 || in.MaxLineBytes == 0 || !knownFormats[in.Format] {
+					t.Fatalf("accepted input incomplete or repeated: %+v", in)
+				}
+				names[in.Name] = true
+				for _, p := range in.Paths {
+					if !filepath.IsAbs(p) {
+						t.Fatalf("input path %q not resolved", p)
+					}
+				}
+			}
+		}
+		w := c.Web
+		if w.WebhookEnabled() {
+			if !filepath.IsAbs(w.WebhookSecretFile) || w.WebhookReplayWindow <= 0 || w.WebhookReplayWindow.D() > MaxWebhookReplayWindow ||
+				w.WebhookMaxBodyBytes < MinWebhookBodyBytes || w.WebhookMaxBodyBytes > MaxWebhookBodyBytes ||
+				w.WebhookSpoolMaxBytes < w.WebhookMaxBodyBytes || names[WebhookSourceName] {
+				t.Fatalf("accepted webhook options out of bounds: %+v", w)
+			}
+		} else if w.WebhookReplayWindow != 0 || w.WebhookMaxBodyBytes != 0 || w.WebhookSpoolMaxBytes != 0 {
+			t.Fatalf("webhook options without the webhook: %+v", w)
+		}
+		if s := c.Shard; s != nil && (s.Count < 1 || s.Index < 0 || s.Index >= s.Count) {
+			t.Fatalf("accepted shard %+v", s)
+		}
+	})
+}
