@@ -12,7 +12,7 @@ LDFLAGS   := -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X $(PK
 DEMO_DIR  ?= demo
 LISTEN    ?= :9877
 
-.PHONY: all build run demo test test-deps lint generate check-generated bench soak clean
+.PHONY: all build run demo test test-deps lint generate check-generated fuzz bench soak clean
 
 all: build
 
@@ -50,9 +50,20 @@ check-generated: generate
 
 test: test-deps lint check-generated
 	$(GO) test -race -count=1 -timeout 25m ./...
+	./scripts/fuzz.sh
+
+# Every Go fuzz target for FUZZTIME each (default 15s; a few minutes in all).
+# A crash leaves its input under the package's testdata/fuzz/: fix and commit.
+fuzz:
+	./scripts/fuzz.sh
 
 bench:
 	./scripts/bench.sh
+
+# Load and soak (not in `make test`): the real binary under ingest, scrapes,
+# rotation and kill -9 for SOAK_MINUTES (default 10); writes bench/soak.md.
+soak:
+	./scripts/soak.sh
 
 clean:
 	rm -rf bin $(DEMO_DIR)
