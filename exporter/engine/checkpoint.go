@@ -23,7 +23,7 @@ import (
 //
 // Layout: magic, then sections of varints and length-prefixed bytes, then a
 // CRC-32C of everything before it.
-const checkpointMagic = "HEADYCK\x01"
+const checkpointMagic = "HEADYCK\x02"
 
 // CheckpointFile is the checkpoint's name inside the state directory.
 const CheckpointFile = "checkpoint.bin"
@@ -269,9 +269,10 @@ func (e *Engine) encode(w *encoder) {
 	for i := range e.users.list {
 		u := &e.users.list[i]
 		w.bytes(e.users.idBytes(i))
-		for _, x := range []uint32{u.firstAct, u.lastAct, u.firstOutcome, u.setupTry, u.setupOK} {
+		for _, x := range []uint32{u.firstAct, u.firstOutcome, u.setupTry, u.setupOK} {
 			w.uvarint(uint64(x))
 		}
+		w.uvarint(u.cur)
 		w.uvarint(uint64(len(u.days)))
 		for _, r := range u.days {
 			w.uvarint(r)
@@ -469,8 +470,11 @@ func (e *Engine) decode(d *decoder) {
 	for i := 0; i < n && d.err == nil; i++ {
 		id := d.full(int(d.uvarint()))
 		u := user{
-			firstAct: uint32(d.uvarint()), lastAct: uint32(d.uvarint()), firstOutcome: uint32(d.uvarint()),
-			setupTry: uint32(d.uvarint()), setupOK: uint32(d.uvarint()),
+			firstAct: uint32(d.uvarint()), firstOutcome: uint32(d.uvarint()),
+			setupTry: uint32(d.uvarint()), setupOK: uint32(d.uvarint()), cur: d.uvarint(),
+		}
+		if u.cur != 0 {
+			e.dayActive[recDay(u.cur)]++
 		}
 		if k := d.count(); k > 0 {
 			u.days = make([]uint64, k)
@@ -538,7 +542,7 @@ func (e *Engine) decode(d *decoder) {
 			}
 			x := binary.LittleEndian.Uint64(b)
 			hs = append(hs, x)
-			e.dedup.seen[x] = h
+			e.dedup.seen[x] = struct{}{}
 		}
 		e.dedup.hours = append(e.dedup.hours, dedupHour{hour: h, hashes: hs})
 	}

@@ -391,9 +391,6 @@ func (e *Engine) activity(id string, ms, sec int64) {
 	if u.firstAct == 0 || s < u.firstAct {
 		u.firstAct = s
 	}
-	if s > u.lastAct {
-		u.lastAct = s
-	}
 	day := floorDiv(ms, secPerDay*1000)
 	if day <= floorDiv(e.now, secPerDay*1000)-RetentionDays {
 		return

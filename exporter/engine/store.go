@@ -72,7 +72,7 @@ func (o *observations) prune(beforeMS int64) {
 // sharing a 64-bit hash would count once: at ten million ids the chance is
 // about 3 in a million millions.
 type dedup struct {
-	seen map[uint64]int64 // hash -> hour
+	seen map[uint64]struct{}
 	// hours holds the hashes of each hour, oldest first (events mostly
 	// arrive in time order, so adding is an append to the last bucket).
 	hours []dedupHour
@@ -85,7 +85,7 @@ type dedupHour struct {
 	hashes []uint64
 }
 
-func newDedup() dedup { return dedup{seen: map[uint64]int64{}} }
+func newDedup() dedup { return dedup{seen: map[uint64]struct{}{}} }
 
 // add reports whether h is new, remembering it.
 func (d *dedup) add(h uint64, sec int64, e *Engine) bool {
@@ -99,7 +99,7 @@ func (d *dedup) add(h uint64, sec int64, e *Engine) bool {
 		// forgot, so it is applied and not remembered.
 		return true
 	}
-	d.seen[h] = hour
+	d.seen[h] = struct{}{}
 	d.bucket(hour).hashes = append(d.bucket(hour).hashes, h)
 	if d.hours[0].hour < minHour || len(d.seen) > e.opt.DedupMaxIDs {
 		d.expire(minHour, e.opt.DedupMaxIDs)
@@ -130,10 +130,10 @@ func (d *dedup) expire(minHour int64, maxIDs int) {
 		if b.hour >= minHour {
 			d.evicted += uint64(len(b.hashes))
 		}
+		// A hash sits in one hour's list while it is in seen: it can only
+		// be added again after it was forgotten with its hour.
 		for _, x := range b.hashes {
-			if d.seen[x] == b.hour {
-				delete(d.seen, x)
-			}
+			delete(d.seen, x)
 		}
 	}
 	if i > 0 {

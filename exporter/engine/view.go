@@ -467,7 +467,7 @@ func (e *Engine) evalUsers(v *View, now int64) {
 		if u.firstAct == 0 {
 			continue
 		}
-		last := int64(u.lastAct)
+		last := u.lastAct()
 		// lastAct <= now holds for applied events (later ones wait in
 		// pending); activeIn keeps the window exact if it does not.
 		active := func(w int64) bool {
@@ -517,8 +517,8 @@ func (e *Engine) evalUsers(v *View, now int64) {
 		// is kept for every user whose first activity is within retention
 		// (a filing second alone cannot tell 00:00:00.000 from 23:59:59.5).
 		fday := floorDiv(fa-1, d)
-		if len(u.days) > 0 {
-			if d0, f0, _ := unpackDay(u.days[0]); d0*d+f0 == fa {
+		if r, ok := u.firstDay(); ok {
+			if d0, f0, _ := unpackDay(r); d0*d+f0 == fa {
 				fday = d0
 			}
 		}
