@@ -41,7 +41,7 @@ const (
 const (
 	SActiveUsers          = "heady_adoption_active_users"
 	SActiveUsersMonthAgo  = "heady_adoption_active_users_month_ago"
-	SStickinessDAUSum     = "heady_adoption_stickiness_daily_active_users_sum"
+	SStickinessDAUSum     = "heady_adoption_stickiness_daily_actives"
 	SStickinessUsers      = "heady_adoption_stickiness_active_users"
 	STimeToFirstOutcome   = "heady_adoption_time_to_first_outcome_seconds"
 	SNewUsers             = "heady_adoption_new_users"
@@ -51,13 +51,13 @@ const (
 	SRetentionCohort      = "heady_adoption_retention_cohort_users"
 	SRetentionRetained    = "heady_adoption_retention_retained_users"
 	SRetentionCohortStart = "heady_adoption_retention_cohort_start_timestamp_seconds"
-	SUserSurfacesSum      = "heady_adoption_user_surfaces_sum"
+	SUserSurfacesSum      = "heady_adoption_user_surface_pairs"
 
 	SOutcomesVerified      = "heady_outcomes_verified"
 	SWorkflowVerified      = "heady_outcomes_workflow_verified"
 	SArenaRuns             = "heady_outcomes_arena_runs"
 	SConsensusEvents       = "heady_outcomes_consensus_events"
-	SConsensusConfidenceSu = "heady_outcomes_consensus_confidence_sum"
+	SConsensusConfidenceSu = "heady_outcomes_consensus_confidence_points"
 	SFixLoop               = "heady_outcomes_fix_loop_seconds"
 
 	SToolCalls          = "heady_trust_tool_calls"
@@ -67,7 +67,7 @@ const (
 	SPolicyBlocks       = "heady_trust_policy_blocks"
 	SSecurityIncidents  = "heady_trust_security_incidents_opened"
 	SIncidentsResolved  = "heady_trust_incidents_resolved"
-	SResolutionSeconds  = "heady_trust_incident_resolution_seconds_sum"
+	SResolutionSeconds  = "heady_trust_incident_resolution_seconds"
 
 	SInferenceCost     = "heady_cost_inference_usd"
 	SInferenceByModel  = "heady_cost_inference_by_model_usd"
@@ -119,7 +119,7 @@ const (
 var AllSeries = []Series{
 	{SActiveUsers, Gauge, "Distinct users with at least one activity event in the window.", []string{"window"}, []string{W1d, W7d, W30d}},
 	{SActiveUsersMonthAgo, Gauge, "Distinct users active in the 7 days ending 28 days ago: (now-35d, now-28d].", nil, nil},
-	{SStickinessDAUSum, Gauge, "Sum of daily active users over the last 7 complete UTC days.", nil, nil},
+	{SStickinessDAUSum, Gauge, "The sum of daily active users over the last 7 complete UTC days.", nil, nil},
 	{SStickinessUsers, Gauge, "Distinct users active in the last 7 complete UTC days.", nil, nil},
 	{STimeToFirstOutcome, Histogram, "Seconds from a user's first activity to their first verified outcome, over users whose first verified outcome lies in the last 30d.", nil, nil},
 	{SNewUsers, Gauge, "Users whose first activity lies in (now-30d, now-1d].", nil, nil},
@@ -129,13 +129,13 @@ var AllSeries = []Series{
 	{SRetentionCohort, Gauge, "Users whose first activity falls in the newest ISO week W whose week W+horizon has ended.", []string{"horizon"}, nil},
 	{SRetentionRetained, Gauge, "Users of the retention cohort active in ISO week W+horizon.", []string{"horizon"}, nil},
 	{SRetentionCohortStart, Gauge, "Start (Monday 00:00 UTC) of the reported retention cohort week.", []string{"horizon"}, nil},
-	{SUserSurfacesSum, Gauge, "Sum over users active in the window of the distinct surfaces each used in it.", []string{"window"}, []string{W7d}},
+	{SUserSurfacesSum, Gauge, "User-surface pairs: the sum over users active in the window of the distinct surfaces each used in it.", []string{"window"}, []string{W7d}},
 
 	{SOutcomesVerified, Gauge, "Verified outcomes (status success or failure, with a receipt) in the window.", []string{"window", "status"}, []string{W7d, WPrev7d}},
 	{SWorkflowVerified, Gauge, "Verified outcomes in the window by workflow (top workflows plus \"other\").", []string{"window", "workflow"}, []string{W7d}},
 	{SArenaRuns, Gauge, "Arena runs in the window by result.", []string{"window", "result"}, []string{W7d}},
 	{SConsensusEvents, Gauge, "Consensus events with a confidence in the window.", []string{"window"}, []string{W7d}},
-	{SConsensusConfidenceSu, Gauge, "Sum of the confidence (0..1) of consensus events in the window.", []string{"window"}, []string{W7d}},
+	{SConsensusConfidenceSu, Gauge, "Confidence points: the sum of the confidence (0..1) of consensus events in the window.", []string{"window"}, []string{W7d}},
 	{SFixLoop, Histogram, "Seconds from change_accepted to change_reverted, over reverts in the window.", []string{"window"}, []string{W30d, WPrev30}},
 
 	{SToolCalls, Gauge, "Tool calls in the window by status.", []string{"window", "status"}, []string{W5m, W30m, W1h, W6h, W7d}},
@@ -145,7 +145,7 @@ var AllSeries = []Series{
 	{SPolicyBlocks, Gauge, "Policy-block events in the window by policy (top policies plus \"other\").", []string{"window", "policy"}, []string{W7d, WPrev7d}},
 	{SSecurityIncidents, Gauge, "Incidents flagged security opened in the window.", []string{"window"}, []string{W30d}},
 	{SIncidentsResolved, Gauge, "Incidents resolved in the window whose opening is known.", []string{"window"}, []string{W30d, WPrev30}},
-	{SResolutionSeconds, Gauge, "Sum of seconds from incident_opened to incident_resolved over incidents resolved in the window.", []string{"window"}, []string{W30d, WPrev30}},
+	{SResolutionSeconds, Gauge, "Total seconds from incident_opened to incident_resolved over incidents resolved in the window.", []string{"window"}, []string{W30d, WPrev30}},
 
 	{SInferenceCost, Gauge, "Inference cost in USD in the window (audit events and cost records, one per id).", []string{"window"}, []string{W7d, WPrev7d}},
 	{SInferenceByModel, Gauge, "Inference cost in USD in the window by provider and model (top models plus \"other\").", []string{"window", "provider", "model"}, []string{W7d}},
