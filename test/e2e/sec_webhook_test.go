@@ -50,13 +50,10 @@ web:
 // and posts it.
 func postEvents(url, secret string, ts time.Time, body []byte) (int, string, error) {
 	stamp := strconv.FormatInt(ts.Unix(), 10)
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(stamp + "."))
-	m.Write(body)
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Heady-Timestamp", stamp)
-	req.Header.Set("X-Heady-Signature", "sha256="+hex.EncodeToString(m.Sum(nil)))
+	req.Header.Set("X-Heady-Signature", sign(secret, stamp, body))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, "", err
@@ -64,6 +61,14 @@ func postEvents(url, secret string, ts time.Time, body []byte) (int, string, err
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), nil
+}
+
+// sign is "sha256=" and the hex HMAC-SHA256 of "<stamp>.<body>".
+func sign(secret, stamp string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(stamp + "."))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
 const deploySeries = `heady_delivery_deploys{env="prod",result="success",window="7d"}`
