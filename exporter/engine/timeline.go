@@ -65,6 +65,11 @@ func (tl *timeline) chunkFor(hour int64) *chunk {
 	k := len(tl.chunks)
 	if k == 0 || tl.chunks[k-1].hour < hour {
 		c := &chunk{hour: hour}
+		if k > 0 {
+			// A busy timeline fills each hour about as its last one:
+			// start at that size rather than growing by doubling.
+			c.secs = make([]secCount, 0, len(tl.chunks[k-1].secs))
+		}
 		tl.chunks = append(tl.chunks, c)
 		return c
 	}
