@@ -208,14 +208,8 @@ type externalJSON struct {
 	External External `json:"external"`
 }
 
-// eventStrings and eventFloats list an event's fields for the checkpoint
-// of pending events.
-func eventStrings(ev *event.Event) []*string {
-	return []*string{&ev.ID, &ev.User, &ev.Status, &ev.Receipt, &ev.Tool, &ev.Workflow, &ev.Policy,
-		&ev.Surface, &ev.Kind, &ev.Name, &ev.Run, &ev.Change, &ev.Service, &ev.Provider, &ev.Model, &ev.Routed,
-		&ev.Repo, &ev.Gate, &ev.Env, &ev.Item, &ev.Incident, &ev.Severity, &ev.Milestone}
-}
-
+// eventFloats lists an event's number fields for the checkpoint of
+// pending events.
 func eventFloats(ev *event.Event) []*float64 {
 	return []*float64{&ev.DurationMS, &ev.CostUSD, &ev.Confidence, &ev.TokensIn, &ev.TokensOut, &ev.Ratio, &ev.Score}
 }
@@ -361,7 +355,7 @@ func (e *Engine) encode(w *encoder) {
 		w.uvarint(userOnly)
 		w.varint(ev.Time)
 		w.uvarint(uint64(ev.Type))
-		for _, p := range eventStrings(ev) {
+		for _, p := range ev.StringFields() {
 			w.str(*p)
 		}
 		for _, p := range eventFloats(ev) {
@@ -556,7 +550,7 @@ func (e *Engine) decode(d *decoder) {
 		userOnly := d.uvarint() == 1
 		ev.Time = d.varint()
 		ev.Type = event.Type(d.uvarint())
-		for _, p := range eventStrings(&ev) {
+		for _, p := range ev.StringFields() {
 			*p = d.str()
 		}
 		for _, p := range eventFloats(&ev) {

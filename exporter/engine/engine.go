@@ -479,7 +479,7 @@ func OwnEvent(ev *event.Event) event.Event { return ownEvent(ev) }
 
 func ownEvent(ev *event.Event) event.Event {
 	c := *ev
-	for _, p := range eventStrings(&c) {
+	for _, p := range c.StringFields() {
 		*p = strings.Clone(*p)
 	}
 	return c

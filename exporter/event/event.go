@@ -184,6 +184,14 @@ type Event struct {
 	Due      int64 // milestone_closed: unix ms or NoTime
 }
 
+// StringFields points at every string field of e, for code that must copy
+// them (strings.Clone) to outlive a decoder's buffer.
+func (e *Event) StringFields() [23]*string {
+	return [23]*string{&e.ID, &e.User, &e.Status, &e.Receipt, &e.Tool, &e.Workflow, &e.Policy,
+		&e.Surface, &e.Kind, &e.Name, &e.Run, &e.Change, &e.Service, &e.Provider, &e.Model, &e.Routed,
+		&e.Repo, &e.Gate, &e.Env, &e.Item, &e.Incident, &e.Severity, &e.Milestone}
+}
+
 // Reset clears e to the absent state of every field.
 func (e *Event) Reset() {
 	*e = Event{

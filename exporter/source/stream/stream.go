@@ -205,7 +205,7 @@ func ownStrings(e *event.Event, line []byte) {
 	}
 	lo := uintptr(unsafe.Pointer(unsafe.SliceData(line)))
 	hi := lo + uintptr(len(line))
-	for _, p := range eventStrings(e) {
+	for _, p := range e.StringFields() {
 		if *p == "" {
 			continue
 		}
@@ -213,12 +213,6 @@ func ownStrings(e *event.Event, line []byte) {
 			*p = strings.Clone(*p)
 		}
 	}
-}
-
-func eventStrings(e *event.Event) [23]*string {
-	return [23]*string{&e.ID, &e.User, &e.Status, &e.Receipt, &e.Tool, &e.Workflow, &e.Policy,
-		&e.Surface, &e.Kind, &e.Name, &e.Run, &e.Change, &e.Service, &e.Provider, &e.Model, &e.Routed,
-		&e.Repo, &e.Gate, &e.Env, &e.Item, &e.Incident, &e.Severity, &e.Milestone}
 }
 
 func isBlank(b []byte) bool {
