@@ -29,14 +29,20 @@ go run ./scripts/benchgen -out "$tmp/audit.jsonl" -lines 1000000 -users 200000
 lines=$(wc -l <"$tmp/audit.jsonl")
 bytes=$(wc -c <"$tmp/audit.jsonl")
 start=$(date +%s.%N)
-GOMAXPROCS=1 mtail --one_shot --one_shot_format=prometheus --progs scripts/bench-toolcalls.mtail --logs "$tmp/audit.jsonl" --logtostderr >"$tmp/mtail.out" 2>/dev/null
+# CPU seconds (user + system) of mtail, from bash's own accounting.
+TIMEFORMAT='%U %S'
+mtail_cpu=$( { time GOMAXPROCS=1 mtail --one_shot --one_shot_format=prometheus --progs scripts/bench-toolcalls.mtail \
+	--logs "$tmp/audit.jsonl" --logtostderr >"$tmp/mtail.out" 2>/dev/null; } 2>&1 | awk '{print $1+$2}')
 end=$(date +%s.%N)
 mtail_rate=$(awk -v l="$lines" -v s="$start" -v e="$end" 'BEGIN{printf "%.0f", l/(e-s)}')
+mtail_cpu_rate=$(awk -v l="$lines" -v c="$mtail_cpu" 'BEGIN{printf "%.0f", l/c}')
 grep -q 'tool_calls{' "$tmp/mtail.out" || { echo "bench: mtail counted nothing" >&2; exit 1; }
 
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 ingest=$(awk '/^BenchmarkIngest/{for(i=1;i<=NF;i++) if($(i+1)=="lines/s") print $i}' "$tmp/engine.txt" | median)
+ingest_cpu=$(awk '/^BenchmarkIngest/{for(i=1;i<=NF;i++) if($(i+1)=="lines/cpu-s") print $i}' "$tmp/engine.txt" | median)
 decode=$(awk '/^BenchmarkDecodeOnly/{for(i=1;i<=NF;i++) if($(i+1)=="lines/s") print $i}' "$tmp/engine.txt" | median)
+decode_cpu=$(awk '/^BenchmarkDecodeOnly/{for(i=1;i<=NF;i++) if($(i+1)=="lines/cpu-s") print $i}' "$tmp/engine.txt" | median)
 peruser=$(awk '/^BenchmarkMemoryPerUser/{for(i=1;i<=NF;i++) if($(i+1)=="bytes/user") print $i}' "$tmp/mem.txt")
 restart=$(awk '/^BenchmarkRestart/{print $3}' "$tmp/mem.txt")
 p99=$(awk '/^BenchmarkScrapeUnderIngest/{for(i=1;i<=NF;i++) if($(i+1)=="p99-ms") print $i}' "$tmp/scrape.txt")
@@ -50,15 +56,21 @@ p50=$(awk '/^BenchmarkScrapeUnderIngest/{for(i=1;i<=NF;i++) if($(i+1)=="p50-ms")
 	echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB;"
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3-4); mtail $(mtail --version 2>&1 | awk '{print $3}' | head -1)."
 	echo
+	echo "Rates are given per wall-clock second and per CPU second (user + system time of the process): on a"
+	echo "shared machine the CPU rate is what one dedicated core does, and it is how the two tools are compared."
+	echo
+	echo "| measure | per CPU second | per wall second | target |"
+	echo "|---|---|---|---|"
+	echo "| ingest, canonical audit JSONL through the whole engine (GOMAXPROCS=1, 200,000 users, $((bytes / lines)) bytes a line; median of 3) | ${ingest_cpu} lines | ${ingest} lines | >= 400,000 lines/s |"
+	echo "| the decoder alone on the same lines (median of 3) | ${decode_cpu} lines | ${decode} lines | (floor) |"
+	echo "| mtail counting the same file by tool and status, one-shot, GOMAXPROCS=1 | ${mtail_cpu_rate} lines | ${mtail_rate} lines | |"
+	echo "| heady-exporter / mtail | $(awk -v a="$ingest_cpu" -v b="$mtail_cpu_rate" 'BEGIN{printf "%.1fx", a/b}') | $(awk -v a="$ingest" -v b="$mtail_rate" 'BEGIN{printf "%.1fx", a/b}') | >= 4x |"
+	echo
 	echo "| measure | result | target |"
 	echo "|---|---|---|"
-	echo "| ingest, canonical audit JSONL through the whole engine (GOMAXPROCS=1, 200,000 users, $((bytes / lines)) bytes a line) | ${ingest} lines/s | >= 400,000 lines/s |"
-	echo "| the decoder alone on the same lines | ${decode} lines/s | (floor) |"
-	echo "| mtail counting the same file by tool and status, one-shot, GOMAXPROCS=1 | ${mtail_rate} lines/s | |"
-	echo "| heady-exporter / mtail | $(awk -v a="$ingest" -v b="$mtail_rate" 'BEGIN{printf "%.1fx", a/b}') | >= 4x |"
 	echo "| memory per tracked user at 1,000,000 users | ${peruser} bytes | <= 200 bytes |"
 	echo "| restart with 1,000,000 users of state: load checkpoint + first view | $(awk -v n="$restart" 'BEGIN{printf "%.2f s", n/1e9}') | < 5 s |"
-	echo "| scrape of /metrics while ingesting flat out: p50 / p99 | ${p50} ms / ${p99} ms | p99 < 100 ms |"
+	echo "| scrape of /metrics while ingesting flat out (GOMAXPROCS=2): p50 / p99 | ${p50} ms / ${p99} ms | p99 < 100 ms |"
 	echo
 	echo "Raw output:"
 	echo
