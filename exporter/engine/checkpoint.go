@@ -536,7 +536,7 @@ func (e *Engine) decode(d *decoder) {
 			}
 			x := binary.LittleEndian.Uint64(b)
 			hs = append(hs, x)
-			e.dedup.seen[x] = struct{}{}
+			e.dedup.seen.add(x)
 		}
 		e.dedup.hours = append(e.dedup.hours, dedupHour{hour: h, hashes: hs})
 	}

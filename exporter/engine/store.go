@@ -72,7 +72,7 @@ func (o *observations) prune(beforeMS int64) {
 // sharing a 64-bit hash would count once: at ten million ids the chance is
 // about 3 in a million millions.
 type dedup struct {
-	seen map[uint64]struct{}
+	seen hashSet
 	// hours holds the hashes of each hour, oldest first (events mostly
 	// arrive in time order, so adding is an append to the last bucket).
 	hours []dedupHour
@@ -85,23 +85,22 @@ type dedupHour struct {
 	hashes []uint64
 }
 
-func newDedup() dedup { return dedup{seen: map[uint64]struct{}{}} }
+func newDedup() dedup { return dedup{} }
 
 // add reports whether h is new, remembering it.
 func (d *dedup) add(h uint64, sec int64, e *Engine) bool {
-	if _, ok := d.seen[h]; ok {
-		return false
-	}
 	hour := floorDiv(sec, 3600)
 	minHour := floorDiv(ceilSec(e.now)-e.opt.DedupHorizonSec, 3600)
 	if hour < minHour {
 		// Older than the horizon: it cannot be told from a duplicate we
 		// forgot, so it is applied and not remembered.
-		return true
+		return !d.seen.has(h)
 	}
-	d.seen[h] = struct{}{}
+	if !d.seen.add(h) {
+		return false
+	}
 	d.bucket(hour).hashes = append(d.bucket(hour).hashes, h)
-	if d.hours[0].hour < minHour || len(d.seen) > e.opt.DedupMaxIDs {
+	if d.hours[0].hour < minHour || d.seen.len() > e.opt.DedupMaxIDs {
 		d.expire(minHour, e.opt.DedupMaxIDs)
 	}
 	return true
@@ -125,7 +124,7 @@ func (d *dedup) bucket(hour int64) *dedupHour {
 // expire forgets hours before minHour, and the oldest hours past maxIDs.
 func (d *dedup) expire(minHour int64, maxIDs int) {
 	i := 0
-	for ; i < len(d.hours) && (d.hours[i].hour < minHour || len(d.seen) > maxIDs); i++ {
+	for ; i < len(d.hours) && (d.hours[i].hour < minHour || d.seen.len() > maxIDs); i++ {
 		b := &d.hours[i]
 		if b.hour >= minHour {
 			d.evicted += uint64(len(b.hashes))
@@ -133,7 +132,7 @@ func (d *dedup) expire(minHour int64, maxIDs int) {
 		// A hash sits in one hour's list while it is in seen: it can only
 		// be added again after it was forgotten with its hour.
 		for _, x := range b.hashes {
-			delete(d.seen, x)
+			d.seen.remove(x)
 		}
 	}
 	if i > 0 {
@@ -141,4 +140,4 @@ func (d *dedup) expire(minHour int64, maxIDs int) {
 	}
 }
 
-func (d *dedup) len() int { return len(d.seen) }
+func (d *dedup) len() int { return d.seen.len() }

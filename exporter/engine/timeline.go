@@ -20,7 +20,7 @@ type chunk struct {
 	hour  int64
 	count uint64
 	sum   float64
-	secs  []secCount // sorted by off
+	secs  []secCount // in arrival order; a second may have several entries
 }
 
 type secCount struct {
@@ -29,7 +29,11 @@ type secCount struct {
 	sum float64
 }
 
-// add files n events with value sum at second sec.
+// add files n events with value sum at second sec. Entries of a chunk are
+// kept in arrival order (a window scans a partial hour whole, so it needs
+// no order); an event merges with an entry of its second among the last
+// few, which catches bursts, and is appended otherwise, so late events cost
+// no memmove.
 func (tl *timeline) add(sec int64, n uint32, sum float64) {
 	hour := floorDiv(sec, 3600)
 	c := tl.last
@@ -40,26 +44,18 @@ func (tl *timeline) add(sec int64, n uint32, sum float64) {
 	c.count += uint64(n)
 	c.sum += sum
 	off := uint16(sec - hour*3600)
-	k := len(c.secs)
-	if k > 0 && c.secs[k-1].off == off {
-		c.secs[k-1].n += n
-		c.secs[k-1].sum += sum
-		return
+	for i, stop := len(c.secs)-1, max(len(c.secs)-mergeLookBack, 0); i >= stop; i-- {
+		if c.secs[i].off == off {
+			c.secs[i].n += n
+			c.secs[i].sum += sum
+			return
+		}
 	}
-	if k == 0 || c.secs[k-1].off < off {
-		c.secs = append(c.secs, secCount{off, n, sum})
-		return
-	}
-	i := sort.Search(k, func(i int) bool { return c.secs[i].off >= off })
-	if c.secs[i].off == off {
-		c.secs[i].n += n
-		c.secs[i].sum += sum
-		return
-	}
-	c.secs = append(c.secs, secCount{})
-	copy(c.secs[i+1:], c.secs[i:])
-	c.secs[i] = secCount{off, n, sum}
+	c.secs = append(c.secs, secCount{off, n, sum})
 }
+
+// mergeLookBack is how many recent entries an event looks at for its second.
+const mergeLookBack = 8
 
 func (tl *timeline) chunkFor(hour int64) *chunk {
 	k := len(tl.chunks)
