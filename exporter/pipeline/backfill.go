@@ -25,15 +25,16 @@ import (
 // create-blocks-from openmetrics turns the output into TSDB blocks, so a
 // new Prometheus shows weeks of KPI history at once.
 //
-// Only event-derived series are written: the registry, budgets and probes
-// have no history to replay. Each step's values are what `kpis --now=step`
+// Event-derived series are written, and the infra cost, a dated series of
+// the cost API; the registry, budgets and probes are present-only and have
+// no history to replay. Each step's values are what `kpis --now=step`
 // computes from the same files.
 func Backfill(ctx context.Context, c *config.Config, from, to time.Time, step time.Duration, w io.Writer, logger *slog.Logger) error {
 	if step < time.Second || !to.After(from) {
 		return fmt.Errorf("backfill: need from < to and a step of at least 1s")
 	}
 	from, to = from.Truncate(time.Second), to.Truncate(time.Second)
-	events, err := readAllEvents(ctx, c, to, logger)
+	events, infra, err := readAllEvents(ctx, c, to, logger)
 	if err != nil {
 		return err
 	}
@@ -42,6 +43,9 @@ func Backfill(ctx context.Context, c *config.Config, from, to time.Time, step ti
 	opt := EngineOptions(c)
 	opt.DedupHorizonSec = oneShotDedupHorizon
 	eng := engine.New(opt)
+	if len(infra) > 0 {
+		eng.SetCost(nil, infra)
+	}
 	series := newSeriesSet()
 	next := 0
 	for t := from; !t.After(to); t = t.Add(step) {
@@ -65,14 +69,14 @@ func Backfill(ctx context.Context, c *config.Config, from, to time.Time, step ti
 const oneShotDedupHorizon = (engine.RetentionDays + 1) * 86400
 
 // readAllEvents reads every event input and cost record to the end, with
-// every string owned by its event. Events more than the future tolerance
-// after end are left out.
-func readAllEvents(ctx context.Context, c *config.Config, end time.Time, logger *slog.Logger) ([]event.Event, error) {
+// every string owned by its event, and the cost API's daily infra series.
+// Events more than the future tolerance after end are left out.
+func readAllEvents(ctx context.Context, c *config.Config, end time.Time, logger *slog.Logger) ([]event.Event, []engine.InfraDay, error) {
 	eng := engine.New(EngineOptions(c)) // only for BuildSources' positions (none)
 	clock := func() time.Time { return end }
 	srcs, err := BuildSources(c, eng, logger, clock)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer srcs.Close()
 	var out []event.Event
@@ -88,17 +92,21 @@ func readAllEvents(ctx context.Context, c *config.Config, end time.Time, logger 
 		for {
 			read, err := in.Poll(ctx, func(b *stream.Batch) error { keep(b.Events); return nil })
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if !read {
 				break
 			}
 		}
 	}
+	var infra []engine.InfraDay
 	if srcs.Cost != nil {
 		_ = srcs.Cost.Poll(ctx, func(pg cost.Page) error { keep(pg.Events); return nil })
+		if snap, _, fetched := srcs.Cost.Latest(); !fetched.IsZero() {
+			_, infra = CostState(snap)
+		}
 	}
-	return out, nil
+	return out, infra, nil
 }
 
 // seriesSet gathers samples by family and series, in first-seen order, so
