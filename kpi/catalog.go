@@ -547,6 +547,9 @@ func FormatValue(u Unit, v float64) string {
 	case UnitSeconds:
 		return FormatDuration(v)
 	case UnitUSD:
+		if a := math.Abs(v); a > 0 && a < 0.1 {
+			return "$" + trimFloat(v, 4) // cents would hide a cost per outcome of $0.0117
+		}
 		return "$" + trimFloat(v, 2)
 	case UnitUsers, UnitCount:
 		return trimFloat(v, 0)

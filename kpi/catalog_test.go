@@ -134,6 +134,7 @@ func TestFormatValue(t *testing.T) {
 		FormatValue(UnitSeconds, 300):  "5m",
 		FormatValue(UnitSeconds, 0.25): "250ms",
 		FormatValue(UnitUSD, 1.5):      "$1.5",
+		FormatValue(UnitUSD, 0.0117):   "$0.0117",
 		FormatValue(UnitUsers, 412):    "412",
 	}
 	for got, want := range cases {
