@@ -20,7 +20,7 @@ type chunk struct {
 	hour  int64
 	count uint64
 	sum   float64
-	secs  []secCount // in arrival order; a second may have several entries
+	secs  []secCount // sorted by off, one entry per second
 }
 
 type secCount struct {
@@ -29,11 +29,10 @@ type secCount struct {
 	sum float64
 }
 
-// add files n events with value sum at second sec. Entries of a chunk are
-// kept in arrival order (a window scans a partial hour whole, so it needs
-// no order); an event merges with an entry of its second among the last
-// few, which catches bursts, and is appended otherwise, so late events cost
-// no memmove.
+// add files n events with value sum at second sec. A chunk's entries are
+// sorted by second and hold one entry per second, so an hour costs at most
+// 3,600 entries whatever the event rate (arrival-order appends were tried:
+// faster with late events, but memory then grows with events, not seconds).
 func (tl *timeline) add(sec int64, n uint32, sum float64) {
 	hour := floorDiv(sec, 3600)
 	c := tl.last
@@ -44,18 +43,35 @@ func (tl *timeline) add(sec int64, n uint32, sum float64) {
 	c.count += uint64(n)
 	c.sum += sum
 	off := uint16(sec - hour*3600)
-	for i, stop := len(c.secs)-1, max(len(c.secs)-mergeLookBack, 0); i >= stop; i-- {
-		if c.secs[i].off == off {
-			c.secs[i].n += n
-			c.secs[i].sum += sum
-			return
+	k := len(c.secs)
+	if k > 0 && c.secs[k-1].off == off {
+		c.secs[k-1].n += n
+		c.secs[k-1].sum += sum
+		return
+	}
+	if k == 0 || c.secs[k-1].off < off {
+		c.secs = append(c.secs, secCount{off, n, sum})
+		return
+	}
+	// A late event: binary search for its second.
+	lo, hi := 0, k
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if c.secs[m].off < off {
+			lo = m + 1
+		} else {
+			hi = m
 		}
 	}
-	c.secs = append(c.secs, secCount{off, n, sum})
+	if c.secs[lo].off == off {
+		c.secs[lo].n += n
+		c.secs[lo].sum += sum
+		return
+	}
+	c.secs = append(c.secs, secCount{})
+	copy(c.secs[lo+1:], c.secs[lo:])
+	c.secs[lo] = secCount{off, n, sum}
 }
-
-// mergeLookBack is how many recent entries an event looks at for its second.
-const mergeLookBack = 8
 
 func (tl *timeline) chunkFor(hour int64) *chunk {
 	k := len(tl.chunks)
