@@ -111,10 +111,10 @@ func TestKPIsFromPolledAndActiveSources(t *testing.T) {
 	// Users active in 30d: u1, u2, u3.
 	want := map[string]float64{
 		"registry_score":      54,
-		"services_healthy":    1,                   // 19 of 19
-		"budget_utilization":  0.93,                // max(93/100, 10/50)
-		"infra_cost_per_user": 30.0 * 3 / 3,        // 30 dates ending today / 3 users
-		"routing_efficiency":  3.0 / 5,             // cheaper: inf-1, c-5, c-6; routed: + inf-2, inf-3
+		"services_healthy":    1,            // 19 of 19
+		"budget_utilization":  0.93,         // max(93/100, 10/50)
+		"infra_cost_per_user": 30.0 * 3 / 3, // 30 dates ending today / 3 users
+		"routing_efficiency":  3.0 / 5,      // cheaper: inf-1, c-5, c-6; routed: + inf-2, inf-3
 		"cost_per_outcome":    (0.1 + 0.2 + 0.3 + 0.4 + 0.5 + 0.5) / 4,
 		"domains_up":          2.0 / 3,
 	}
