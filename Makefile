@@ -1,7 +1,9 @@
 # heady-metrics. `make run` starts the exporter on demo data; `make test` runs
 # the whole suite (what CI runs). See README.md.
 
+SHELL     := /bin/bash
 GO        ?= go
+PKGS      ?= ./...
 BIN       := bin/heady-exporter
 PKG       := github.com/prometheus/common/version
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -49,8 +51,10 @@ check-generated: generate
 		if [ -n "$$untracked" ]; then echo "generated files not committed: $$untracked"; exit 1; fi
 
 test: test-deps lint check-generated
-	$(GO) test -race -count=1 -timeout 25m ./...
+	@mkdir -p .cache
+	set -o pipefail; $(GO) test -race -count=1 -timeout 25m $(PKGS) 2>&1 | tee .cache/go-test.log
 	./scripts/fuzz.sh
+	@echo "packages: $$(grep -c '^ok' .cache/go-test.log) passed, $$(grep -c '^FAIL' .cache/go-test.log) failed"
 
 # Every Go fuzz target for FUZZTIME each (default 15s; a few minutes in all).
 # A crash leaves its input under the package's testdata/fuzz/: fix and commit.
