@@ -1,13 +1,11 @@
 package event
 
 import (
-	"encoding/binary"
 	"math"
-	"math/bits"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
-	"unsafe"
+
+	"github.com/heady/heady-metrics/internal/jsonscan"
 )
 
 // DefaultMaxLineBytes bounds a line when Decoder.MaxLineBytes is 0.
@@ -94,18 +92,18 @@ func (d *Decoder) Decode(line []byte, e *Event) Reason {
 
 	st := lineState{d: d, e: e}
 	b := line
-	i := skipWS(b, 0)
+	i := jsonscan.SkipWS(b, 0)
 	if i == len(b) {
 		return ReasonTruncated
 	}
 	if b[i] != '{' {
 		_, _, _, next := scanValue(b, i, 0)
-		if next < 0 || skipWS(b, next) != len(b) {
+		if next < 0 || jsonscan.SkipWS(b, next) != len(b) {
 			return ReasonTruncated
 		}
 		return ReasonNotObject
 	}
-	i = skipWS(b, i+1)
+	i = jsonscan.SkipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		i++
 	} else {
@@ -113,16 +111,16 @@ func (d *Decoder) Decode(line []byte, e *Event) Reason {
 			if i >= len(b) || b[i] != '"' {
 				return ReasonTruncated
 			}
-			kEnd, kEsc, next := scanString(b, i+1)
+			kEnd, kEsc, next := jsonscan.ScanString(b, i+1)
 			if next < 0 {
 				return ReasonTruncated
 			}
 			f := lookupField(d.key(b[i+1:kEnd], kEsc))
-			i = skipWS(b, next)
+			i = jsonscan.SkipWS(b, next)
 			if i >= len(b) || b[i] != ':' {
 				return ReasonTruncated
 			}
-			i = skipWS(b, i+1)
+			i = jsonscan.SkipWS(b, i+1)
 			if i >= len(b) {
 				return ReasonTruncated
 			}
@@ -133,9 +131,9 @@ func (d *Decoder) Decode(line []byte, e *Event) Reason {
 			if f != fieldNone {
 				st.set(f, k, b[start:end])
 			}
-			i = skipWS(b, next)
+			i = jsonscan.SkipWS(b, next)
 			if i < len(b) && b[i] == ',' {
-				i = skipWS(b, i+1)
+				i = jsonscan.SkipWS(b, i+1)
 				continue
 			}
 			if i < len(b) && b[i] == '}' {
@@ -145,7 +143,7 @@ func (d *Decoder) Decode(line []byte, e *Event) Reason {
 			return ReasonTruncated
 		}
 	}
-	if skipWS(b, i) != len(b) {
+	if jsonscan.SkipWS(b, i) != len(b) {
 		return ReasonTruncated
 	}
 	return st.finish()
@@ -155,27 +153,23 @@ func (d *Decoder) Decode(line []byte, e *Event) Reason {
 // result of an escaped key is valid until the next use of d.tmp.
 func (d *Decoder) key(raw []byte, esc bool) string {
 	if !esc {
-		return bytesString(raw)
+		return jsonscan.String(raw)
 	}
-	d.tmp = appendUnescaped(d.tmp[:0], raw)
-	return bytesString(d.tmp)
+	d.tmp = jsonscan.AppendUnescaped(d.tmp[:0], raw)
+	return jsonscan.String(d.tmp)
 }
 
 // str returns the string whose raw content is raw, aliasing the line when
 // it has no escape; otherwise it is unescaped into d.scratch.
 func (d *Decoder) str(raw []byte, esc bool) string {
 	if !esc {
-		return bytesString(raw)
+		return jsonscan.String(raw)
 	}
 	// Only appended to during a line: should the buffer move, the strings
 	// already handed out keep the old array, which nothing writes again.
 	start := len(d.scratch)
-	d.scratch = appendUnescaped(d.scratch, raw)
-	return bytesString(d.scratch[start:])
-}
-
-func bytesString(b []byte) string {
-	return unsafe.String(unsafe.SliceData(b), len(b))
+	d.scratch = jsonscan.AppendUnescaped(d.scratch, raw)
+	return jsonscan.String(d.scratch[start:])
 }
 
 // JSON value kinds reported by scanValue.
@@ -413,10 +407,10 @@ func (st *lineState) set(f field, k kind, raw []byte) {
 		switch k {
 		case kindNull:
 		case kindNumber:
-			*p, ok = parseFloat(bytesString(raw))
+			*p, ok = parseFloat(jsonscan.String(raw))
 		case kindString, kindStringEsc:
 			s := st.text(k, raw)
-			ok = isJSONNumber(s)
+			ok = jsonscan.IsNumber(s)
 			if ok {
 				*p, ok = parseFloat(s)
 			}
@@ -438,7 +432,7 @@ func (st *lineState) set(f field, k kind, raw []byte) {
 func (st *lineState) stringValue(k kind, raw []byte) (string, bool) {
 	switch k {
 	case kindString, kindNumber:
-		return bytesString(raw), true
+		return jsonscan.String(raw), true
 	case kindStringEsc:
 		return st.d.str(raw, true), true
 	case kindNull:
@@ -453,7 +447,7 @@ func (st *lineState) text(k kind, raw []byte) string {
 	if k == kindStringEsc {
 		return st.d.key(raw, true)
 	}
-	return bytesString(raw)
+	return jsonscan.String(raw)
 }
 
 func (st *lineState) finish() Reason {
@@ -575,201 +569,13 @@ func parseFloat(s string) (float64, bool) {
 	return v, err == nil
 }
 
-// isJSONNumber reports whether s is exactly one JSON number literal.
-func isJSONNumber(s string) bool {
-	b := unsafe.Slice(unsafe.StringData(s), len(s))
-	return len(b) > 0 && scanNumber(b, 0) == len(b)
-}
-
-// skipWS returns the index of the first non-whitespace byte at or after i.
-func skipWS(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// scanString scans the rest of a string whose opening quote is at i-1. It
-// returns the index of the closing quote, whether the string has escapes,
-// and the index after the closing quote, or next < 0 if the string is
-// malformed or unterminated.
-func scanString(b []byte, i int) (end int, esc bool, next int) {
-	for {
-		// Skip ordinary bytes eight at a time.
-		for i+8 <= len(b) {
-			if m := stringStops(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				break
-			}
-			i += 8
-		}
-		if i >= len(b) {
-			return 0, false, -1
-		}
-		switch c := b[i]; {
-		case c == '"':
-			return i, esc, i + 1
-		case c == '\\':
-			esc = true
-			if i+1 >= len(b) {
-				return 0, false, -1
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(b) || hex4(b[i+2:i+6]) < 0 {
-					return 0, false, -1
-				}
-				i += 6
-			default:
-				return 0, false, -1
-			}
-		case c < 0x20:
-			return 0, false, -1
-		default: // an ordinary byte among the last seven
-			i++
-		}
-	}
-}
-
-// stringStops flags, in bit 7 of each byte, the bytes of the little-endian
-// word x that end a run of ordinary string bytes: '"', '\\' and controls
-// below 0x20. Only the lowest flag is exact (a borrow may flag bytes above
-// it), which is all scanString uses.
-func stringStops(x uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	q := x ^ (ones * '"')
-	s := x ^ (ones * '\\')
-	return (((q - ones) &^ q) | ((s - ones) &^ s) | ((x - ones*0x20) &^ x)) & highs
-}
-
-// hex4 returns the value of four hex digits, or -1.
-func hex4(b []byte) rune {
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return -1
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
-}
-
-// appendUnescaped appends the decoded content of a well-formed JSON string
-// (raw, between the quotes) to dst. Like encoding/json, it turns a \u escape
-// of an unpaired surrogate into U+FFFD.
-func appendUnescaped(dst, raw []byte) []byte {
-	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			j := i + 1
-			for j < len(raw) && raw[j] != '\\' {
-				j++
-			}
-			dst = append(dst, raw[i:j]...)
-			i = j
-			continue
-		}
-		switch raw[i+1] {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r := hex4(raw[i+2:])
-			i += 6
-			if utf16.IsSurrogate(r) {
-				r2 := rune(-1)
-				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
-					r2 = hex4(raw[i+2:])
-				}
-				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-					r, i = dec, i+6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			dst = utf8.AppendRune(dst, r)
-			continue
-		default: // '"', '\\', '/'
-			dst = append(dst, raw[i+1])
-		}
-		i += 2
-	}
-	return dst
-}
-
-// scanNumber returns the index after the JSON number literal at b[i], or -1.
-func scanNumber(b []byte, i int) int {
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	if i >= len(b) {
-		return -1
-	}
-	switch c := b[i]; {
-	case c == '0':
-		i++
-	case c >= '1' && c <= '9':
-		i++
-		for i < len(b) && uint(b[i]-'0') <= 9 {
-			i++
-		}
-	default:
-		return -1
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		start := i
-		for i < len(b) && uint(b[i]-'0') <= 9 {
-			i++
-		}
-		if i == start {
-			return -1
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		start := i
-		for i < len(b) && uint(b[i]-'0') <= 9 {
-			i++
-		}
-		if i == start {
-			return -1
-		}
-	}
-	return i
-}
-
 // scanValue scans the JSON value starting at b[i] (not whitespace), inside
 // depth enclosing containers. It returns the value's kind, the bounds of its
 // content (see kind) and the index after it, or next < 0 if malformed.
 func scanValue(b []byte, i, depth int) (k kind, start, end, next int) {
 	switch c := b[i]; c {
 	case '"':
-		end, esc, next := scanString(b, i+1)
+		end, esc, next := jsonscan.ScanString(b, i+1)
 		if esc {
 			return kindStringEsc, i + 1, end, next
 		}
@@ -777,22 +583,15 @@ func scanValue(b []byte, i, depth int) (k kind, start, end, next int) {
 	case '{', '[':
 		return kindContainer, i, i, skipContainer(b, i, depth)
 	case 't':
-		return kindTrue, i, i, literal(b, i, "true")
+		return kindTrue, i, i, jsonscan.Literal(b, i, "true")
 	case 'f':
-		return kindFalse, i, i, literal(b, i, "false")
+		return kindFalse, i, i, jsonscan.Literal(b, i, "false")
 	case 'n':
-		return kindNull, i, i, literal(b, i, "null")
+		return kindNull, i, i, jsonscan.Literal(b, i, "null")
 	default:
-		next := scanNumber(b, i)
+		next := jsonscan.ScanNumber(b, i)
 		return kindNumber, i, max(next, i), next
 	}
-}
-
-func literal(b []byte, i int, lit string) int {
-	if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
-		return i + len(lit)
-	}
-	return -1
 }
 
 // skipContainer validates and skips the array or object starting at b[i],
@@ -817,7 +616,7 @@ func skipContainer(b []byte, i, depth int) int {
 				isObj[depth/64] |= 1 << (depth % 64)
 			}
 			depth++
-			i = skipWS(b, i+1)
+			i = jsonscan.SkipWS(b, i+1)
 			if i >= len(b) || b[i] != closer {
 				if c == '{' {
 					if i = memberKey(b, i); i < 0 {
@@ -840,14 +639,14 @@ func skipContainer(b []byte, i, depth int) int {
 			if depth == base {
 				return i
 			}
-			i = skipWS(b, i)
+			i = jsonscan.SkipWS(b, i)
 			if i >= len(b) {
 				return -1
 			}
 			d := depth - 1
 			obj := isObj[d/64]&(1<<(d%64)) != 0
 			if b[i] == ',' {
-				i = skipWS(b, i+1)
+				i = jsonscan.SkipWS(b, i+1)
 				if obj {
 					if i = memberKey(b, i); i < 0 {
 						return -1
@@ -871,13 +670,13 @@ func memberKey(b []byte, i int) int {
 	if i >= len(b) || b[i] != '"' {
 		return -1
 	}
-	_, _, next := scanString(b, i+1)
+	_, _, next := jsonscan.ScanString(b, i+1)
 	if next < 0 {
 		return -1
 	}
-	i = skipWS(b, next)
+	i = jsonscan.SkipWS(b, next)
 	if i >= len(b) || b[i] != ':' {
 		return -1
 	}
-	return skipWS(b, i+1)
+	return jsonscan.SkipWS(b, i+1)
 }

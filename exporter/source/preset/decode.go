@@ -9,6 +9,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/heady/heady-metrics/exporter/event"
+	"github.com/heady/heady-metrics/internal/jsonscan"
 )
 
 // The write-once scratch buffer is replaced by a new chunk when less than
@@ -104,19 +105,19 @@ func (d *Decoder) DecodeLine(line []byte, emit func(*event.Event)) event.Reason 
 	}
 	d.line, d.hashed = line, false
 
-	i := skipWS(line, 0)
+	i := jsonscan.SkipWS(line, 0)
 	if i == len(line) {
 		return event.ReasonTruncated
 	}
 	if line[i] != '{' {
 		next := skip(line, i, 0)
-		if next < 0 || skipWS(line, next) != len(line) {
+		if next < 0 || jsonscan.SkipWS(line, next) != len(line) {
 			return event.ReasonTruncated
 		}
 		return event.ReasonNotObject
 	}
 	next := d.value(line, i, d.p.trie.root, 0, -1)
-	if next < 0 || skipWS(line, next) != len(line) {
+	if next < 0 || jsonscan.SkipWS(line, next) != len(line) {
 		return event.ReasonTruncated
 	}
 	for ri := range d.p.rules {
@@ -138,7 +139,7 @@ func (d *Decoder) value(b []byte, i int, n *node, depth, ei int) int {
 	var next int
 	switch b[i] {
 	case '"':
-		end, esc, nx := scanString(b, i+1)
+		end, esc, nx := jsonscan.ScanString(b, i+1)
 		if nx < 0 {
 			return -1
 		}
@@ -161,13 +162,13 @@ func (d *Decoder) value(b []byte, i int, n *node, depth, ei int) int {
 			next = d.array(b, i, n, depth, ei)
 		}
 	case 't':
-		k, next = kTrue, literal(b, i, "true")
+		k, next = kTrue, jsonscan.Literal(b, i, "true")
 	case 'f':
-		k, next = kFalse, literal(b, i, "false")
+		k, next = kFalse, jsonscan.Literal(b, i, "false")
 	case 'n':
-		k, next = kNull, literal(b, i, "null")
+		k, next = kNull, jsonscan.Literal(b, i, "null")
 	default:
-		k, next = kNumber, scanNumber(b, i)
+		k, next = kNumber, jsonscan.ScanNumber(b, i)
 		if next > 0 {
 			raw = b[i:next]
 		}
@@ -202,7 +203,7 @@ func (d *Decoder) object(b []byte, i int, n *node, depth, ei int) int {
 	if depth >= maxDepth {
 		return -1
 	}
-	i = skipWS(b, i+1)
+	i = jsonscan.SkipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return i + 1
 	}
@@ -210,28 +211,28 @@ func (d *Decoder) object(b []byte, i int, n *node, depth, ei int) int {
 		if i >= len(b) || b[i] != '"' {
 			return -1
 		}
-		end, esc, nx := scanString(b, i+1)
+		end, esc, nx := jsonscan.ScanString(b, i+1)
 		if nx < 0 {
 			return -1
 		}
 		key := b[i+1 : end]
 		if esc {
-			d.tmp = unescape(d.tmp[:0], key)
+			d.tmp = jsonscan.AppendUnescaped(d.tmp[:0], key)
 			key = d.tmp
 		}
 		var c *node
 		for _, kn := range n.keys {
 			// Length and first byte first: most keys differ there.
-			if len(kn.key) == len(key) && kn.key[0] == key[0] && kn.key == bytesString(key) {
+			if len(kn.key) == len(key) && kn.key[0] == key[0] && kn.key == jsonscan.String(key) {
 				c = kn
 				break
 			}
 		}
-		i = skipWS(b, nx)
+		i = jsonscan.SkipWS(b, nx)
 		if i >= len(b) || b[i] != ':' {
 			return -1
 		}
-		i = skipWS(b, i+1)
+		i = jsonscan.SkipWS(b, i+1)
 		if i >= len(b) {
 			return -1
 		}
@@ -243,7 +244,7 @@ func (d *Decoder) object(b []byte, i int, n *node, depth, ei int) int {
 		if i < 0 {
 			return -1
 		}
-		i = skipWS(b, i)
+		i = jsonscan.SkipWS(b, i)
 		if i >= len(b) {
 			return -1
 		}
@@ -253,7 +254,7 @@ func (d *Decoder) object(b []byte, i int, n *node, depth, ei int) int {
 		if b[i] != ',' {
 			return -1
 		}
-		i = skipWS(b, i+1)
+		i = jsonscan.SkipWS(b, i+1)
 	}
 }
 
@@ -269,7 +270,7 @@ func (d *Decoder) array(b []byte, i int, n *node, depth, ei int) int {
 			d.fvals[s] = d.fvals[s][:0]
 		}
 	}
-	i = skipWS(b, i+1)
+	i = jsonscan.SkipWS(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return i + 1
 	}
@@ -301,7 +302,7 @@ func (d *Decoder) array(b []byte, i int, n *node, depth, ei int) int {
 		if i < 0 {
 			return -1
 		}
-		i = skipWS(b, i)
+		i = jsonscan.SkipWS(b, i)
 		if i >= len(b) {
 			return -1
 		}
@@ -311,7 +312,7 @@ func (d *Decoder) array(b []byte, i int, n *node, depth, ei int) int {
 		if b[i] != ',' {
 			return -1
 		}
-		i = skipWS(b, i+1)
+		i = jsonscan.SkipWS(b, i+1)
 	}
 }
 
@@ -342,11 +343,11 @@ func present(v val) bool { return v.k != kAbsent && v.k != kNull }
 func (d *Decoder) text(v val) (string, bool) {
 	switch v.k {
 	case kString, kNumber:
-		return bytesString(v.raw), true
+		return jsonscan.String(v.raw), true
 	case kStringEsc:
 		s := len(d.scratch)
-		d.scratch = unescape(d.scratch, v.raw)
-		return bytesString(d.scratch[s:]), true
+		d.scratch = jsonscan.AppendUnescaped(d.scratch, v.raw)
+		return jsonscan.String(d.scratch[s:]), true
 	case kTrue:
 		return "true", true
 	case kFalse:
@@ -358,8 +359,8 @@ func (d *Decoder) text(v val) (string, bool) {
 // peek is text for immediate use (conditions): escaped strings go to tmp.
 func (d *Decoder) peek(v val) (string, bool) {
 	if v.k == kStringEsc {
-		d.tmp = unescape(d.tmp[:0], v.raw)
-		return bytesString(d.tmp), true
+		d.tmp = jsonscan.AppendUnescaped(d.tmp[:0], v.raw)
+		return jsonscan.String(d.tmp), true
 	}
 	return d.text(v)
 }
@@ -367,7 +368,7 @@ func (d *Decoder) peek(v val) (string, bool) {
 func (d *Decoder) number(v val) (float64, bool) {
 	switch v.k {
 	case kNumber:
-		return parseNumber(bytesString(v.raw))
+		return parseNumber(jsonscan.String(v.raw))
 	case kString, kStringEsc:
 		s, _ := d.peek(v)
 		return numeric(s)
@@ -550,7 +551,7 @@ func (d *Decoder) eval(s *valueSpec, ei int) result {
 				v := d.get(p.ref, ei)
 				switch v.k {
 				case kStringEsc:
-					d.scratch = unescape(d.scratch, v.raw)
+					d.scratch = jsonscan.AppendUnescaped(d.scratch, v.raw)
 				case kString, kNumber, kObject, kArray:
 					d.scratch = append(d.scratch, v.raw...)
 				case kTrue:
@@ -560,7 +561,7 @@ func (d *Decoder) eval(s *valueSpec, ei int) result {
 				}
 			}
 		}
-		r = result{present: true, text: bytesString(d.scratch[start:])}
+		r = result{present: true, text: jsonscan.String(d.scratch[start:])}
 	case vFirst:
 		for _, f := range s.first {
 			if r = d.eval(f, ei); r.present {
@@ -624,10 +625,10 @@ func (d *Decoder) set(ev *event.Event, f *fieldSet, ei int) bool {
 		v := d.get(f.spec.ref, ei)
 		switch {
 		case v.k == kString && f.target.isString():
-			*strField(ev, f.target) = bytesString(v.raw)
+			*strField(ev, f.target) = jsonscan.String(v.raw)
 			return true
 		case v.k == kNumber && f.target.isNumber():
-			x, ok := parseNumber(bytesString(v.raw))
+			x, ok := parseNumber(jsonscan.String(v.raw))
 			if !ok || math.IsInf(x, 0) {
 				return false
 			}
@@ -650,7 +651,7 @@ func (d *Decoder) set(ev *event.Event, f *fieldSet, ei int) bool {
 		if r.isNum {
 			s := len(d.scratch)
 			d.scratch = strconv.AppendFloat(d.scratch, r.num, 'g', -1, 64)
-			r.text = bytesString(d.scratch[s:])
+			r.text = jsonscan.String(d.scratch[s:])
 		}
 		*strField(ev, t) = r.text
 	case t.isNumber():

@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/heady/heady-metrics/exporter/event"
+	"github.com/heady/heady-metrics/internal/jsonscan"
 )
 
 // Error is a mapping that cannot be compiled: the YAML line, the dotted key
@@ -548,7 +549,7 @@ func opNameOf(o op) string {
 
 // numeric parses s if it is exactly one JSON number.
 func numeric(s string) (float64, bool) {
-	if !isNumber(s) {
+	if !jsonscan.IsNumber(s) {
 		return 0, false
 	}
 	return parseNumber(s)
