@@ -89,14 +89,8 @@ func readAllEvents(ctx context.Context, c *config.Config, end time.Time, logger 
 		}
 	}
 	for _, in := range srcs.Inputs {
-		for {
-			read, err := in.Poll(ctx, func(b *stream.Batch) error { keep(b.Events); return nil })
-			if err != nil {
-				return nil, nil, err
-			}
-			if !read {
-				break
-			}
+		if err := in.Drain(ctx, func(b *stream.Batch) error { keep(b.Events); return nil }); err != nil {
+			return nil, nil, err
 		}
 	}
 	var infra []engine.InfraDay

@@ -137,28 +137,27 @@ func applyBatch(eng *engine.Engine, b *stream.Batch, h *source.Health) {
 	for r, n := range b.Skipped {
 		h.Count(r, n)
 	}
-	for i := range b.Events {
-		switch eng.Apply(&b.Events[i]) {
-		case engine.Future:
-			h.Count(event.ReasonFuture, 1)
-		case engine.Duplicate:
-			h.Count(event.ReasonDuplicate, 1)
-		}
-	}
+	applyEvents(eng, b.Events, h)
 	eng.SetPosition(b.Source, b.Positions)
 }
 
 // applyCostPage applies one page of cost records and its cursor.
 func applyCostPage(eng *engine.Engine, pg cost.Page, h *source.Health) {
-	for i := range pg.Events {
-		switch eng.Apply(&pg.Events[i]) {
+	applyEvents(eng, pg.Events, h)
+	eng.SetPosition("cost", []byte(pg.Cursor))
+}
+
+// applyEvents applies events, counting the rejected and the repeated ones
+// against the source they came from.
+func applyEvents(eng *engine.Engine, evs []event.Event, h *source.Health) {
+	for i := range evs {
+		switch eng.Apply(&evs[i]) {
 		case engine.Future:
 			h.Count(event.ReasonFuture, 1)
 		case engine.Duplicate:
 			h.Count(event.ReasonDuplicate, 1)
 		}
 	}
-	eng.SetPosition("cost", []byte(pg.Cursor))
 }
 
 // pullSnapshots copies the polled sources' latest snapshots into eng.
@@ -246,18 +245,12 @@ func ReadOnce(ctx context.Context, c *config.Config, now time.Time, logger *slog
 		return nil, nil, err
 	}
 	defer srcs.Close()
-	for i, in := range srcs.Inputs {
-		for {
-			read, err := in.Poll(ctx, func(b *stream.Batch) error {
-				applyBatch(eng, b, srcs.Inputs[i].Health)
-				return nil
-			})
-			if err != nil {
-				return nil, nil, err
-			}
-			if !read {
-				break
-			}
+	for _, in := range srcs.Inputs {
+		if err := in.Drain(ctx, func(b *stream.Batch) error {
+			applyBatch(eng, b, in.Health)
+			return nil
+		}); err != nil {
+			return nil, nil, err
 		}
 	}
 	if srcs.Registry != nil {
@@ -524,19 +517,16 @@ func (s *Server) start(ctx context.Context) *sync.WaitGroup {
 			t := time.NewTicker(interval)
 			defer t.Stop()
 			for {
-				for {
-					read, err := in.Poll(ctx, func(b *stream.Batch) error {
-						select {
-						case s.batches <- inputMsg{b: b}:
-							return nil
-						case <-ctx.Done():
-							return ctx.Err()
-						}
-					})
-					if err != nil || !read || ctx.Err() != nil {
-						break
+				// An error here is a cancelled ctx: the batch it carried is
+				// read again from the engine's positions.
+				_ = in.Drain(ctx, func(b *stream.Batch) error {
+					select {
+					case s.batches <- inputMsg{b: b}:
+						return nil
+					case <-ctx.Done():
+						return ctx.Err()
 					}
-				}
+				})
 				if first && ctx.Err() == nil {
 					first = false
 					select {

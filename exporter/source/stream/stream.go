@@ -150,18 +150,15 @@ func (in *Input) Poll(ctx context.Context, fn func(*Batch) error) (bool, error) 
 	return read, err
 }
 
-// Run polls every interval until ctx is done.
-func (in *Input) Run(ctx context.Context, interval time.Duration, fn func(*Batch) error) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
+// Drain polls until a poll reads nothing: every file read to its end.
+func (in *Input) Drain(ctx context.Context, fn func(*Batch) error) error {
 	for {
-		if _, err := in.Poll(ctx, fn); err != nil {
+		read, err := in.Poll(ctx, fn)
+		if err != nil || !read {
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 	}
 }
