@@ -267,14 +267,17 @@ func (e *Engine) encode(w *encoder) {
 			w.uvarint(uint64(x))
 		}
 		w.uvarint(u.cur)
-		w.uvarint(uint64(len(u.days)))
-		for _, r := range u.days {
+		days := e.users.pool.list(u.days)
+		w.uvarint(uint64(len(days)))
+		for _, r := range days {
 			w.uvarint(r)
 		}
-		w.uvarint(uint64(len(u.surfaces)))
-		for _, s := range u.surfaces {
-			w.uvarint(uint64(s.idx))
-			w.uvarint(uint64(s.last))
+		surfaces := e.users.pool.list(u.surfaces)
+		w.uvarint(uint64(len(surfaces)))
+		for _, v := range surfaces {
+			idx, last := unpackSurface(v)
+			w.uvarint(uint64(idx))
+			w.uvarint(uint64(last))
 		}
 	}
 	names := make([]string, 0, len(e.surfaces))
@@ -461,6 +464,7 @@ func (e *Engine) decode(d *decoder) {
 	e.now = d.varint()
 	n := d.count()
 	e.users.reserve(min(n, 1<<26))
+	var scratch []uint64
 	for i := 0; i < n && d.err == nil; i++ {
 		id := d.full(int(d.uvarint()))
 		u := user{
@@ -470,19 +474,26 @@ func (e *Engine) decode(d *decoder) {
 		if u.cur != 0 {
 			e.dayActive[recDay(u.cur)]++
 		}
-		if k := d.count(); k > 0 {
-			u.days = make([]uint64, k)
-			for j := range u.days {
-				u.days[j] = d.uvarint()
-				day, _, _ := unpackDay(u.days[j])
-				e.dayActive[day]++
+		if k := d.count(); k > maxUserList {
+			d.fail(fmt.Errorf("user list of %d entries out of range", k))
+		} else if k > 0 && d.err == nil {
+			scratch = scratch[:0]
+			for j := 0; j < k && d.err == nil; j++ {
+				r := d.uvarint()
+				scratch = append(scratch, r)
+				e.dayActive[recDay(r)]++
 			}
+			u.days = e.users.pool.newList(scratch)
 		}
-		if k := d.count(); k > 0 {
-			u.surfaces = make([]surfaceUse, k)
-			for j := range u.surfaces {
-				u.surfaces[j] = surfaceUse{idx: uint16(d.uvarint()), last: uint32(d.uvarint())}
+		if k := d.count(); k > maxUserList {
+			d.fail(fmt.Errorf("user list of %d entries out of range", k))
+		} else if k > 0 && d.err == nil {
+			scratch = scratch[:0]
+			for j := 0; j < k && d.err == nil; j++ {
+				idx := uint16(d.uvarint())
+				scratch = append(scratch, packSurface(idx, uint32(d.uvarint())))
 			}
+			u.surfaces = e.users.pool.newList(scratch)
 		}
 		*e.users.get(string(id)) = u
 	}

@@ -114,8 +114,10 @@ type Engine struct {
 	dedup   dedup
 	pending []pendingEvent
 
-	ingested  [32]uint64 // by event.Type
-	lastEvent int64      // ms of the newest event applied
+	ingested [32]uint64 // by event.Type
+	// prefetched keeps what prefetch read, so the reads are not dropped.
+	prefetched uint64
+	lastEvent  int64 // ms of the newest event applied
 
 	external  External
 	positions map[string][]byte
@@ -172,7 +174,7 @@ func (e *Engine) Advance(now int64) {
 	for ; i < len(e.pending) && e.pending[i].ev.Time <= now; i++ {
 		p := &e.pending[i]
 		doEvent, doUser := e.ownership(&p.ev)
-		e.apply(&p.ev, doEvent && !p.userOnly, doUser)
+		e.apply(&p.ev, hashesOf(&p.ev).user, doEvent && !p.userOnly, doUser)
 	}
 	e.pending = append(e.pending[:0:0], e.pending[i:]...)
 }
@@ -180,6 +182,89 @@ func (e *Engine) Advance(now int64) {
 // Apply files one event as of the engine's clock. Strings of ev may alias
 // a decoder buffer: the engine copies what it keeps.
 func (e *Engine) Apply(ev *event.Event) Result {
+	return e.applyHashed(ev, hashesOf(ev))
+}
+
+// ApplyBatch applies evs in order, exactly as Apply would one at a time,
+// and stores each event's Result in res, which must be at least as long as
+// evs. It is the fast path for the batches sources deliver: before applying
+// a small group of events it reads the hash-table slots and user records
+// the group will need, so that their cache misses (the bulk of the
+// engine's cost on a large user table) overlap instead of following one
+// another.
+func (e *Engine) ApplyBatch(evs []event.Event, res []Result) {
+	var hs [prefetchGroup]evHashes
+	for start := 0; start < len(evs); start += prefetchGroup {
+		group := evs[start:min(start+prefetchGroup, len(evs))]
+		e.prefetch(group, hs[:len(group)])
+		for i := range group {
+			res[start+i] = e.applyHashed(&group[i], hs[i])
+		}
+	}
+}
+
+// prefetchGroup is how many events ApplyBatch prepares at once: enough
+// misses in flight to hide memory latency, few enough that what they bring
+// in is still cached when the events are applied.
+const prefetchGroup = 16
+
+// evHashes are the hashes of an event's user and id (0 when absent),
+// computed once per event.
+type evHashes struct{ user, id uint64 }
+
+func hashesOf(ev *event.Event) evHashes {
+	var h evHashes
+	if ev.User != "" {
+		h.user = xxhash.Sum64String(ev.User)
+	}
+	if ev.ID != "" {
+		h.id = xxhash.Sum64String(ev.ID)
+	}
+	return h
+}
+
+// prefetch computes the hashes of evs into hs and reads the memory the
+// events are about to touch: the user table's home slots, then the user
+// records they point to and the last of their earlier days, and the dedup
+// set's home slots. The loads of one
+// pass do not depend on each other, so the CPU overlaps their misses. The
+// reads are only a hint: a slot may hold another user, or the tables may
+// grow before the events are applied.
+func (e *Engine) prefetch(evs []event.Event, hs []evHashes) {
+	var x uint64
+	us := &e.users
+	umask := uint64(len(us.slots) - 1)
+	seen := e.dedup.seen.slots
+	dmask := uint64(len(seen) - 1)
+	for i := range evs {
+		h := hashesOf(&evs[i])
+		hs[i] = h
+		if h.user != 0 {
+			x += us.slots[h.user&umask].hash
+		}
+		if h.id != 0 && len(seen) > 0 {
+			x += seen[h.id&dmask]
+		}
+	}
+	var recs [prefetchGroup]*user
+	for i := range hs {
+		if hs[i].user != 0 {
+			if idx := us.slots[hs[i].user&umask].idx; idx != 0 {
+				recs[i] = &us.list[idx-1]
+				x += recs[i].cur
+			}
+		}
+	}
+	// The end of each user's earlier days, where a new day is appended.
+	for _, u := range recs[:len(hs)] {
+		if u != nil && u.days != 0 {
+			x += us.pool.mem[int(u.days.off())+u.days.len()-1]
+		}
+	}
+	e.prefetched = x
+}
+
+func (e *Engine) applyHashed(ev *event.Event, h evHashes) Result {
 	doEvent, doUser := e.ownership(ev)
 	if !doEvent && !doUser {
 		return NotOwned
@@ -190,7 +275,7 @@ func (e *Engine) Apply(ev *event.Event) Result {
 	// A repeated id's counts are dropped; its user side is still applied
 	// (it is idempotent), since a copy may carry a user the first lacked:
 	// an audit inference event after the cost record with its id.
-	dup := doEvent && ev.ID != "" && !e.dedup.add(xxhash.Sum64String(ev.ID), ceilSec(ev.Time), e)
+	dup := doEvent && ev.ID != "" && !e.dedup.add(h.id, ceilSec(ev.Time), e)
 	if dup {
 		doEvent = false
 		if !doUser || ev.User == "" {
@@ -204,7 +289,7 @@ func (e *Engine) Apply(ev *event.Event) Result {
 		}
 		return Pending
 	}
-	e.apply(ev, doEvent, doUser)
+	e.apply(ev, h.user, doEvent, doUser)
 	if dup {
 		return Duplicate
 	}
@@ -253,11 +338,12 @@ func ShardOf(userID string, count int) int {
 	return int(h.Sum64() % uint64(count))
 }
 
-func (e *Engine) apply(ev *event.Event, doEvent, doUser bool) {
+// apply files ev; userHash is the xxhash64 of ev.User.
+func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 	sec := ceilSec(ev.Time)
 	old := sec <= ceilSec(e.now)-RetentionDays*secPerDay
 	if doUser && ev.User != "" {
-		e.applyUser(ev, sec, old)
+		e.applyUser(ev, userHash, sec, old)
 	}
 	if !doEvent || old {
 		// Too old for any window: only per-user firsts still matter.
@@ -351,25 +437,31 @@ func (e *Engine) apply(ev *event.Event, doEvent, doUser bool) {
 }
 
 // applyUser applies the user side of an event: activity, firsts, surfaces
-// and setup. Every update is idempotent (min, max, set membership).
-func (e *Engine) applyUser(ev *event.Event, sec int64, old bool) {
-	if activates(ev.Type) {
-		e.activity(ev.User, ev.Time, sec)
+// and setup. Every update is idempotent (min, max, set membership). The
+// user's record is looked up once, and only for the types that have a user
+// side.
+func (e *Engine) applyUser(ev *event.Event, userHash uint64, sec int64, old bool) {
+	act := activates(ev.Type)
+	if !act && (ev.Type != event.TypeSetup || old) {
+		return
+	}
+	u := e.users.getHashed(ev.User, userHash)
+	if act {
+		e.activity(u, ev.Time, sec)
 	}
 	switch ev.Type {
 	case event.TypeOutcome:
-		e.outcomeFirst(ev, sec)
+		if verifiedOutcome(ev) && (u.firstOutcome == 0 || uint32(sec) < u.firstOutcome) {
+			u.firstOutcome = uint32(sec)
+		}
 	case event.TypeSessionStart:
 		if ev.Surface != "" && !old {
-			e.users.get(ev.User).useSurface(e.surfaceIdx(ev.Surface), uint32(sec))
+			e.users.useSurface(u, e.surfaceIdx(ev.Surface), uint32(sec))
 		}
 	case event.TypeSetup:
-		if !old {
-			u := e.users.get(ev.User)
-			u.setupTry = max(u.setupTry, uint32(sec))
-			if ev.Status == "success" {
-				u.setupOK = max(u.setupOK, uint32(sec))
-			}
+		u.setupTry = max(u.setupTry, uint32(sec))
+		if ev.Status == "success" {
+			u.setupOK = max(u.setupOK, uint32(sec))
 		}
 	}
 }
@@ -385,8 +477,8 @@ func verifiedOutcome(ev *event.Event) bool {
 	return ev.Receipt != "" && (ev.Status == "success" || ev.Status == "failure")
 }
 
-func (e *Engine) activity(id string, ms, sec int64) {
-	u := e.users.get(id)
+// activity records that u was active at ms (filed under second sec).
+func (e *Engine) activity(u *user, ms, sec int64) {
 	s := uint32(sec)
 	if u.firstAct == 0 || s < u.firstAct {
 		u.firstAct = s
@@ -395,18 +487,8 @@ func (e *Engine) activity(id string, ms, sec int64) {
 	if day <= floorDiv(e.now, secPerDay*1000)-RetentionDays {
 		return
 	}
-	if u.touchDay(day, sec) {
+	if e.users.touchDay(u, day, sec) {
 		e.dayActive[day]++
-	}
-}
-
-func (e *Engine) outcomeFirst(ev *event.Event, sec int64) {
-	if ev.User == "" || !verifiedOutcome(ev) {
-		return
-	}
-	u := e.users.get(ev.User)
-	if u.firstOutcome == 0 || uint32(sec) < u.firstOutcome {
-		u.firstOutcome = uint32(sec)
 	}
 }
 
@@ -510,7 +592,7 @@ func (e *Engine) Prune() {
 	}
 	day := floorDiv(e.now, secPerDay*1000) - RetentionDays
 	for i := range e.users.list {
-		e.users.list[i].pruneDays(day)
+		e.users.pruneDays(&e.users.list[i], day)
 	}
 	for d := range e.dayActive {
 		if d < day {

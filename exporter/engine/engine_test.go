@@ -1,6 +1,13 @@
 package engine
 
-import "testing"
+import (
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+)
 
 // A timeline holds one entry per second of an hour, however many events
 // arrive and in whatever order: memory follows time, not volume.
@@ -32,5 +39,59 @@ func TestTimelineMemoryFollowsSeconds(t *testing.T) {
 	}
 	if n, s := tl.window(base-1, base+3600); n != 200_000 || s != 100_000 {
 		t.Errorf("window = %d, %v; want 200000, 100000", n, s)
+	}
+}
+
+// TestApplyBatchEqualsApply applies the same shuffled events, with
+// repeated ids and future ones, one at a time to one engine and in batches
+// of random sizes to another: every result and every sample must agree.
+func TestApplyBatchEqualsApply(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	now := time.Date(2026, 11, 20, 13, 37, 11, 0, time.UTC)
+	evs := randomEvents(r, now, 8000, 300)
+	for i := range evs {
+		if evs[i].ID == "" && i%2 == 0 {
+			evs[i].ID = "id-" + strconv.Itoa(i)
+		}
+	}
+	for i := 0; i < 500; i++ { // copies of earlier ids, and some future events
+		c := evs[r.IntN(len(evs))]
+		if i%5 == 0 {
+			c.Time = now.Add(time.Duration(r.IntN(20)) * time.Minute).UnixMilli()
+		}
+		evs = append(evs, c)
+	}
+	r.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+	one, batched := New(Options{}), New(Options{})
+	one.Advance(now.UnixMilli())
+	batched.Advance(now.UnixMilli())
+	want := make([]Result, len(evs))
+	for i := range evs {
+		ev := evs[i]
+		want[i] = one.Apply(&ev)
+	}
+	got := make([]Result, len(evs))
+	cp := slices.Clone(evs)
+	for i := 0; i < len(cp); {
+		n := min(1+r.IntN(3*prefetchGroup), len(cp)-i)
+		batched.ApplyBatch(cp[i:i+n], got[i:i+n])
+		i += n
+	}
+	seen := map[Result]int{}
+	for i := range want {
+		seen[want[i]]++
+		if got[i] != want[i] {
+			t.Fatalf("event %d: ApplyBatch %v, Apply %v", i, got[i], want[i])
+		}
+	}
+	if seen[Duplicate] == 0 || seen[Pending] == 0 || seen[Applied] == 0 {
+		t.Fatalf("the input does not exercise every result: %v", seen)
+	}
+	later := now.Add(time.Hour).UnixMilli()
+	one.Advance(later)
+	batched.Advance(later)
+	a, b := one.Evaluate(later).Samples, batched.Evaluate(later).Samples
+	if len(a) == 0 || !reflect.DeepEqual(a, b) {
+		t.Fatalf("samples differ: %d one at a time, %d batched", len(a), len(b))
 	}
 }

@@ -53,8 +53,14 @@ func (tl *timeline) add(sec int64, n uint32, sum float64) {
 		c.secs = append(c.secs, secCount{off, n, sum})
 		return
 	}
-	// A late event: binary search for its second.
-	lo, hi := 0, k
+	// A late event, usually by seconds or minutes: gallop back from the
+	// end (touching the hot tail of the chunk, not its middle), then
+	// binary search within the last step.
+	lo, hi := k-1, k
+	for step := 1; lo > 0 && c.secs[lo].off > off; step *= 2 {
+		hi = lo
+		lo = max(lo-step, 0)
+	}
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if c.secs[m].off < off {

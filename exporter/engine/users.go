@@ -6,14 +6,11 @@ import (
 	"github.com/cespare/xxhash/v2"
 )
 
-// user is the compact per-user state. Times are "filing seconds"
-// (ceilSec of the event's milliseconds; 0 = never), which answer every
-// window (a, b] with whole-second ends exactly.
+// user is the compact per-user state, 40 bytes with no pointer (its lists
+// live in the users' pool). Times are "filing seconds" (ceilSec of the
+// event's milliseconds; 0 = never), which answer every window (a, b] with
+// whole-second ends exactly.
 type user struct {
-	firstAct     uint32
-	firstOutcome uint32
-	setupTry     uint32 // last setup attempt
-	setupOK      uint32 // last successful setup
 	// cur is the record of the latest UTC day with activity, and days the
 	// records of earlier days, sorted: day<<34 | first<<17 | last, where
 	// first and last are the earliest and latest filing second of that
@@ -21,15 +18,15 @@ type user struct {
 	// "active in (a, b]" is exact for every window of a day or more, and
 	// calendar days and ISO weeks are whole. Keeping the latest day inline
 	// means most events touch no memory beyond the user itself.
-	cur  uint64
-	days []uint64
-	// surfaces: distinct surfaces with the last time each was used.
-	surfaces []surfaceUse
-}
-
-type surfaceUse struct {
-	idx  uint16
-	last uint32
+	cur          uint64
+	days         listRef
+	firstAct     uint32
+	firstOutcome uint32
+	// surfaces: distinct surfaces with the last time each was used, as
+	// idx<<32 | last.
+	surfaces listRef
+	setupTry uint32 // last setup attempt
+	setupOK  uint32 // last successful setup
 }
 
 const (
@@ -55,9 +52,14 @@ func widen(r uint64, off int64) uint64 {
 	return packDay(d, min(f, off), max(l, off))
 }
 
-// touchDay records activity at filing second sec of calendar day day; it
-// reports whether this is the user's first activity that day.
-func (u *user) touchDay(day, sec int64) bool {
+// searchDays returns the index of the first record of days on or after day.
+func searchDays(days []uint64, day int64) int {
+	return sort.Search(len(days), func(i int) bool { return recDay(days[i]) >= day })
+}
+
+// touchDay records u's activity at filing second sec of calendar day day;
+// it reports whether this is the user's first activity that day.
+func (us *users) touchDay(u *user, day, sec int64) bool {
 	off := sec - day*secPerDay
 	switch {
 	case u.cur == 0:
@@ -67,20 +69,18 @@ func (u *user) touchDay(day, sec int64) bool {
 		u.cur = widen(u.cur, off)
 		return false
 	case recDay(u.cur) < day:
-		u.days = append(u.days, u.cur)
+		u.days = us.pool.insert(u.days, u.days.len(), u.cur)
 		u.cur = packDay(day, off, off)
 		return true
 	}
 	// An earlier day than the latest: a late event.
-	n := len(u.days)
-	i := sort.Search(n, func(i int) bool { return recDay(u.days[i]) >= day })
-	if i < n && recDay(u.days[i]) == day {
-		u.days[i] = widen(u.days[i], off)
+	days := us.pool.list(u.days)
+	i := searchDays(days, day)
+	if i < len(days) && recDay(days[i]) == day {
+		days[i] = widen(days[i], off)
 		return false
 	}
-	u.days = append(u.days, 0)
-	copy(u.days[i+1:], u.days[i:])
-	u.days[i] = packDay(day, off, off)
+	u.days = us.pool.insert(u.days, i, packDay(day, off, off))
 	return true
 }
 
@@ -94,17 +94,17 @@ func (u *user) lastAct() int64 {
 	return d*secPerDay + l
 }
 
-// firstDay returns the earliest retained day record.
-func (u *user) firstDay() (uint64, bool) {
-	if len(u.days) > 0 {
-		return u.days[0], true
+// firstDay returns u's earliest retained day record.
+func (us *users) firstDay(u *user) (uint64, bool) {
+	if days := us.pool.list(u.days); len(days) > 0 {
+		return days[0], true
 	}
 	return u.cur, u.cur != 0
 }
 
-// activeIn reports whether the user has activity with filing second in
-// (a, b]; exact when b-a >= one day.
-func (u *user) activeIn(a, b int64) bool {
+// activeIn reports whether u has activity with filing second in (a, b];
+// exact when b-a >= one day.
+func (us *users) activeIn(u *user, a, b int64) bool {
 	da, db := floorDiv(a, secPerDay), floorDiv(b, secPerDay)
 	in := func(r uint64) (stop, hit bool) {
 		d, f, l := unpackDay(r)
@@ -115,9 +115,9 @@ func (u *user) activeIn(a, b int64) bool {
 		l += d * secPerDay
 		return false, (f > a && f <= b) || (l > a && l <= b)
 	}
-	i := sort.Search(len(u.days), func(i int) bool { return recDay(u.days[i]) >= da })
-	for ; i < len(u.days); i++ {
-		stop, hit := in(u.days[i])
+	days := us.pool.list(u.days)
+	for i := searchDays(days, da); i < len(days); i++ {
+		stop, hit := in(days[i])
 		if hit {
 			return true
 		}
@@ -132,37 +132,40 @@ func (u *user) activeIn(a, b int64) bool {
 	return false
 }
 
-// activeOnDays reports whether the user was active on a calendar day in
-// [from, to).
-func (u *user) activeOnDays(from, to int64) bool {
+// activeOnDays reports whether u was active on a calendar day in [from, to).
+func (us *users) activeOnDays(u *user, from, to int64) bool {
 	if u.cur != 0 && recDay(u.cur) >= from && recDay(u.cur) < to {
 		return true
 	}
-	i := sort.Search(len(u.days), func(i int) bool { return recDay(u.days[i]) >= from })
-	return i < len(u.days) && recDay(u.days[i]) < to
+	days := us.pool.list(u.days)
+	i := searchDays(days, from)
+	return i < len(days) && recDay(days[i]) < to
 }
 
-// pruneDays drops day records before day.
-func (u *user) pruneDays(day int64) {
-	i := sort.Search(len(u.days), func(i int) bool { return recDay(u.days[i]) >= day })
-	if i > 0 {
-		u.days = append(u.days[:0:0], u.days[i:]...)
-	}
+// pruneDays drops u's day records before day.
+func (us *users) pruneDays(u *user, day int64) {
+	u.days = us.pool.dropFront(u.days, searchDays(us.pool.list(u.days), day))
 	if u.cur != 0 && recDay(u.cur) < day {
 		u.cur = 0
 	}
 }
 
-func (u *user) useSurface(idx uint16, sec uint32) {
-	for i := range u.surfaces {
-		if u.surfaces[i].idx == idx {
-			if sec > u.surfaces[i].last {
-				u.surfaces[i].last = sec
+func packSurface(idx uint16, last uint32) uint64 { return uint64(idx)<<32 | uint64(last) }
+
+func unpackSurface(v uint64) (idx uint16, last uint32) { return uint16(v >> 32), uint32(v) }
+
+// useSurface records that u used surface idx at filing second sec.
+func (us *users) useSurface(u *user, idx uint16, sec uint32) {
+	list := us.pool.list(u.surfaces)
+	for i, v := range list {
+		if j, last := unpackSurface(v); j == idx {
+			if sec > last {
+				list[i] = packSurface(idx, sec)
 			}
 			return
 		}
 	}
-	u.surfaces = append(u.surfaces, surfaceUse{idx, sec})
+	u.surfaces = us.pool.insert(u.surfaces, len(list), packSurface(idx, sec))
 }
 
 // users maps user ids to their state. Ids live in one byte arena (no
@@ -175,6 +178,7 @@ func (u *user) useSurface(idx uint16, sec uint32) {
 type users struct {
 	slots []userSlot // len is a power of two; idx 0 marks an empty slot
 	list  []user
+	pool  pool     // the users' lists
 	arena []byte   // every id, back to back
 	ends  []uint32 // ends[i] is the end of id i in arena
 }
@@ -214,8 +218,11 @@ func (us *users) idBytes(i int) []byte {
 }
 
 // get returns the state of id, creating it; id may alias a decoder buffer.
-func (us *users) get(id string) *user {
-	h, h2 := xxhash.Sum64String(id), fnv32(id)
+func (us *users) get(id string) *user { return us.getHashed(id, xxhash.Sum64String(id)) }
+
+// getHashed is get with h, the xxhash64 of id, already known.
+func (us *users) getHashed(id string, h uint64) *user {
+	h2 := fnv32(id)
 	mask := uint64(len(us.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		sl := &us.slots[i]

@@ -474,7 +474,7 @@ func (e *Engine) evalUsers(v *View, now int64) {
 			if last <= now {
 				return last > now-w
 			}
-			return u.activeIn(now-w, now)
+			return e.users.activeIn(u, now-w, now)
 		}
 		a7 := active(7 * d)
 		if active(d) {
@@ -482,8 +482,8 @@ func (e *Engine) evalUsers(v *View, now int64) {
 		}
 		if a7 {
 			act7++
-			for _, s := range u.surfaces {
-				if int64(s.last) > now-7*d && int64(s.last) <= now {
+			for _, v := range e.users.pool.list(u.surfaces) {
+				if _, last := unpackSurface(v); int64(last) > now-7*d && int64(last) <= now {
 					surf++
 				}
 			}
@@ -491,10 +491,10 @@ func (e *Engine) evalUsers(v *View, now int64) {
 		if active(30 * d) {
 			act30++
 		}
-		if u.activeIn(now-35*d, now-28*d) {
+		if e.users.activeIn(u, now-35*d, now-28*d) {
 			monthAgo++
 		}
-		if u.activeOnDays(today-7, today) {
+		if e.users.activeOnDays(u, today-7, today) {
 			stickyUsers++
 		}
 		fa := int64(u.firstAct)
@@ -517,20 +517,20 @@ func (e *Engine) evalUsers(v *View, now int64) {
 		// is kept for every user whose first activity is within retention
 		// (a filing second alone cannot tell 00:00:00.000 from 23:59:59.5).
 		fday := floorDiv(fa-1, d)
-		if r, ok := u.firstDay(); ok {
+		if r, ok := e.users.firstDay(u); ok {
 			if d0, f0, _ := unpackDay(r); d0*d+f0 == fa {
 				fday = d0
 			}
 		}
 		if fday >= w1Cohort && fday < w1Cohort+7 {
 			r1Cohort++
-			if u.activeOnDays(retainWeek, retainWeek+7) {
+			if e.users.activeOnDays(u, retainWeek, retainWeek+7) {
 				r1Kept++
 			}
 		}
 		if fday >= w4Cohort && fday < w4Cohort+7 {
 			r4Cohort++
-			if u.activeOnDays(retainWeek, retainWeek+7) {
+			if e.users.activeOnDays(u, retainWeek, retainWeek+7) {
 				r4Kept++
 			}
 		}

@@ -150,14 +150,19 @@ func applyCostPage(eng *engine.Engine, pg cost.Page, h *source.Health) {
 // applyEvents applies events, counting the rejected and the repeated ones
 // against the source they came from.
 func applyEvents(eng *engine.Engine, evs []event.Event, h *source.Health) {
-	for i := range evs {
-		switch eng.Apply(&evs[i]) {
+	res := make([]engine.Result, len(evs))
+	eng.ApplyBatch(evs, res)
+	var future, dup uint64
+	for _, r := range res {
+		switch r {
 		case engine.Future:
-			h.Count(event.ReasonFuture, 1)
+			future++
 		case engine.Duplicate:
-			h.Count(event.ReasonDuplicate, 1)
+			dup++
 		}
 	}
+	h.Count(event.ReasonFuture, future)
+	h.Count(event.ReasonDuplicate, dup)
 }
 
 // pullSnapshots copies the polled sources' latest snapshots into eng.
