@@ -188,7 +188,7 @@ func (e *Engine) Apply(ev *event.Event) Result {
 // ApplyBatch applies evs in order, exactly as Apply would one at a time,
 // and stores each event's Result in res, which must be at least as long as
 // evs. It is the fast path for the batches sources deliver: before applying
-// a small group of events it reads the hash-table slots and user records
+// a group of events it reads the hash-table slots and user records
 // the group will need, so that their cache misses (the bulk of the
 // engine's cost on a large user table) overlap instead of following one
 // another.
@@ -206,7 +206,7 @@ func (e *Engine) ApplyBatch(evs []event.Event, res []Result) {
 // prefetchGroup is how many events ApplyBatch prepares at once: enough
 // misses in flight to hide memory latency, few enough that what they bring
 // in is still cached when the events are applied.
-const prefetchGroup = 16
+const prefetchGroup = 64
 
 // evHashes are the hashes of an event's user and id (0 when absent),
 // computed once per event.
