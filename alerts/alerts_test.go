@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -14,70 +13,23 @@ import (
 
 	"github.com/heady/heady-metrics/alerts"
 	"github.com/heady/heady-metrics/dashboards"
+	"github.com/heady/heady-metrics/internal/gentest"
 	"github.com/heady/heady-metrics/kpi"
 )
 
 const repoRoot = ".."
 
-func generated(t *testing.T) []alerts.File {
-	t.Helper()
-	files, err := alerts.Files(alerts.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
-}
-
-// The committed rules, tests and docs are what the generator produces now.
+// The committed rules, tests and docs are what the generator produces now,
+// and the generator is deterministic.
 func TestCommittedFilesMatchGenerator(t *testing.T) {
-	want := map[string]bool{}
-	for _, f := range generated(t) {
-		want[f.Path] = true
-		got, err := os.ReadFile(filepath.Join(repoRoot, f.Path))
-		if err != nil {
-			t.Errorf("%s: %v (run `make generate`)", f.Path, err)
-			continue
-		}
-		if !bytes.Equal(got, f.Data) {
-			t.Errorf("%s differs from the generator's output: run `make generate` and commit", f.Path)
-		}
-	}
-	matches, _ := filepath.Glob(filepath.Join(repoRoot, alerts.TestDir, "*"))
-	for _, m := range matches {
-		rel, _ := filepath.Rel(repoRoot, m)
-		if !want[filepath.ToSlash(rel)] {
-			t.Errorf("%s is not generated any more: delete it", rel)
-		}
-	}
+	gentest.CheckCommitted(t, repoRoot, func() ([]alerts.File, error) { return alerts.Files(alerts.DefaultOptions()) },
+		alerts.TestDir+"/*")
 }
 
-func TestGeneratorIsDeterministic(t *testing.T) {
-	if a, b := generated(t), generated(t); !reflect.DeepEqual(a, b) {
-		t.Fatal("two runs of the generator differ")
-	}
-}
-
-// tool returns the path of a Prometheus tool. The tests need the real
-// binaries: Debian's prometheus (promtool) and prometheus-alertmanager
-// (amtool) packages.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found in PATH: install the Debian packages prometheus and prometheus-alertmanager (apt-get install --no-install-recommends prometheus prometheus-alertmanager)", name)
-	}
-	return p
-}
+func tool(t *testing.T, name string) string { return gentest.Tool(t, name) }
 
 func run(t *testing.T, dir, bin string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return gentest.MustRun(t, dir, bin, args...)
 }
 
 func TestPromtoolCheckRules(t *testing.T) {

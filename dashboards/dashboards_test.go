@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/heady/heady-metrics/alerts"
 	"github.com/heady/heady-metrics/dashboards"
+	"github.com/heady/heady-metrics/internal/gentest"
 	"github.com/heady/heady-metrics/kpi"
 )
 
@@ -39,37 +40,11 @@ func generated(t *testing.T) []dashboards.File {
 	return files
 }
 
-// The committed dashboards are what the generator produces now.
+// The committed dashboards are what the generator produces now, and the
+// generator is deterministic.
 func TestCommittedFilesMatchGenerator(t *testing.T) {
-	want := map[string]bool{}
-	for _, f := range generated(t) {
-		want[f.Path] = true
-		got, err := os.ReadFile(filepath.Join(repoRoot, f.Path))
-		if err != nil {
-			t.Errorf("%s: %v (run `make generate`)", f.Path, err)
-			continue
-		}
-		if !bytes.Equal(got, f.Data) {
-			t.Errorf("%s differs from the generator's output: run `make generate` and commit", f.Path)
-		}
-	}
-	for _, dir := range []string{dashboards.Dir, dashboards.ImportDir} {
-		matches, _ := filepath.Glob(filepath.Join(repoRoot, dir, "*.json"))
-		for _, m := range matches {
-			rel, _ := filepath.Rel(repoRoot, m)
-			if !want[filepath.ToSlash(rel)] {
-				t.Errorf("%s is not generated any more: delete it", rel)
-			}
-		}
-	}
-}
-
-// The generator is deterministic.
-func TestGeneratorIsDeterministic(t *testing.T) {
-	a, b := generated(t), generated(t)
-	if !reflect.DeepEqual(a, b) {
-		t.Fatal("two runs of the generator differ")
-	}
+	gentest.CheckCommitted(t, repoRoot, func() ([]dashboards.File, error) { return dashboards.Files(options()) },
+		dashboards.Dir+"/*.json", dashboards.ImportDir+"/*.json")
 }
 
 func strict(path string, b []byte) (dashboard.Dashboard, error) {
@@ -353,7 +328,7 @@ func TestUIDsAndLinks(t *testing.T) {
 			if l.Url != nil {
 				urls = append(urls, *l.Url)
 			}
-			if l.Type == dashboard.DashboardLinkTypeDashboards && !containsStr(l.Tags, dashboards.Tag) {
+			if l.Type == dashboard.DashboardLinkTypeDashboards && !slices.Contains(l.Tags, dashboards.Tag) {
 				t.Errorf("%s: dashboards link without the %s tag", uid, dashboards.Tag)
 			}
 		}
@@ -374,7 +349,7 @@ func TestUIDsAndLinks(t *testing.T) {
 			}
 			linked[uid][target] = true
 		}
-		if !containsStr(d.Tags, dashboards.Tag) {
+		if !slices.Contains(d.Tags, dashboards.Tag) {
 			t.Errorf("%s: not tagged %s", uid, dashboards.Tag)
 		}
 	}
@@ -388,57 +363,5 @@ func TestUIDsAndLinks(t *testing.T) {
 		if !linked[u][dashboards.ExecutiveUID] {
 			t.Errorf("%s does not link back to the executive dashboard", u)
 		}
-	}
-}
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// The North Star comes first, then one row per panel in catalog order, and
-// the source-freshness panel reads the sources' health series.
-func TestExecutiveLayout(t *testing.T) {
-	d := byUID(t)[dashboards.ExecutiveUID]
-	var rows []string
-	firstPanel := ""
-	fresh := false
-	for _, p := range d.Panels {
-		if p.RowPanel != nil {
-			rows = append(rows, *p.RowPanel.Title)
-			continue
-		}
-		if firstPanel == "" {
-			firstPanel = *p.Panel.Title
-		}
-		for _, pi := range panels(dashboard.Dashboard{Panels: []dashboard.PanelOrRowPanel{p}}, "") {
-			var names []string
-			for _, e := range pi.exprs {
-				names = append(names, dashboards.MetricNames(e)...)
-			}
-			sort.Strings(names)
-			if containsStr(names, kpi.SSourceUp) && containsStr(names, kpi.SSourceLastSuccess) && containsStr(names, kpi.SSourceErrors) {
-				fresh = true
-			}
-		}
-	}
-	var want []string
-	for _, p := range kpi.Panels {
-		want = append(want, p.Title)
-	}
-	want = append(want, "Data freshness")
-	if !reflect.DeepEqual(rows, want) {
-		t.Errorf("rows = %v, want %v", rows, want)
-	}
-	ns, _ := kpi.Lookup("north_star")
-	if firstPanel != ns.Title {
-		t.Errorf("first panel is %q, want the North Star", firstPanel)
-	}
-	if !fresh {
-		t.Error("no source-freshness panel reading up, last success and errors")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -105,7 +106,7 @@ func TestComposeExporter(t *testing.T) {
 		t.Fatalf("demo-data command %v", demo.Command)
 	}
 	out := strings.TrimPrefix(demo.Command[1], "--out=")
-	if !contains(exp.Command, "--config.file="+path.Join(out, "config.yml")) {
+	if !slices.Contains(exp.Command, "--config.file="+path.Join(out, "config.yml")) {
 		t.Errorf("exporter does not serve the demo config: %v", exp.Command)
 	}
 	dm, em := mounts(t, c, "demo-data"), mounts(t, c, "exporter")
@@ -113,7 +114,7 @@ func TestComposeExporter(t *testing.T) {
 		t.Errorf("demo-data and exporter do not share %s", out)
 	}
 	port := strings.Split(provisioning.ExporterTarget, ":")[1]
-	if !contains(exp.Ports, port+":"+port) {
+	if !slices.Contains(exp.Ports, port+":"+port) {
 		t.Errorf("exporter ports %v", exp.Ports)
 	}
 	deps, _ := exp.DependsOn.(map[string]any)
@@ -165,14 +166,14 @@ func TestComposeAlertmanager(t *testing.T) {
 	c := loadCompose(t)
 	am := c.Services["alertmanager"]
 	m := mounts(t, c, "alertmanager")
-	if m["/etc/alertmanager/alertmanager.yml"] != provisioning.AlertmanagerPath || !contains(am.Command, "--config.file=/etc/alertmanager/alertmanager.yml") {
+	if m["/etc/alertmanager/alertmanager.yml"] != provisioning.AlertmanagerPath || !slices.Contains(am.Command, "--config.file=/etc/alertmanager/alertmanager.yml") {
 		t.Errorf("alertmanager config not mounted where it is read: %v %v", m, am.Command)
 	}
 	if m["/etc/alertmanager/templates"] != path.Dir(provisioning.TemplatePath) {
 		t.Errorf("templates not mounted next to the config (templates/*.tmpl): %v", m)
 	}
 	// The Slack URL comes from a compose secret, mounted at /run/secrets.
-	if !contains(am.Secrets, path.Base(provisioning.SlackURLFile)) || path.Dir(provisioning.SlackURLFile) != "/run/secrets" {
+	if !slices.Contains(am.Secrets, path.Base(provisioning.SlackURLFile)) || path.Dir(provisioning.SlackURLFile) != "/run/secrets" {
 		t.Errorf("alertmanager secrets %v, Slack URL file %s", am.Secrets, provisioning.SlackURLFile)
 	}
 	s, ok := c.Secrets[path.Base(provisioning.SlackURLFile)]

@@ -2,18 +2,17 @@ package provisioning_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strings"
+	"slices"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/heady/heady-metrics/alerts"
 	"github.com/heady/heady-metrics/dashboards"
+	"github.com/heady/heady-metrics/internal/gentest"
 	"github.com/heady/heady-metrics/kpi"
 	"github.com/heady/heady-metrics/provisioning"
 )
@@ -24,55 +23,20 @@ func options() provisioning.Options {
 	return provisioning.Options{Job: alerts.DefaultOptions().Job}
 }
 
-func generated(t *testing.T) []provisioning.File {
-	t.Helper()
-	files, err := provisioning.Files(options())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
-}
-
+// The committed files are what the generator produces now, and the
+// generator is deterministic.
 func TestCommittedFilesMatchGenerator(t *testing.T) {
-	for _, f := range generated(t) {
-		got, err := os.ReadFile(filepath.Join(repoRoot, f.Path))
-		if err != nil {
-			t.Errorf("%s: %v (run `make generate`)", f.Path, err)
-			continue
-		}
-		if !bytes.Equal(got, f.Data) {
-			t.Errorf("%s differs from the generator's output: run `make generate` and commit", f.Path)
-		}
-	}
-	if a, b := generated(t), generated(t); !reflect.DeepEqual(a, b) {
-		t.Error("two runs of the generator differ")
-	}
+	gentest.CheckCommitted(t, repoRoot, func() ([]provisioning.File, error) { return provisioning.Files(options()) })
 }
 
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found in PATH: install the Debian packages prometheus and prometheus-alertmanager (apt-get install --no-install-recommends prometheus prometheus-alertmanager)", name)
-	}
-	return p
-}
+func tool(t *testing.T, name string) string { return gentest.Tool(t, name) }
 
-func run(t *testing.T, bin string, args ...string) (string, error) {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = repoRoot
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+func run(_ *testing.T, bin string, args ...string) (string, error) {
+	return gentest.Run(repoRoot, bin, args...)
 }
 
 func mustRun(t *testing.T, bin string, args ...string) string {
-	t.Helper()
-	out, err := run(t, bin, args...)
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
-	}
-	return out
+	return gentest.MustRun(t, repoRoot, bin, args...)
 }
 
 func TestAmtoolCheckConfig(t *testing.T) {
@@ -188,61 +152,10 @@ func TestAlertmanagerConfig(t *testing.T) {
 	ok := false
 	for _, ir := range c.InhibitRules {
 		ok = ok || (reflect.DeepEqual(ir.Equal, []string{"kpi"}) &&
-			contains(ir.SourceMatchers, `severity="critical"`) && contains(ir.TargetMatchers, `severity="warning"`))
+			slices.Contains(ir.SourceMatchers, `severity="critical"`) && slices.Contains(ir.TargetMatchers, `severity="warning"`))
 	}
 	if !ok {
 		t.Errorf("no inhibition of warnings by criticals of the same kpi: %+v", c.InhibitRules)
-	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// The Slack message shows the KPI, its value and target, and the dashboard
-// and runbook links, for firing and resolved alerts.
-func TestSlackTemplateRenders(t *testing.T) {
-	amtool := tool(t, "amtool")
-	o := alerts.DefaultOptions()
-	k, _ := kpi.Lookup("tool_call_success")
-	alert := func(status string) map[string]any {
-		return map[string]any{
-			"status": status,
-			"labels": map[string]string{"alertname": alerts.ValueAlertName(k), "kpi": k.ID, "panel": string(k.Panel), "severity": k.Severity},
-			"annotations": map[string]string{
-				"summary": "Tool call success is 97.5%, target > 99%", "description": "d", "value": "97.5%", "target": "> 99%",
-				"runbook_url": o.RunbookURL(k.ID), "dashboard_url": o.DashboardURL(dashboards.PanelUID(k.Panel)),
-			},
-			"startsAt": "2026-01-01T00:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
-		}
-	}
-	for _, status := range []string{"firing", "resolved"} {
-		data := map[string]any{
-			"receiver": "slack-critical", "status": status,
-			"alerts":            []any{alert(status)},
-			"groupLabels":       map[string]string{"alertname": alerts.ValueAlertName(k), "kpi": k.ID},
-			"commonLabels":      alert(status)["labels"],
-			"commonAnnotations": alert(status)["annotations"],
-			"externalURL":       "http://alertmanager:9093",
-		}
-		b, _ := json.Marshal(data)
-		f := filepath.Join(t.TempDir(), "data.json")
-		if err := os.WriteFile(f, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		glob := filepath.Join(filepath.Dir(provisioning.TemplatePath), "*.tmpl")
-		text := mustRun(t, amtool, "template", "render", "--template.glob="+glob, "--template.data="+f,
-			`--template.text={{ template "heady.slack.title" . }}|{{ template "heady.slack.titlelink" . }}|{{ template "heady.slack.color" . }}|{{ template "heady.slack.text" . }}`)
-		for _, want := range []string{k.ID, "Value: 97.5%", "Target: > 99%", o.RunbookURL(k.ID), o.DashboardURL(dashboards.PanelUID(k.Panel)), strings.ToUpper(status)} {
-			if !strings.Contains(text, want) {
-				t.Errorf("%s message lacks %q:\n%s", status, want, text)
-			}
-		}
 	}
 }
 
@@ -266,14 +179,14 @@ func TestPrometheusConfig(t *testing.T) {
 	loadYAML(t, provisioning.PrometheusPath, &c)
 	found := false
 	for _, s := range c.ScrapeConfigs {
-		if s.JobName == options().Job && len(s.StaticConfigs) == 1 && contains(s.StaticConfigs[0].Targets, provisioning.ExporterTarget) {
+		if s.JobName == options().Job && len(s.StaticConfigs) == 1 && slices.Contains(s.StaticConfigs[0].Targets, provisioning.ExporterTarget) {
 			found = true
 		}
 	}
 	if !found {
 		t.Errorf("no job %s scraping %s", options().Job, provisioning.ExporterTarget)
 	}
-	if len(c.Alerting.Alertmanagers) != 1 || !contains(c.Alerting.Alertmanagers[0].StaticConfigs[0].Targets, provisioning.AlertmanagerTarget) {
+	if len(c.Alerting.Alertmanagers) != 1 || !slices.Contains(c.Alerting.Alertmanagers[0].StaticConfigs[0].Targets, provisioning.AlertmanagerTarget) {
 		t.Errorf("alerting: %+v", c.Alerting)
 	}
 	if len(c.RuleFiles) == 0 {

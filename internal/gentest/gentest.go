@@ -1,0 +1,97 @@
+// Package gentest holds what the tests of the generated artefacts (alerts,
+// dashboards, provisioning) share: the check that the committed files are
+// what the generator makes now, and running the real Prometheus tools
+// (promtool, amtool) on them. It is imported by tests only.
+package gentest
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// File is the shape of the generators' files: a path relative to the
+// repository root and its content.
+type File = struct {
+	Path string
+	Data []byte
+}
+
+// CheckCommitted fails t for every generated file that is missing under
+// root or differs from its committed copy, for every file matching one of
+// the stale globs (relative to root) that the generator no longer makes,
+// and if two runs of generate differ.
+func CheckCommitted[F ~File](t testing.TB, root string, generate func() ([]F, error), stale ...string) {
+	t.Helper()
+	files, err := generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, x := range files {
+		f := File(x)
+		want[f.Path] = true
+		got, err := os.ReadFile(filepath.Join(root, f.Path))
+		if err != nil {
+			t.Errorf("%s: %v (run `make generate`)", f.Path, err)
+			continue
+		}
+		if !bytes.Equal(got, f.Data) {
+			t.Errorf("%s differs from the generator's output: run `make generate` and commit", f.Path)
+		}
+	}
+	for _, g := range stale {
+		matches, err := filepath.Glob(filepath.Join(root, g))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range matches {
+			rel, _ := filepath.Rel(root, m)
+			if !want[filepath.ToSlash(rel)] {
+				t.Errorf("%s is not generated any more: delete it", rel)
+			}
+		}
+	}
+	again, err := generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(files, again) {
+		t.Error("two runs of the generator differ")
+	}
+}
+
+// Tool returns the path of a Prometheus tool. The tests need the real
+// binaries, from Debian's prometheus (promtool) and
+// prometheus-alertmanager (amtool) packages; scripts/test-deps.sh
+// installs them.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s not found in PATH: install the Debian packages prometheus and prometheus-alertmanager (apt-get install --no-install-recommends prometheus prometheus-alertmanager)", name)
+	}
+	return p
+}
+
+// Run runs bin with args in dir and returns its combined output and error.
+func Run(dir, bin string, args ...string) (string, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// MustRun is Run that fails t, with the output, when the command fails.
+func MustRun(t testing.TB, dir, bin string, args ...string) string {
+	t.Helper()
+	out, err := Run(dir, bin, args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
+	}
+	return out
+}
