@@ -6,11 +6,15 @@
 # every minute and the process killed with -9 every SOAK_KILL_EVERY and
 # restarted; at the end every engine series must equal a clean exporter's
 # over the same files, every KPI must equal `heady-exporter kpis --now=T`,
-# RSS and goroutines must stay flat and the scrape p99 under 100 ms. The
-# figures go to bench/soak.md (SOAK_OUT) with the machine.
+# the live Go heap and RSS must grow no more than the engine state they
+# hold (scripts/soak/flat.go says how that is judged), goroutines and open
+# files must stay flat and the scrape p99 must be under 100 ms. The figures
+# go to bench/soak.md (SOAK_OUT) with the machine; hand-written notes below
+# its notes mark are kept.
 #
 #   SOAK_MINUTES=10 SOAK_RATE=5000 SOAK_KILL_EVERY=3m ./scripts/soak.sh
-#   SOAK_DIR=/tmp/soak ./scripts/soak.sh   # keep the files and the exporter log
+#   SOAK_DIR=/tmp/soak ./scripts/soak.sh   # keep the files, the exporter log
+#                                          # and every scrape's figures (samples.csv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)

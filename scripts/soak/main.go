@@ -9,8 +9,9 @@
 //   - every engine series equals the one of a clean exporter over the same
 //     files (serve --now=T, fresh state), and every KPI of the soak
 //     process's /scorecard.json equals `heady-exporter kpis --now=T`;
-//   - memory (RSS) and goroutines stay flat: after a warm-up, the second
-//     half of the run peaks no higher than the first half, with a margin;
+//   - memory stays flat: the live heap and RSS grow no more than the
+//     engine state they hold (see flat.go), and goroutines and open files
+//     peak no higher in the second half of the run than in the first;
 //   - the p99 of the scrapes' latency is under 100 ms;
 //
 // and writes the figures to a Markdown report. It exits 1 if a check fails.
@@ -37,6 +38,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -44,11 +46,13 @@ import (
 type options struct {
 	bin, dir, out               string
 	duration, killEvery, rotate time.Duration
-	scrapeEvery, warmup         time.Duration
+	scrapeEvery, warmup, settle time.Duration
 	rate, users                 int
 	idShare                     float64
-	rssMargin                   float64
+	heapMargin, rssMargin       float64
+	stateRate                   float64
 	goroutineMargin             float64
+	fdMargin                    float64
 	p99Limit                    time.Duration
 }
 
@@ -64,8 +68,12 @@ func main() {
 	flag.IntVar(&o.rate, "rate", 5000, "lines written per second")
 	flag.IntVar(&o.users, "users", 20000, "distinct users")
 	flag.Float64Var(&o.idShare, "id-share", 0.1, "share of lines with an id (ids are held for 8 days: they are the state that grows)")
-	flag.Float64Var(&o.rssMargin, "rss-margin", 1.25, "flat memory: second-half peak RSS at most this times the first half's")
+	flag.Float64Var(&o.heapMargin, "heap-margin", 1.10, "flat memory: late median live heap at most this times the early one, plus the engine state's growth")
+	flag.Float64Var(&o.rssMargin, "rss-margin", 1.25, "flat memory: late median RSS at most this times the early one, plus the engine state's growth")
+	flag.Float64Var(&o.stateRate, "state-rate", 6, "flat memory: in-memory bytes allowed per byte of saved engine state growth (ids: 8 saved, at most 48 held)")
+	flag.DurationVar(&o.settle, "settle", 10*time.Second, "flat memory: samples this soon after a process caught up are not judged")
 	flag.Float64Var(&o.goroutineMargin, "goroutine-margin", 5, "flat goroutines: second-half peak at most the first half's plus this")
+	flag.Float64Var(&o.fdMargin, "fd-margin", 5, "flat open files: second-half peak at most the first half's plus this")
 	flag.DurationVar(&o.p99Limit, "p99", 100*time.Millisecond, "scrape latency p99 limit")
 	flag.Parse()
 	o.duration = time.Duration(*minutes * float64(time.Minute))
@@ -79,10 +87,25 @@ func main() {
 // sample is one scrape.
 type sample struct {
 	at         time.Duration // since the start
+	life       int           // which process: 0 the first, n after the n-th kill
 	latency    time.Duration
 	rss        float64
 	goroutines float64
+	fds        float64
+	heapAlloc  float64 // go_memstats_heap_alloc_bytes: live + garbage not yet collected
+	heapInuse  float64
+	heapIdle   float64
+	released   float64
+	nextGC     float64 // the heap goal: (1 + GOGC/100) times the live heap of the last GC
+	gogc       float64
+	gcs        float64 // go_gc_duration_seconds_count
+	ingested   float64 // events applied, as of the process's last view
+	expected   float64 // distinct valid events written when the scrape started
+	state      float64 // checkpoint size on disk
 }
+
+// live is the heap marked live at the process's last collection.
+func (x sample) live() float64 { return x.nextGC / (1 + x.gogc/100) }
 
 type soak struct {
 	o     options
@@ -97,11 +120,15 @@ type soak struct {
 	samples  []sample
 	failed   int // scrapes that got no answer (mostly while restarting)
 	kills    int
+	ckpts    []int64 // checkpoint size at each kill
 	rotation int
 	written  int // lines written
 	expected int // distinct valid events among them
 	bad      int
 	dups     int
+	// expected as of the writer's last flush, for the scrapes (the other
+	// counters are the writer's alone until it ends)
+	expectedNow atomic.Int64
 }
 
 func run(o options) error {
@@ -192,6 +219,9 @@ func run(o options) error {
 	if err := json.Unmarshal(out, &oneShot); err != nil {
 		return fmt.Errorf("kpis output: %w", err)
 	}
+	if err := writeSamples(filepath.Join(s.dir, "samples.csv"), s.samples); err != nil {
+		return err
+	}
 	return s.report(soakSeries, cleanSeries, soakKPIs, oneShot)
 }
 
@@ -254,12 +284,17 @@ func (s *soak) killLoop(ctx context.Context) error {
 		s.mu.Unlock()
 		p.Process.Signal(syscall.SIGKILL)
 		p.Wait()
-		if err := s.startProc(); err != nil {
-			return err
+		var ckpt int64
+		if st, err := os.Stat(filepath.Join(s.dir, "state", "checkpoint.bin")); err == nil {
+			ckpt = st.Size()
 		}
 		s.mu.Lock()
 		s.kills++
+		s.ckpts = append(s.ckpts, ckpt)
 		s.mu.Unlock()
+		if err := s.startProc(); err != nil {
+			return err
+		}
 		fmt.Fprintf(os.Stderr, "soak: %s: kill -9 #%d and restart\n", time.Since(s.start).Round(time.Second), s.kills)
 	}
 }
@@ -344,6 +379,7 @@ func (s *soak) write(ctx context.Context) error {
 		if err := flush(); err != nil {
 			return err
 		}
+		s.expectedNow.Store(int64(s.expected))
 		if time.Since(lastRotate) >= s.o.rotate {
 			lastRotate = time.Now()
 			f.Close()
@@ -439,13 +475,29 @@ func (s *soak) scrapeLoop(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		m, lat, err := scrape("http://" + s.addr)
+		at := time.Since(s.start)
+		expected := float64(s.expectedNow.Load())
 		s.mu.Lock()
-		if err != nil {
+		life := s.kills
+		s.mu.Unlock()
+		m, lat, err := scrape("http://" + s.addr)
+		var state float64
+		if st, err := os.Stat(filepath.Join(s.dir, "state", "checkpoint.bin")); err == nil {
+			state = float64(st.Size())
+		}
+		s.mu.Lock()
+		switch {
+		case err != nil:
 			s.failed++
-		} else {
-			s.samples = append(s.samples, sample{at: time.Since(s.start), latency: lat,
-				rss: m["process_resident_memory_bytes"], goroutines: m["go_goroutines"]})
+		case s.kills != life:
+			// Answered around a kill: which process it was is unknown.
+		default:
+			s.samples = append(s.samples, sample{at: at, life: life, latency: lat,
+				rss: m["process_resident_memory_bytes"], goroutines: m["go_goroutines"], fds: m["process_open_fds"],
+				heapAlloc: m["go_memstats_heap_alloc_bytes"], heapInuse: m["go_memstats_heap_inuse_bytes"],
+				heapIdle: m["go_memstats_heap_idle_bytes"], released: m["go_memstats_heap_released_bytes"],
+				nextGC: m["go_memstats_next_gc_bytes"], gogc: m["go_gc_gogc_percent"],
+				gcs: m["go_gc_duration_seconds_count"], ingested: ingested(m), expected: expected, state: state})
 		}
 		s.mu.Unlock()
 	}
@@ -588,18 +640,30 @@ func (s *soak) report(soakSeries, cleanSeries map[string]float64, soakKPIs map[s
 	if !(p99 < float64(s.o.p99Limit)/float64(time.Millisecond)) {
 		fails = append(fails, fmt.Sprintf("scrape p99 %.1f ms, limit %s", p99, s.o.p99Limit))
 	}
-	rss := func(x sample) float64 { return x.rss }
 	gor := func(x sample) float64 { return x.goroutines }
-	rss1, rss2 := peak(first, rss), peak(second, rss)
+	fds := func(x sample) float64 { return x.fds }
 	g1, g2 := peak(first, gor), peak(second, gor)
+	f1, f2 := peak(first, fds), peak(second, fds)
 	if len(first) == 0 || len(second) == 0 {
 		fails = append(fails, "too few samples after the warm-up")
 	}
-	if rss2 > rss1*s.o.rssMargin {
-		fails = append(fails, fmt.Sprintf("RSS grew: peak %.0f MiB after %.0f MiB", rss2/(1<<20), rss1/(1<<20)))
-	}
 	if g2 > g1+s.o.goroutineMargin {
 		fails = append(fails, fmt.Sprintf("goroutines grew: peak %.0f after %.0f", g2, g1))
+	}
+	if f2 > f1+s.o.fdMargin {
+		fails = append(fails, fmt.Sprintf("open files grew: peak %.0f after %.0f", f2, f1))
+	}
+	rule := flatRule{warmup: s.o.warmup, settle: s.o.settle, duration: s.o.duration,
+		heapMargin: s.o.heapMargin, rssMargin: s.o.rssMargin, stateRate: s.o.stateRate, minLife: 10}
+	pts := memPoints(s.samples, s.o.rate)
+	mem := judgeMemory(pts, rule)
+	for _, g := range mem {
+		switch {
+		case g.insufficient:
+			fails = append(fails, fmt.Sprintf("%s: too few steady samples (%d / %d)", g.what, g.n1, g.n2))
+		case !g.ok:
+			fails = append(fails, "grew more than the engine state: "+g.String())
+		}
 	}
 
 	verdict := "PASS"
@@ -622,14 +686,39 @@ func (s *soak) report(soakSeries, cleanSeries map[string]float64, soakKPIs map[s
 	fmt.Fprintf(&b, "| engine series compared with a clean `serve --now` | %d, %d differ | none differ |\n", len(cleanSeries), len(diffs)-kpiDiffs)
 	fmt.Fprintf(&b, "| KPIs compared with `kpis --now` | %d, %d differ | none differ |\n", len(oneShot), kpiDiffs)
 	if st, err := os.Stat(filepath.Join(s.dir, "state", "checkpoint.bin")); err == nil {
-		fmt.Fprintf(&b, "| checkpoint (engine state) at the end | %.1f MiB, %.0f bytes per applied event | |\n",
-			float64(st.Size())/(1<<20), float64(st.Size())/max(ingested(soakSeries), 1))
+		var at []string
+		for _, c := range s.ckpts {
+			at = append(at, fmt.Sprintf("%.2f", float64(c)/mib))
+		}
+		fmt.Fprintf(&b, "| checkpoint (engine state) at each kill -9 / at the end | %s / %.2f MiB, %.0f bytes per applied event | |\n",
+			strings.Join(at, ", "), float64(st.Size())/mib, float64(st.Size())/max(ingested(soakSeries), 1))
 	}
 	fmt.Fprintf(&b, "| scrapes answered / unanswered (restarts) | %d / %d | |\n", len(s.samples), s.failed)
 	fmt.Fprintf(&b, "| scrape latency p50 / p99 / max | %.1f / %.1f / %.1f ms | p99 < %s |\n", p50, p99, pmax, s.o.p99Limit)
-	fmt.Fprintf(&b, "| peak RSS, first / second half after a %s warm-up | %.0f / %.0f MiB | second <= %.2fx first |\n", s.o.warmup, rss1/(1<<20), rss2/(1<<20), s.o.rssMargin)
-	fmt.Fprintf(&b, "| peak goroutines, first / second half | %.0f / %.0f | second <= first + %.0f |\n", g1, g2, s.o.goroutineMargin)
+	fmt.Fprintf(&b, "| peak goroutines, first / second half after a %s warm-up | %.0f / %.0f | second <= first + %.0f |\n", s.o.warmup, g1, g2, s.o.goroutineMargin)
+	fmt.Fprintf(&b, "| peak open files, first / second half | %.0f / %.0f | second <= first + %.0f |\n", f1, f2, s.o.fdMargin)
+	st := steady(pts, rule)
+	fmt.Fprintf(&b, "| restart catch-up (kill -9 to caught up), longest | %s | |\n", s.longestCatchUp().Round(100*time.Millisecond))
+	fmt.Fprintf(&b, "| peak RSS / live heap, whole run (catch-ups included) | %.0f / %.1f MiB | |\n",
+		peak(s.samples, func(x sample) float64 { return x.rss })/mib, peak(s.samples, sample.live)/mib)
+	fmt.Fprintf(&b, "| peak RSS / live heap, steady samples (%d: after the warm-up, %s after catching up) | %.0f / %.1f MiB | |\n",
+		len(st), s.o.settle, peakPts(st, func(p memPoint) float64 { return p.rss })/mib, peakPts(st, func(p memPoint) float64 { return p.live })/mib)
+	for _, g := range mem {
+		if g.insufficient {
+			fmt.Fprintf(&b, "| %s | too few steady samples (%d / %d) | |\n", g.what, g.n1, g.n2)
+			continue
+		}
+		fmt.Fprintf(&b, "| %s: median early / late (engine state saved) | %.1f / %.1f MiB (%.2f / %.2f MiB) | growth %.1f <= allowed %.1f MiB; a leak over %.0f KiB/s fails |\n",
+			g.what, g.early/mib, g.late/mib, g.state1/mib, g.state2/mib, (g.late-g.early)/mib, g.allowed/mib, g.leakRate()/1024)
+	}
 	fmt.Fprintf(&b, "\nVerdict: %s\n", verdict)
+	fmt.Fprintf(&b, "\nFlat memory is judged on steady samples (after the warm-up, and %s after the answering process had applied all but "+
+		"2 s of what was written, so not during a restart's catch-up) by medians: early against late half of the run (growth that survives "+
+		"kill -9), and first against second half of each process life, averaged over lives (growth a restart resets). The late median may exceed the early "+
+		"one by %.0f%% (live heap) or %.0f%% (RSS) plus %.0f bytes per byte the saved engine state (checkpoint.bin) grew, times "+
+		"(1 + GOGC/100) x %.1f for RSS (heap goal and the scavenger's idle pages); the live heap is the heap goal / (1 + GOGC/100). "+
+		"The leak rate shown is the steady leak that, added to this run, would have failed it.\n",
+		s.o.settle, 100*(s.o.heapMargin-1), 100*(s.o.rssMargin-1), s.o.stateRate, scavengerRetain)
 	if len(diffs) > 0 {
 		fmt.Fprintf(&b, "\nDifferences:\n\n```\n%s\n```\n", strings.Join(diffs[:min(len(diffs), 50)], "\n"))
 	}
@@ -640,18 +729,25 @@ func (s *soak) report(soakSeries, cleanSeries map[string]float64, soakKPIs map[s
 		fmt.Fprintf(&b, " %s %.0f ms;", x.at.Round(time.Second), float64(x.latency)/float64(time.Millisecond))
 	}
 	step := max(s.o.duration/20, time.Second)
-	fmt.Fprintf(&b, "\n\nRSS and goroutines over the run (a row every %s: time, RSS MiB, goroutines):\n\n```\n", step)
+	fmt.Fprintf(&b, "\n\nOver the run, a row every %s (life: processes killed before; live heap = heap goal / (1 + GOGC/100); "+
+		"steady: judged by the flat-memory check):\n\n```\n  time life   RSS  live  heap_inuse  idle_kept  state  goroutines fds steady\n", step)
+	steadyAt := map[time.Duration]bool{}
+	for _, p := range st {
+		steadyAt[p.at] = true
+	}
 	next := time.Duration(0)
 	for _, x := range s.samples {
 		if x.at >= next {
-			fmt.Fprintf(&b, "%6s %6.0f %4.0f\n", x.at.Round(time.Second), x.rss/(1<<20), x.goroutines)
+			fmt.Fprintf(&b, "%6s %4d %5.1f %5.1f %11.1f %10.1f %6.2f %11.0f %3.0f %6v\n", x.at.Round(time.Second), x.life, x.rss/mib, x.live()/mib,
+				x.heapInuse/mib, (x.heapIdle-x.released)/mib, x.state/mib, x.goroutines, x.fds, steadyAt[x.at])
 			next = x.at.Truncate(step) + step
 		}
 	}
 	fmt.Fprintf(&b, "```\n")
 	fmt.Print(b.String())
 	if s.o.out != "" {
-		if err := os.WriteFile(s.o.out, []byte(b.String()), 0o644); err != nil {
+		old, _ := os.ReadFile(s.o.out)
+		if err := os.WriteFile(s.o.out, []byte(withNotes(b.String(), string(old))), 0o644); err != nil {
 			return err
 		}
 	}
@@ -659,6 +755,72 @@ func (s *soak) report(soakSeries, cleanSeries map[string]float64, soakKPIs map[s
 		return errors.New(verdict)
 	}
 	return nil
+}
+
+// notesMark starts the part of the report that is written by hand and
+// kept when the soak rewrites it.
+const notesMark = "<!-- notes below are kept by make soak -->"
+
+// withNotes appends to a new report the hand-written notes of the old one
+// (from notesMark on).
+func withNotes(report, old string) string {
+	if i := strings.Index(old, notesMark); i >= 0 {
+		return report + "\n" + old[i:]
+	}
+	return report
+}
+
+// memPoints are the samples as the flat-memory verdict sees them. A
+// process has caught up when it has applied all but two seconds of what
+// was written (rate lines a second).
+func memPoints(xs []sample, rate int) []memPoint {
+	out := make([]memPoint, len(xs))
+	first := map[int]time.Duration{}
+	for i, x := range xs {
+		if _, ok := first[x.life]; !ok {
+			first[x.life] = x.at
+		}
+		out[i] = memPoint{at: x.at, age: x.at - first[x.life], life: x.life, live: x.live(), rss: x.rss,
+			state: x.state, gogc: x.gogc, caughtUp: caughtUp(x, rate)}
+	}
+	return out
+}
+
+func caughtUp(x sample, rate int) bool { return x.ingested >= x.expected-2*float64(rate) }
+
+// longestCatchUp is the longest time from a kill to the first sample of
+// the restarted process that had caught up.
+func (s *soak) longestCatchUp() time.Duration {
+	var longest time.Duration
+	for life := 1; life <= s.kills; life++ {
+		var first, caught time.Duration = -1, -1
+		for _, x := range s.samples {
+			if x.life != life {
+				continue
+			}
+			if first < 0 {
+				first = x.at
+			}
+			if caughtUp(x, s.o.rate) {
+				caught = x.at
+				break
+			}
+		}
+		kill := time.Duration(life) * s.o.killEvery
+		if caught < 0 {
+			return -1
+		}
+		longest = max(longest, caught-kill)
+	}
+	return longest
+}
+
+func peakPts(xs []memPoint, f func(memPoint) float64) float64 {
+	m := 0.0
+	for _, x := range xs {
+		m = max(m, f(x))
+	}
+	return m
 }
 
 func fmtp(p *float64) string {
@@ -694,4 +856,16 @@ func loadAvg() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// writeSamples writes every scrape's figures as CSV, for a closer look.
+func writeSamples(path string, xs []sample) error {
+	var b strings.Builder
+	b.WriteString("at_s,life,latency_ms,rss,goroutines,fds,heap_alloc,heap_inuse,heap_idle,heap_released,next_gc,gogc,gcs,ingested,expected,state\n")
+	for _, x := range xs {
+		fmt.Fprintf(&b, "%.1f,%d,%.1f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n", x.at.Seconds(), x.life,
+			float64(x.latency)/float64(time.Millisecond), x.rss, x.goroutines, x.fds, x.heapAlloc, x.heapInuse,
+			x.heapIdle, x.released, x.nextGC, x.gogc, x.gcs, x.ingested, x.expected, x.state)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
