@@ -170,3 +170,34 @@ func BenchmarkRestart(b *testing.B) {
 		sink = e2.Evaluate(now.UnixMilli()) // ready means a first view
 	}
 }
+
+// BenchmarkHistoryMemory applies the ingest benchmark's week of lines and
+// reports the heap the engine holds before and after Prune seals the
+// timelines' past hours (users and dedup ids are the same in both).
+func BenchmarkHistoryMemory(b *testing.B) {
+	lines := ingestInput()
+	for i := 0; i < b.N; i++ {
+		heap := func() float64 {
+			runtime.GC()
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			return float64(m.HeapAlloc)
+		}
+		base := heap()
+		e := New(Options{})
+		e.Advance(benchNow.UnixMilli())
+		var d event.Decoder
+		var ev event.Event
+		for _, l := range lines {
+			if d.Decode(l, &ev) == "" {
+				e.Apply(&ev)
+			}
+		}
+		before := heap() - base
+		e.Prune()
+		after := heap() - base
+		b.ReportMetric(before/(1<<20), "MiB-unsealed")
+		b.ReportMetric(after/(1<<20), "MiB-sealed")
+		runtime.KeepAlive(e)
+	}
+}

@@ -79,12 +79,14 @@ func (e *encoder) timeline(tl *timeline) {
 	e.uvarint(uint64(len(tl.chunks)))
 	for _, c := range tl.chunks {
 		e.varint(c.hour)
-		e.uvarint(uint64(len(c.secs)))
-		for _, s := range c.secs {
+		n := 0
+		c.each(func(secCount) { n++ })
+		e.uvarint(uint64(n))
+		c.each(func(s secCount) {
 			e.uvarint(uint64(s.off))
 			e.uvarint(uint64(s.n))
 			e.float(s.sum)
-		}
+		})
 	}
 }
 
@@ -101,6 +103,9 @@ type decoder struct {
 	crc uint32
 	err error
 	buf []byte
+	// sealBefore: timeline hours that ended before this second are sealed
+	// as they are read.
+	sealBefore int64
 }
 
 func (d *decoder) ReadByte() (byte, error) {
@@ -189,6 +194,9 @@ func (d *decoder) timeline(tl *timeline) {
 			c.count += uint64(s.n)
 			c.sum += s.sum
 			c.secs = append(c.secs, s)
+		}
+		if c.hour*3600+3599 < d.sealBefore {
+			c.seal() // as Prune would: a restart holds what the process held
 		}
 		tl.chunks = append(tl.chunks, c)
 	}
@@ -462,6 +470,7 @@ func Load(dir string, opt Options) (*Engine, error) {
 
 func (e *Engine) decode(d *decoder) {
 	e.now = d.varint()
+	d.sealBefore = ceilSec(e.now) - sealAfterSec
 	n := d.count()
 	e.users.reserve(min(n, 1<<26))
 	var scratch []uint64

@@ -567,13 +567,15 @@ func ownEvent(ev *event.Event) event.Event {
 	return c
 }
 
-// Prune drops history no window needs any more. The serve loop calls it
-// now and then; evaluation is right without it.
+// Prune drops history no window needs any more and seals the timelines'
+// hours that ended more than two hours ago (see chunk.packed). The serve
+// loop calls it now and then; evaluation is right without it.
 func (e *Engine) Prune() {
 	nowSec := ceilSec(e.now)
 	cut := nowSec - RetentionDays*secPerDay
 	for _, tl := range e.allTimelines() {
 		tl.prune(cut)
+		tl.sealBefore(nowSec - sealAfterSec)
 	}
 	e.gateway.prune(nowSec - 2*3600)
 	cutMS := cut * 1000

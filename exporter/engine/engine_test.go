@@ -95,3 +95,58 @@ func TestApplyBatchEqualsApply(t *testing.T) {
 		t.Fatalf("samples differ: %d one at a time, %d batched", len(a), len(b))
 	}
 }
+
+// A sealed hour answers windows as it did unsealed, takes a late event
+// (unsealing), and a busy hour of counts costs a few bytes a second
+// sealed instead of 16.
+func TestSealedChunks(t *testing.T) {
+	var tl, ref timeline
+	base := int64(1_800_000_000) / 3600 * 3600
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 20_000; i++ {
+		sec := base + int64(r.IntN(3*3600))
+		n := uint32(1 + r.IntN(3))
+		tl.add(sec, n, 0)
+		ref.add(sec, n, 0)
+	}
+	tl.sealBefore(base + 2*3600) // the first two hours
+	if tl.chunks[0].packed == nil || tl.chunks[1].packed == nil || tl.chunks[2].packed != nil {
+		t.Fatal("sealBefore sealed the wrong hours")
+	}
+	perSec := float64(len(tl.chunks[0].packed)) / float64(len(ref.chunks[0].secs))
+	if perSec > 3 {
+		t.Errorf("a sealed busy hour costs %.1f bytes a second, want <= 3", perSec)
+	}
+	check := func(when string) {
+		for i := 0; i < 300; i++ {
+			a := base - 100 + int64(r.IntN(3*3600+200))
+			b := a + int64(r.IntN(2*3600))
+			gn, gs := tl.window(a, b)
+			wn, ws := ref.window(a, b)
+			if gn != wn || gs != ws {
+				t.Fatalf("%s: window (%d, %d]: sealed %d %v, unsealed %d %v", when, a-base, b-base, gn, gs, wn, ws)
+			}
+		}
+	}
+	check("sealed")
+	tl.add(base+17, 2, 0) // a late event in a sealed hour
+	ref.add(base+17, 2, 0)
+	if tl.chunks[0].packed != nil {
+		t.Fatal("a late event did not unseal its hour")
+	}
+	check("after a late event")
+
+	// Sums survive sealing bit for bit.
+	var cost timeline
+	for i := 0; i < 500; i++ {
+		cost.add(base+int64(i*7), 1, 0.1*float64(i))
+	}
+	n0, s0 := cost.window(base, base+3600)
+	cost.sealBefore(base + 3600)
+	if n1, s1 := cost.window(base, base+3600); n1 != n0 || s1 != s0 || !cost.chunks[0].packedSums {
+		t.Fatalf("sealed sums: %d %v, want %d %v", n1, s1, n0, s0)
+	}
+	if n1, _ := cost.window(base+100, base+200); n1 != 14 {
+		t.Fatalf("partial window over a sealed hour: %d events, want 14", n1)
+	}
+}
