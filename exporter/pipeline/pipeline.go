@@ -293,7 +293,7 @@ type Server struct {
 	lastCkpt  atomic.Int64
 	ckptErrs  atomic.Uint64
 
-	batches chan inputMsg
+	batches chan inputMsg // at most batchQueue read ahead of the applier
 	pages   chan costPage
 	reloads chan reloadReq
 }
@@ -337,7 +337,7 @@ func NewServer(c *config.Config, logger *slog.Logger, now func() time.Time) (*Se
 		return nil, err
 	}
 	return &Server{logger: logger, now: now, cfg: c, srcs: srcs, healths: srcs.Healths(), eng: eng,
-		batches: make(chan inputMsg, 16), pages: make(chan costPage), reloads: make(chan reloadReq)}, nil
+		batches: make(chan inputMsg, batchQueue), pages: make(chan costPage), reloads: make(chan reloadReq)}, nil
 }
 
 // View is the latest evaluated state (nil before the first evaluation).
@@ -490,6 +490,12 @@ func (s *Server) applyStream(m inputMsg) {
 	}
 	applyBatch(s.eng, m.b, s.healthOf(m.b.Source))
 }
+
+// batchQueue is how many batches the inputs may read ahead of the one
+// goroutine that applies them. A few keep the applier busy; more only
+// hold memory while a backlog is read after a restart (a batch of 4096
+// lines with its events is about 3 MiB).
+const batchQueue = 4
 
 // drain applies the batches sources sent before they stopped.
 func (s *Server) drain() {
