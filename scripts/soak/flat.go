@@ -13,7 +13,7 @@ import (
 // (1 + GOGC/100) times the heap marked live at the last collection, the
 // scavenger keeps idle pages up to about 10% over that goal, and after
 // every kill -9 the restarted process reads the lines written since its
-// last checkpoint in batches (up to 16 queued, 4096 lines or 1 MiB each),
+// last checkpoint in batches (a few queued, 4096 lines or 1 MiB each),
 // which lifts the heap and RSS for a few seconds. And the engine's state grows
 // for real during a soak: every event id is held for the 8-day dedup
 // horizon and every timeline gains an entry per second of event time, so
@@ -37,7 +37,8 @@ import (
 //     scavenger's headroom for RSS. stateRate is 6 because an event id
 //     takes 8 bytes saved and at most 48 in memory (a hash set slot at a
 //     load down to 1/4, 32 bytes, and its hour list, up to 16), and a
-//     timeline second about 11 saved and 16 to 32 held.
+//     timeline second about 11 saved and 16 to 32 held (2 to 3 once its
+//     hour is sealed).
 //
 // A leak of r bytes per second adds about r times the time between the two
 // medians to the growth, whatever its source, and fails once it passes the

@@ -41,6 +41,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/heady/heady-metrics/internal/scrape"
 )
 
 type options struct {
@@ -428,8 +430,8 @@ func gzipFile(p string) error {
 
 var client = &http.Client{Timeout: 10 * time.Second}
 
-// scrape fetches /metrics as Prometheus does and returns every sample.
-func scrape(base string) (map[string]float64, time.Duration, error) {
+// fetchMetrics fetches /metrics as Prometheus does and returns every sample.
+func fetchMetrics(base string) (map[string]float64, time.Duration, error) {
 	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
 	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1")
 	start := time.Now()
@@ -438,26 +440,9 @@ func scrape(base string) (map[string]float64, time.Duration, error) {
 		return nil, 0, err
 	}
 	defer resp.Body.Close()
-	m := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		m[line[:i]] = v
-	}
+	m, err := scrape.Parse(resp.Body)
 	lat := time.Since(start)
-	if err := sc.Err(); err != nil {
+	if err != nil {
 		return nil, 0, err
 	}
 	if resp.StatusCode != 200 {
@@ -480,7 +465,7 @@ func (s *soak) scrapeLoop(ctx context.Context) error {
 		s.mu.Lock()
 		life := s.kills
 		s.mu.Unlock()
-		m, lat, err := scrape("http://" + s.addr)
+		m, lat, err := fetchMetrics("http://" + s.addr)
 		var state float64
 		if st, err := os.Stat(filepath.Join(s.dir, "state", "checkpoint.bin")); err == nil {
 			state = float64(st.Size())
@@ -497,35 +482,10 @@ func (s *soak) scrapeLoop(ctx context.Context) error {
 				heapAlloc: m["go_memstats_heap_alloc_bytes"], heapInuse: m["go_memstats_heap_inuse_bytes"],
 				heapIdle: m["go_memstats_heap_idle_bytes"], released: m["go_memstats_heap_released_bytes"],
 				nextGC: m["go_memstats_next_gc_bytes"], gogc: m["go_gc_gogc_percent"],
-				gcs: m["go_gc_duration_seconds_count"], ingested: ingested(m), expected: expected, state: state})
+				gcs: m["go_gc_duration_seconds_count"], ingested: scrape.Ingested(m), expected: expected, state: state})
 		}
 		s.mu.Unlock()
 	}
-}
-
-// engineSeries keeps the series computed from the engine's state (not the
-// per-process counters, Go runtime or source health).
-func engineSeries(m map[string]float64) map[string]float64 {
-	out := map[string]float64{}
-	for k, v := range m {
-		for _, p := range []string{"heady_adoption_", "heady_outcomes_", "heady_trust_", "heady_cost_", "heady_delivery_",
-			"heady_events_ingested_total", "heady_engine_tracked_users", "heady_platform_gateway"} {
-			if strings.HasPrefix(k, p) {
-				out[k] = v
-			}
-		}
-	}
-	return out
-}
-
-func ingested(m map[string]float64) float64 {
-	var n float64
-	for k, v := range m {
-		if strings.HasPrefix(k, "heady_events_ingested_total") {
-			n += v
-		}
-	}
-	return n
 }
 
 // caughtUp waits until the exporter at base has applied want events and
@@ -534,13 +494,13 @@ func (s *soak) caughtUp(base string, want float64, d time.Duration) (map[string]
 	deadline := time.Now().Add(d)
 	last := 0.0
 	for time.Now().Before(deadline) {
-		a, _, err := scrape(base)
+		a, _, err := fetchMetrics(base)
 		if err == nil {
-			last = ingested(a)
+			last = scrape.Ingested(a)
 			if last >= want {
 				time.Sleep(time.Second)
-				if b, _, err := scrape(base); err == nil && ingested(b) == last {
-					return engineSeries(b), nil
+				if b, _, err := fetchMetrics(base); err == nil && scrape.Ingested(b) == last {
+					return scrape.EngineSeries(b), nil
 				}
 			}
 		}
@@ -619,8 +579,8 @@ func (s *soak) report(soakSeries, cleanSeries map[string]float64, soakKPIs map[s
 	if len(diffs) > 0 {
 		fails = append(fails, fmt.Sprintf("%d series or KPIs differ from the clean run", len(diffs)))
 	}
-	if ingested(cleanSeries) != float64(s.expected) {
-		fails = append(fails, fmt.Sprintf("the clean run applied %v events, %d expected", ingested(cleanSeries), s.expected))
+	if scrape.Ingested(cleanSeries) != float64(s.expected) {
+		fails = append(fails, fmt.Sprintf("the clean run applied %v events, %d expected", scrape.Ingested(cleanSeries), s.expected))
 	}
 
 	var lats []float64
@@ -682,7 +642,7 @@ func (s *soak) report(soakSeries, cleanSeries map[string]float64, soakKPIs map[s
 	fmt.Fprintf(&b, "| lines written (malformed / repeated ids) | %d (%d / %d) | |\n", s.written, s.bad, s.dups)
 	fmt.Fprintf(&b, "| achieved write rate | %.0f lines/s | |\n", float64(s.written)/s.o.duration.Seconds())
 	fmt.Fprintf(&b, "| rotations / kill -9 and restarts | %d / %d | |\n", s.rotation, s.kills)
-	fmt.Fprintf(&b, "| events applied: soak process / clean run / expected | %.0f / %.0f / %d | equal |\n", ingested(soakSeries), ingested(cleanSeries), s.expected)
+	fmt.Fprintf(&b, "| events applied: soak process / clean run / expected | %.0f / %.0f / %d | equal |\n", scrape.Ingested(soakSeries), scrape.Ingested(cleanSeries), s.expected)
 	fmt.Fprintf(&b, "| engine series compared with a clean `serve --now` | %d, %d differ | none differ |\n", len(cleanSeries), len(diffs)-kpiDiffs)
 	fmt.Fprintf(&b, "| KPIs compared with `kpis --now` | %d, %d differ | none differ |\n", len(oneShot), kpiDiffs)
 	if st, err := os.Stat(filepath.Join(s.dir, "state", "checkpoint.bin")); err == nil {
@@ -691,7 +651,7 @@ func (s *soak) report(soakSeries, cleanSeries map[string]float64, soakKPIs map[s
 			at = append(at, fmt.Sprintf("%.2f", float64(c)/mib))
 		}
 		fmt.Fprintf(&b, "| checkpoint (engine state) at each kill -9 / at the end | %s / %.2f MiB, %.0f bytes per applied event | |\n",
-			strings.Join(at, ", "), float64(st.Size())/mib, float64(st.Size())/max(ingested(soakSeries), 1))
+			strings.Join(at, ", "), float64(st.Size())/mib, float64(st.Size())/max(scrape.Ingested(soakSeries), 1))
 	}
 	fmt.Fprintf(&b, "| scrapes answered / unanswered (restarts) | %d / %d | |\n", len(s.samples), s.failed)
 	fmt.Fprintf(&b, "| scrape latency p50 / p99 / max | %.1f / %.1f / %.1f ms | p99 < %s |\n", p50, p99, pmax, s.o.p99Limit)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heady/heady-metrics/internal/scrape"
 )
 
 // writer appends canonical events to audit.jsonl and auth.jsonl in a
@@ -147,31 +149,6 @@ sources:
 	return p
 }
 
-// engineSeries keeps the series that come from the engine's state (source
-// error counters are per process and excluded).
-func engineSeries(m map[string]float64) map[string]float64 {
-	out := map[string]float64{}
-	for k, v := range m {
-		for _, p := range []string{"heady_adoption_", "heady_outcomes_", "heady_trust_", "heady_cost_", "heady_delivery_",
-			"heady_events_ingested_total", "heady_engine_tracked_users", "heady_platform_gateway"} {
-			if strings.HasPrefix(k, p) {
-				out[k] = v
-			}
-		}
-	}
-	return out
-}
-
-func ingested(m map[string]float64) float64 {
-	var n float64
-	for k, v := range m {
-		if strings.HasPrefix(k, "heady_events_ingested_total") {
-			n += v
-		}
-	}
-	return n
-}
-
 // TestKillNineMidIngestLosesNothing kills the exporter with SIGKILL again
 // and again while events are written and files rotated (rename+create,
 // copytruncate, gzip), restarts it each time on its state directory, and
@@ -207,25 +184,25 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 	ctx := context.Background()
 	var want map[string]float64
 	waitFor(t, 60*time.Second, "clean run reads every line", func() (bool, string) {
-		a, err := scrape(ctx, clean.url("/metrics"))
+		a, err := fetchMetrics(ctx, clean.url("/metrics"))
 		if err != nil {
 			return false, err.Error()
 		}
-		b, _ := scrape(ctx, clean.url("/metrics"))
-		want = engineSeries(b)
+		b, _ := fetchMetrics(ctx, clean.url("/metrics"))
+		want = scrape.EngineSeries(b)
 		// stable across two scrapes a second apart
 		time.Sleep(time.Second)
-		c, _ := scrape(ctx, clean.url("/metrics"))
-		return ingested(a) > 0 && ingested(engineSeries(c)) == ingested(want), fmt.Sprint(ingested(a))
+		c, _ := fetchMetrics(ctx, clean.url("/metrics"))
+		return scrape.Ingested(a) > 0 && scrape.Ingested(scrape.EngineSeries(c)) == scrape.Ingested(want), fmt.Sprint(scrape.Ingested(a))
 	})
 	var got map[string]float64
 	waitFor(t, 60*time.Second, "restarted exporter catches up", func() (bool, string) {
-		m, err := scrape(ctx, e.url("/metrics"))
+		m, err := fetchMetrics(ctx, e.url("/metrics"))
 		if err != nil {
 			return false, err.Error()
 		}
-		got = engineSeries(m)
-		return ingested(got) >= ingested(want), fmt.Sprintf("%v of %v", ingested(got), ingested(want))
+		got = scrape.EngineSeries(m)
+		return scrape.Ingested(got) >= scrape.Ingested(want), fmt.Sprintf("%v of %v", scrape.Ingested(got), scrape.Ingested(want))
 	})
 	if kills < 8 {
 		t.Fatalf("only %d kills", kills)
@@ -245,8 +222,8 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 	if len(diffs) > 0 {
 		t.Errorf("%d series differ after %d kills and rotations (events written: %d):\n%s", len(diffs), kills, w.n, strings.Join(diffs, "\n"))
 	}
-	if ingested(want) < float64(w.n)/2 {
-		t.Errorf("clean run applied only %v of %d events", ingested(want), w.n)
+	if scrape.Ingested(want) < float64(w.n)/2 {
+		t.Errorf("clean run applied only %v of %d events", scrape.Ingested(want), w.n)
 	}
-	t.Logf("%d events, %d kills, %v applied by both runs", w.n, kills, ingested(want))
+	t.Logf("%d events, %d kills, %v applied by both runs", w.n, kills, scrape.Ingested(want))
 }

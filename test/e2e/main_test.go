@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -12,11 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heady/heady-metrics/internal/scrape"
 )
 
 // exporterBin is the binary built once for every test of the package.
@@ -118,8 +117,8 @@ func (e *exporter) waitReady(d time.Duration) {
 	e.t.Fatalf("exporter not ready within %v; log:\n%s", d, e.logText())
 }
 
-// scrape returns every sample of /metrics as "name{labels}" -> value.
-func scrape(ctx context.Context, url string) (map[string]float64, error) {
+// fetchMetrics returns every sample of /metrics as "name{labels}" -> value.
+func fetchMetrics(ctx context.Context, url string) (map[string]float64, error) {
 	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -130,25 +129,7 @@ func scrape(ctx context.Context, url string) (map[string]float64, error) {
 		b, _ := io.ReadAll(resp.Body)
 		return nil, fmt.Errorf("%s: %s: %s", url, resp.Status, b)
 	}
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		out[line[:i]] = v
-	}
-	return out, sc.Err()
+	return scrape.Parse(resp.Body)
 }
 
 // waitFor polls cond until it holds or the deadline passes.

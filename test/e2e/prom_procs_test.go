@@ -25,8 +25,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heady/heady-metrics/kpi"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/heady/heady-metrics/kpi"
 )
 
 // requireBinaries fails (never skips) the test when a binary is missing:

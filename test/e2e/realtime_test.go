@@ -29,7 +29,7 @@ func TestAppendedLineShowsWithinTwoSeconds(t *testing.T) {
 		start := time.Now()
 		seen := false
 		for time.Since(start) < 2*time.Second {
-			m, err := scrape(ctx, e.url("/metrics"))
+			m, err := fetchMetrics(ctx, e.url("/metrics"))
 			if err == nil && m[series] == float64(i) {
 				seen = true
 				break
@@ -37,7 +37,7 @@ func TestAppendedLineShowsWithinTwoSeconds(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		if !seen {
-			m, _ := scrape(ctx, e.url("/metrics"))
+			m, _ := fetchMetrics(ctx, e.url("/metrics"))
 			t.Fatalf("line %d not in /metrics within 2s (series = %v)", i, m[series])
 		}
 		t.Logf("line %d visible after %v", i, time.Since(start).Round(time.Millisecond))

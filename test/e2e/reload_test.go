@@ -36,7 +36,7 @@ func TestReload(t *testing.T) {
 	ctx := context.Background()
 	has := func(series string) func() (bool, string) {
 		return func() (bool, string) {
-			m, err := scrape(ctx, e.url("/metrics"))
+			m, err := fetchMetrics(ctx, e.url("/metrics"))
 			if err != nil {
 				return false, err.Error()
 			}
@@ -64,7 +64,7 @@ func TestReload(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "auth source after reload", has(`heady_source_up{source="auth"}`))
 	waitFor(t, 10*time.Second, "auth events after reload", func() (bool, string) {
-		m, _ := scrape(ctx, e.url("/metrics"))
+		m, _ := fetchMetrics(ctx, e.url("/metrics"))
 		return m[`heady_events_ingested_total{stream="auth",type="signup"}`] == 1, "not yet"
 	})
 
@@ -85,7 +85,7 @@ func TestReload(t *testing.T) {
 		ok, _ := has(`heady_source_up{source="auth"}`)()
 		return !ok, "still there"
 	})
-	m, _ := scrape(ctx, e.url("/metrics"))
+	m, _ := fetchMetrics(ctx, e.url("/metrics"))
 	if m[`heady_events_ingested_total{stream="audit",type="tool_call"}`] != 1 {
 		t.Errorf("audit events after two reloads: %v, want 1 (counted once)", m[`heady_events_ingested_total{stream="audit",type="tool_call"}`])
 	}

@@ -104,14 +104,14 @@ func TestWebhookEventsReachTheEngine(t *testing.T) {
 	}
 	ctx := context.Background()
 	waitFor(t, 10*time.Second, "three webhook deploys counted", func() (bool, string) {
-		m, err := scrape(ctx, e.url("/metrics"))
+		m, err := fetchMetrics(ctx, e.url("/metrics"))
 		if err != nil {
 			return false, err.Error()
 		}
 		return m[deploySeries] == 3 && m[`heady_events_ingested_total{stream="ci",type="deploy"}`] == 3,
 			fmt.Sprint(m[deploySeries])
 	})
-	m, _ := scrape(ctx, e.url("/metrics"))
+	m, _ := fetchMetrics(ctx, e.url("/metrics"))
 	for result, want := range map[string]float64{"accepted": 2, "bad_signature": 1, "stale_timestamp": 1, "bad_body": 0, "too_large": 0} {
 		if got := m[`heady_webhook_requests_total{result="`+result+`"}`]; got != want {
 			t.Errorf("heady_webhook_requests_total{result=%q} = %v, want %v", result, got, want)
@@ -155,7 +155,7 @@ func TestWebhookKillNineRightAfterAcceptedLosesNothing(t *testing.T) {
 	ctx := context.Background()
 	var last map[string]float64
 	waitFor(t, 20*time.Second, "every accepted event counted after the kills", func() (bool, string) {
-		m, err := scrape(ctx, e.url("/metrics"))
+		m, err := fetchMetrics(ctx, e.url("/metrics"))
 		if err != nil {
 			return false, err.Error()
 		}
@@ -164,7 +164,7 @@ func TestWebhookKillNineRightAfterAcceptedLosesNothing(t *testing.T) {
 	})
 	// Give a double count the time to show, then compare exactly.
 	time.Sleep(time.Second)
-	last, _ = scrape(ctx, e.url("/metrics"))
+	last, _ = fetchMetrics(ctx, e.url("/metrics"))
 	if last[deploySeries] != float64(accepted) {
 		t.Fatalf("after 12 kills right after 202: %v deploys counted, %d accepted", last[deploySeries], accepted)
 	}

@@ -63,18 +63,18 @@ func TestShardsSumToOneInstance(t *testing.T) {
 	// Wait until the probes of shard 0 and the single instance have run.
 	var want map[string]float64
 	waitFor(t, 30*time.Second, "single instance probed", func() (bool, string) {
-		m, err := scrape(ctx, single.url("/metrics"))
+		m, err := fetchMetrics(ctx, single.url("/metrics"))
 		want = m
 		return err == nil && len(filterPrefix(m, "heady_probe_success")) == 9, fmt.Sprint(err)
 	})
 	waitFor(t, 30*time.Second, "shard 0 probed", func() (bool, string) {
-		m, err := scrape(ctx, shards[0].url("/metrics"))
+		m, err := fetchMetrics(ctx, shards[0].url("/metrics"))
 		return err == nil && len(filterPrefix(m, "heady_probe_success")) == 9, fmt.Sprint(err)
 	})
 	sum := map[string]float64{}
 	perShardUsers := []float64{}
 	for _, s := range shards {
-		m, err := scrape(ctx, s.url("/metrics"))
+		m, err := fetchMetrics(ctx, s.url("/metrics"))
 		if err != nil {
 			t.Fatal(err)
 		}
