@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/heady/heady-metrics/exporter/event"
 )
 
 // A timeline holds one entry per second of an hour, however many events
@@ -148,5 +150,30 @@ func TestSealedChunks(t *testing.T) {
 	}
 	if n1, _ := cost.window(base+100, base+200); n1 != 14 {
 		t.Fatalf("partial window over a sealed hour: %d events, want 14", n1)
+	}
+}
+
+// An engine that is never pruned (a replay of years) keeps a user's every
+// active day: two years of daily activity must fit.
+func TestUnprunedYearsOfDailyActivity(t *testing.T) {
+	start := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
+	e := New(Options{})
+	var ev event.Event
+	for d := 0; d < 730; d++ {
+		now := start.AddDate(0, 0, d)
+		e.Advance(now.UnixMilli())
+		ev.Reset()
+		ev.Type, ev.User, ev.Time = event.TypeSessionStart, "daily", now.UnixMilli()
+		if r := e.Apply(&ev); r != Applied {
+			t.Fatalf("day %d: %v", d, r)
+		}
+	}
+	u := &e.users.list[0]
+	if n := u.days.len(); n != 729 {
+		t.Fatalf("%d earlier days kept, want 729", n)
+	}
+	e.Prune()
+	if n := u.days.len(); n > RetentionDays {
+		t.Fatalf("%d earlier days after Prune, want at most %d", n, RetentionDays)
 	}
 }

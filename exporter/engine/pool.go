@@ -15,10 +15,11 @@ type pool struct {
 	free [poolClasses][]uint32 // offsets of free blocks, by class
 }
 
-// poolClasses bounds a list at 1<<(poolClasses-1) entries: enough for a
-// day record for every retained day, with room for any surface count the
-// engine allows.
-const poolClasses = 10
+// poolClasses bounds a list at 1<<(poolClasses-1) entries (65,536): a
+// user's earlier days are pruned to the 100-day retention and surfaces are
+// capped at 257, but an engine that is never pruned (a replay of years)
+// keeps every day it sees, so the bound is set far past any real history.
+const poolClasses = 17
 
 // maxUserList is the longest list the pool holds.
 const maxUserList = 1 << (poolClasses - 1)

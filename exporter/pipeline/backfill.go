@@ -48,12 +48,19 @@ func Backfill(ctx context.Context, c *config.Config, from, to time.Time, step ti
 	}
 	series := newSeriesSet()
 	next := 0
+	var pruned time.Time
 	for t := from; !t.After(to); t = t.Add(step) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		ms := t.UnixMilli()
 		eng.Advance(ms)
+		if t.Sub(pruned) >= 24*time.Hour {
+			// As the serve loop does: a replay of months holds what a
+			// running exporter would, not every hour it passed.
+			eng.Prune()
+			pruned = t
+		}
 		// Apply every event up to the step, and those within the future
 		// tolerance (they wait in the engine, as they do in kpis).
 		for ; next < len(events) && events[next].Time <= ms+engine.FutureTolerance; next++ {
