@@ -187,9 +187,9 @@ func (e *Engine) Apply(ev *event.Event) Result {
 
 // ApplyBatch applies evs in order, exactly as Apply would one at a time,
 // and stores each event's Result in res, which must be at least as long as
-// evs. It is the fast path for the batches sources deliver: before applying
-// a group of events it reads the hash-table slots and user records
-// the group will need, so that their cache misses (the bulk of the
+// evs. It is the fast path for the batches sources deliver: before
+// applying a group of events it reads the hash-table slots and user
+// records the group will need, so that their cache misses (the bulk of the
 // engine's cost on a large user table) overlap instead of following one
 // another.
 func (e *Engine) ApplyBatch(evs []event.Event, res []Result) {
@@ -224,12 +224,11 @@ func hashesOf(ev *event.Event) evHashes {
 }
 
 // prefetch computes the hashes of evs into hs and reads the memory the
-// events are about to touch: the user table's home slots, then the user
-// records they point to and the last of their earlier days, and the dedup
-// set's home slots. The loads of one
-// pass do not depend on each other, so the CPU overlaps their misses. The
-// reads are only a hint: a slot may hold another user, or the tables may
-// grow before the events are applied.
+// events are about to touch: the user table's and the dedup set's home
+// slots, then the user records they point to, then the last of those
+// users' earlier days. The loads of one pass do not depend on each other,
+// so the CPU overlaps their misses. The reads are only a hint: a slot may
+// hold another user, or the tables may grow before the events are applied.
 func (e *Engine) prefetch(evs []event.Event, hs []evHashes) {
 	var x uint64
 	us := &e.users
