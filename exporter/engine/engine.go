@@ -572,9 +572,14 @@ func ownEvent(ev *event.Event) event.Event {
 func (e *Engine) Prune() {
 	nowSec := ceilSec(e.now)
 	cut := nowSec - RetentionDays*secPerDay
-	for _, tl := range e.allTimelines() {
-		tl.prune(cut)
-		tl.sealBefore(nowSec - sealAfterSec)
+	for _, g := range e.timelineHorizons() {
+		// One day more than the longest window read, so an evaluation a
+		// little after the engine's clock is still whole.
+		keep := nowSec - (g.days+1)*secPerDay
+		for _, tl := range g.timelines {
+			tl.prune(keep)
+			tl.sealBefore(nowSec - sealAfterSec)
+		}
 	}
 	e.gateway.prune(nowSec - 2*3600)
 	cutMS := cut * 1000
@@ -606,6 +611,56 @@ func (e *Engine) Prune() {
 	for _, o := range e.coverage.m {
 		o.prune(cutMS)
 	}
+}
+
+// timelineGroup is timelines whose longest window (view.go) is days long.
+type timelineGroup struct {
+	days      int64
+	timelines []*timeline
+}
+
+// timelineHorizons groups every timeline of allTimelines by the longest
+// window the view reads from it; Prune keeps each group's history that
+// long (plus a day) instead of the whole retention, which matters most
+// for the per-tool, per-model and per-workflow timelines: many, busy, and
+// read over 7 days only. TestPruneKeepsEverySample and
+// TestTimelineHorizonsCoverAll hold this table to the view.
+func (e *Engine) timelineHorizons() []timelineGroup {
+	week := []*timeline{&e.actions, &e.actionsReceipt, &e.arenaCost, &e.consensus, &e.breakerTrips}
+	twoWeeks := []*timeline{&e.inferenceCost}
+	for _, a := range [][]timeline{e.toolCalls[:], e.arena[:], e.routed[:], e.gates[:]} {
+		for i := range a {
+			week = append(week, &a[i])
+		}
+	}
+	for i := range e.verified {
+		twoWeeks = append(twoWeeks, &e.verified[i])
+	}
+	for _, t := range e.toolByTool.m {
+		for i := range t {
+			week = append(week, &t[i])
+		}
+	}
+	for _, t := range e.deploys.m {
+		for i := range t {
+			week = append(week, &t[i])
+		}
+	}
+	for _, t := range e.workflows.m {
+		week = append(week, t)
+	}
+	for _, m := range e.byModel.m {
+		for _, t := range m.m {
+			week = append(week, t)
+		}
+	}
+	for _, t := range e.policies.m {
+		twoWeeks = append(twoWeeks, t) // this week and the one before
+	}
+	// Merges, reverts (30-day windows) and milestones (90) are rare: they
+	// keep the whole retention.
+	rare := []*timeline{&e.merges, &e.reverts, &e.milestones[0], &e.milestones[1]}
+	return []timelineGroup{{7, week}, {14, twoWeeks}, {RetentionDays - 1, rare}}
 }
 
 // allTimelines lists every timeline but the gateway sketch.

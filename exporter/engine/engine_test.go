@@ -177,3 +177,66 @@ func TestUnprunedYearsOfDailyActivity(t *testing.T) {
 		t.Fatalf("%d earlier days after Prune, want at most %d", n, RetentionDays)
 	}
 }
+
+// Pruning keeps each timeline as long as the longest window the view reads
+// from it: every exported sample is the same before and after Prune, on
+// events of every type spread over the whole retention.
+func TestPruneKeepsEverySample(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	now := time.Date(2026, 11, 20, 13, 37, 11, 0, time.UTC)
+	e := New(Options{})
+	e.Advance(now.UnixMilli())
+	for _, ev := range randomEvents(r, now, 20000, 400) {
+		e.Apply(&ev)
+	}
+	chunks := func() (n int) {
+		for _, tl := range e.allTimelines() {
+			n += len(tl.chunks)
+		}
+		return n
+	}
+	before, n0 := e.Evaluate(now.UnixMilli()).Samples, chunks()
+	e.Prune()
+	after, n1 := e.Evaluate(now.UnixMilli()).Samples, chunks()
+	if n1 > n0/3 {
+		t.Fatalf("Prune kept %d of %d hour chunks: the test prunes nothing", n1, n0)
+	}
+	if !reflect.DeepEqual(before, after) {
+		for i := range before {
+			if i >= len(after) || !reflect.DeepEqual(before[i], after[i]) {
+				t.Fatalf("sample %d changed by Prune: %+v", i, before[i])
+			}
+		}
+		t.Fatalf("Prune changed the samples: %d before, %d after", len(before), len(after))
+	}
+}
+
+// Every timeline is in exactly one horizon group.
+func TestTimelineHorizonsCoverAll(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	now := time.Date(2026, 11, 20, 13, 37, 11, 0, time.UTC)
+	e := New(Options{})
+	e.Advance(now.UnixMilli())
+	for _, ev := range randomEvents(r, now, 5000, 100) {
+		e.Apply(&ev)
+	}
+	seen := map[*timeline]int{}
+	for _, g := range e.timelineHorizons() {
+		for _, tl := range g.timelines {
+			seen[tl]++
+		}
+	}
+	all := e.allTimelines()
+	if len(all) < 30 {
+		t.Fatalf("only %d timelines: the events do not fill the keyed ones", len(all))
+	}
+	for _, tl := range all {
+		if seen[tl] != 1 {
+			t.Errorf("a timeline is in %d horizon groups", seen[tl])
+		}
+		delete(seen, tl)
+	}
+	if len(seen) > 0 {
+		t.Errorf("%d grouped timelines are not in allTimelines", len(seen))
+	}
+}
