@@ -619,7 +619,7 @@ type timelineGroup struct {
 	timelines []*timeline
 }
 
-// timelineHorizons groups every timeline of allTimelines by the longest
+// timelineHorizons groups every timeline but the gateway sketch by the longest
 // window the view reads from it; Prune keeps each group's history that
 // long (plus a day) instead of the whole retention, which matters most
 // for the per-tool, per-model and per-workflow timelines: many, busy, and
@@ -661,38 +661,6 @@ func (e *Engine) timelineHorizons() []timelineGroup {
 	// keep the whole retention.
 	rare := []*timeline{&e.merges, &e.reverts, &e.milestones[0], &e.milestones[1]}
 	return []timelineGroup{{7, week}, {14, twoWeeks}, {RetentionDays - 1, rare}}
-}
-
-// allTimelines lists every timeline but the gateway sketch.
-func (e *Engine) allTimelines() []*timeline {
-	out := []*timeline{&e.actions, &e.actionsReceipt, &e.arenaCost, &e.consensus, &e.breakerTrips,
-		&e.inferenceCost, &e.merges, &e.reverts}
-	for _, a := range [][]timeline{e.toolCalls[:], e.verified[:], e.arena[:], e.routed[:], e.gates[:], e.milestones[:]} {
-		for i := range a {
-			out = append(out, &a[i])
-		}
-	}
-	for _, t := range e.toolByTool.m {
-		for i := range t {
-			out = append(out, &t[i])
-		}
-	}
-	for _, t := range e.deploys.m {
-		for i := range t {
-			out = append(out, &t[i])
-		}
-	}
-	for _, k := range []*keyed[timeline]{&e.workflows, &e.policies} {
-		for _, t := range k.m {
-			out = append(out, t)
-		}
-	}
-	for _, m := range e.byModel.m {
-		for _, t := range m.m {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // SetPosition records the position of a source as of the events applied

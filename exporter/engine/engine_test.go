@@ -182,16 +182,13 @@ func TestUnprunedYearsOfDailyActivity(t *testing.T) {
 // from it: every exported sample is the same before and after Prune, on
 // events of every type spread over the whole retention.
 func TestPruneKeepsEverySample(t *testing.T) {
-	r := rand.New(rand.NewPCG(11, 12))
 	now := time.Date(2026, 11, 20, 13, 37, 11, 0, time.UTC)
-	e := New(Options{})
-	e.Advance(now.UnixMilli())
-	for _, ev := range randomEvents(r, now, 20000, 400) {
-		e.Apply(&ev)
-	}
+	e := randomEngine(11, now, 20000, 400)
 	chunks := func() (n int) {
-		for _, tl := range e.allTimelines() {
-			n += len(tl.chunks)
+		for _, g := range e.timelineHorizons() {
+			for _, tl := range g.timelines {
+				n += len(tl.chunks)
+			}
 		}
 		return n
 	}
@@ -211,32 +208,43 @@ func TestPruneKeepsEverySample(t *testing.T) {
 	}
 }
 
-// Every timeline is in exactly one horizon group.
+// Every timeline the checkpoint saves is in exactly one horizon group.
 func TestTimelineHorizonsCoverAll(t *testing.T) {
-	r := rand.New(rand.NewPCG(13, 14))
-	now := time.Date(2026, 11, 20, 13, 37, 11, 0, time.UTC)
-	e := New(Options{})
-	e.Advance(now.UnixMilli())
-	for _, ev := range randomEvents(r, now, 5000, 100) {
-		e.Apply(&ev)
-	}
+	e := randomEngine(13, time.Date(2026, 11, 20, 13, 37, 11, 0, time.UTC), 5000, 100)
 	seen := map[*timeline]int{}
+	total := 0
 	for _, g := range e.timelineHorizons() {
 		for _, tl := range g.timelines {
 			seen[tl]++
+			total++
 		}
 	}
-	all := e.allTimelines()
-	if len(all) < 30 {
-		t.Fatalf("only %d timelines: the events do not fill the keyed ones", len(all))
+	keyed := 4*len(e.toolByTool.m) + 3*len(e.deploys.m) + len(e.workflows.m) + len(e.policies.m)
+	for _, m := range e.byModel.m {
+		keyed += len(m.m)
 	}
-	for _, tl := range all {
+	fixed := e.fixedTimelines()
+	if keyed < 20 {
+		t.Fatalf("only %d keyed timelines: the events do not fill them", keyed)
+	}
+	if want := len(fixed) + keyed; total != want || len(seen) != want {
+		t.Errorf("horizon groups hold %d timelines (%d distinct), the engine has %d", total, len(seen), want)
+	}
+	for i, tl := range fixed {
 		if seen[tl] != 1 {
-			t.Errorf("a timeline is in %d horizon groups", seen[tl])
+			t.Errorf("fixed timeline %d is in %d horizon groups", i, seen[tl])
 		}
-		delete(seen, tl)
 	}
-	if len(seen) > 0 {
-		t.Errorf("%d grouped timelines are not in allTimelines", len(seen))
+}
+
+// randomEngine is an engine at now with n random events of every type
+// (the oracle test's generator) applied.
+func randomEngine(seed uint64, now time.Time, n, users int) *Engine {
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	e := New(Options{})
+	e.Advance(now.UnixMilli())
+	for _, ev := range randomEvents(r, now, n, users) {
+		e.Apply(&ev)
 	}
+	return e
 }
