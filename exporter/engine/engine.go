@@ -581,6 +581,13 @@ func (e *Engine) Prune() {
 			tl.sealBefore(nowSec - sealAfterSec)
 		}
 	}
+	// Values of the open label sets with no history left are forgotten.
+	emptyTL := func(t *timeline) bool { return t.empty() }
+	e.workflows.forget(emptyTL)
+	e.policies.forget(emptyTL)
+	e.toolByTool.forget(func(t *[4]timeline) bool { return allEmpty(t[:]) })
+	e.deploys.forget(func(t *[3]timeline) bool { return allEmpty(t[:]) })
+	e.byModel.forget(func(m *keyed[timeline]) bool { m.forget(emptyTL); return len(m.m) == 0 })
 	e.gateway.prune(nowSec - 2*3600)
 	cutMS := cut * 1000
 	e.cycleTime.prune(cutMS)
@@ -611,6 +618,15 @@ func (e *Engine) Prune() {
 	for _, o := range e.coverage.m {
 		o.prune(cutMS)
 	}
+}
+
+func allEmpty(tls []timeline) bool {
+	for i := range tls {
+		if !tls[i].empty() {
+			return false
+		}
+	}
+	return true
 }
 
 // timelineGroup is timelines whose longest window (view.go) is days long.

@@ -248,3 +248,34 @@ func randomEngine(seed uint64, now time.Time, n, users int) *Engine {
 	}
 	return e
 }
+
+// A value of an open label set whose history is all pruned gives its place
+// under the cap back: after maxOpenValues tools a week ago, a new tool gets
+// its own label, not "other".
+func TestPruneForgetsValuesWithNoHistory(t *testing.T) {
+	start := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	e := New(Options{})
+	e.Advance(start.UnixMilli())
+	var ev event.Event
+	call := func(tool string, at time.Time) {
+		ev.Reset()
+		ev.Type, ev.User, ev.Tool, ev.Status, ev.Time = event.TypeToolCall, "u", tool, "success", at.UnixMilli()
+		e.Apply(&ev)
+	}
+	for i := 0; i < maxOpenValues+5; i++ {
+		call("tool-"+strconv.Itoa(i), start)
+	}
+	if _, ok := e.toolByTool.m[OtherLabel]; !ok || len(e.toolByTool.m) != maxOpenValues+1 {
+		t.Fatalf("%d tools held; want the cap and %q", len(e.toolByTool.m), OtherLabel)
+	}
+	later := start.Add(9 * 24 * time.Hour)
+	e.Advance(later.UnixMilli())
+	e.Prune()
+	if n := len(e.toolByTool.m); n != 0 {
+		t.Fatalf("%d tools with no history left are still held", n)
+	}
+	call("tool-new", later)
+	if _, ok := e.toolByTool.m["tool-new"]; !ok {
+		t.Fatalf("after Prune a new tool still folds into %q", OtherLabel)
+	}
+}

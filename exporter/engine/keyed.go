@@ -42,6 +42,18 @@ func (k *keyed[T]) get(key string) *T {
 	return p
 }
 
+// forget deletes the entries for which empty reports true: a value whose
+// history has all been pruned gives its place under the cap back, so a
+// long-running exporter does not fold every new value into OtherLabel
+// once max values have ever been seen.
+func (k *keyed[T]) forget(empty func(*T) bool) {
+	for key, p := range k.m {
+		if empty(p) {
+			delete(k.m, key)
+		}
+	}
+}
+
 func (k *keyed[T]) keys() []string {
 	out := make([]string, 0, len(k.m))
 	for key := range k.m {
