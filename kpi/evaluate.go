@@ -59,13 +59,20 @@ func EvaluateOne(k KPI, in Input) Result {
 			r.Top = []TopEntry{}
 		}
 	}
+	r.Judge()
+	return r
+}
+
+// Judge sets r.Met from r's value (or trend) against its KPI's target; it
+// stays nil when the target is of neither kind or there is nothing to judge.
+func (r *Result) Judge() {
+	t := r.KPI.Target
 	switch {
-	case k.Target.HasValueTarget() && r.HasValue:
-		met := k.Target.MetValue(r.Value)
+	case t.HasValueTarget() && r.HasValue:
+		met := t.MetValue(r.Value)
 		r.Met = &met
-	case k.Target.HasTrendTarget() && r.HasTrend:
-		met := k.Target.MetTrend(r.Trend)
+	case t.HasTrendTarget() && r.HasTrend:
+		met := t.MetTrend(r.Trend)
 		r.Met = &met
 	}
-	return r
 }

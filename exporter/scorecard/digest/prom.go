@@ -146,14 +146,7 @@ func (p *PromFetcher) Results(ctx context.Context, t time.Time) ([]kpi.Result, e
 			}
 			r.Top = topEntries(vec)
 		}
-		switch {
-		case k.Target.HasValueTarget() && r.HasValue:
-			met := k.Target.MetValue(r.Value)
-			r.Met = &met
-		case k.Target.HasTrendTarget() && r.HasTrend:
-			met := k.Target.MetTrend(r.Trend)
-			r.Met = &met
-		}
+		r.Judge()
 		out = append(out, r)
 	}
 	return out, nil

@@ -117,14 +117,7 @@ func Results(t time.Time) []kpi.Result {
 		if k.TopExpr != "" {
 			r.Top = []kpi.TopEntry{{Name: "code-review", Count: 500}, {Name: "bug-fix", Count: 250}}
 		}
-		switch {
-		case k.Target.HasValueTarget() && r.HasValue:
-			m := k.Target.MetValue(r.Value)
-			r.Met = &m
-		case k.Target.HasTrendTarget() && r.HasTrend:
-			m := k.Target.MetTrend(r.Trend)
-			r.Met = &m
-		}
+		r.Judge()
 		if !r.HasValue {
 			r.Value = 0
 		}
