@@ -13,7 +13,7 @@ const DefaultMaxLineBytes = 1 << 20
 
 // MaxDepth bounds the nesting of arrays and objects in a line, the line's
 // own object included. Deeper lines are malformed (ReasonTruncated).
-const MaxDepth = 128
+const MaxDepth = jsonscan.MaxDepth
 
 // A Decoder reads lines of the canonical JSONL shape (sources.md) into
 // Events. It is a hand-written single-pass scanner: it allocates nothing for
@@ -581,7 +581,7 @@ func scanValue(b []byte, i, depth int) (k kind, start, end, next int) {
 		}
 		return kindString, i + 1, end, next
 	case '{', '[':
-		return kindContainer, i, i, skipContainer(b, i, depth)
+		return kindContainer, i, i, jsonscan.SkipValue(b, i, depth)
 	case 't':
 		return kindTrue, i, i, jsonscan.Literal(b, i, "true")
 	case 'f':
@@ -592,91 +592,4 @@ func scanValue(b []byte, i, depth int) (k kind, start, end, next int) {
 		next := jsonscan.ScanNumber(b, i)
 		return kindNumber, i, max(next, i), next
 	}
-}
-
-// skipContainer validates and skips the array or object starting at b[i],
-// inside depth enclosing containers, without recursion. It returns the
-// index after it, or -1 if it is malformed or nested deeper than MaxDepth.
-func skipContainer(b []byte, i, depth int) int {
-	var isObj [(MaxDepth + 63) / 64]uint64 // bit d: level d is an object
-	base := depth
-	for {
-		// A value starts at b[i].
-		if i >= len(b) {
-			return -1
-		}
-		if c := b[i]; c == '{' || c == '[' {
-			if depth >= MaxDepth {
-				return -1
-			}
-			closer := byte(']')
-			isObj[depth/64] &^= 1 << (depth % 64)
-			if c == '{' {
-				closer = '}'
-				isObj[depth/64] |= 1 << (depth % 64)
-			}
-			depth++
-			i = jsonscan.SkipWS(b, i+1)
-			if i >= len(b) || b[i] != closer {
-				if c == '{' {
-					if i = memberKey(b, i); i < 0 {
-						return -1
-					}
-				}
-				continue // the first element
-			}
-			i++ // empty
-			depth--
-		} else {
-			_, _, _, next := scanValue(b, i, depth)
-			if next < 0 {
-				return -1
-			}
-			i = next
-		}
-		// After a value: a comma, or the end of the enclosing container.
-		for {
-			if depth == base {
-				return i
-			}
-			i = jsonscan.SkipWS(b, i)
-			if i >= len(b) {
-				return -1
-			}
-			d := depth - 1
-			obj := isObj[d/64]&(1<<(d%64)) != 0
-			if b[i] == ',' {
-				i = jsonscan.SkipWS(b, i+1)
-				if obj {
-					if i = memberKey(b, i); i < 0 {
-						return -1
-					}
-				}
-				break
-			}
-			if (obj && b[i] == '}') || (!obj && b[i] == ']') {
-				i++
-				depth--
-				continue
-			}
-			return -1
-		}
-	}
-}
-
-// memberKey reads `"key" :` at b[i] and returns the index of the value
-// after it, or -1.
-func memberKey(b []byte, i int) int {
-	if i >= len(b) || b[i] != '"' {
-		return -1
-	}
-	_, _, next := jsonscan.ScanString(b, i+1)
-	if next < 0 {
-		return -1
-	}
-	i = jsonscan.SkipWS(b, next)
-	if i >= len(b) || b[i] != ':' {
-		return -1
-	}
-	return jsonscan.SkipWS(b, i+1)
 }

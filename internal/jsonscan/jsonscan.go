@@ -1,7 +1,8 @@
 // Package jsonscan holds the byte-level JSON scanning both line decoders
 // use (the canonical decoder in exporter/event and the mapping decoder in
 // exporter/source/preset): whitespace, strings (eight bytes at a time),
-// escapes, numbers and literals. It allocates nothing and knows nothing
+// escapes, numbers, literals, and whole values skipped without recursion
+// (SkipValue). It allocates nothing and knows nothing
 // about events.
 package jsonscan
 
@@ -213,4 +214,111 @@ func Literal(b []byte, i int, lit string) int {
 // neither changed nor reused.
 func String(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// MaxDepth bounds the nesting of arrays and objects in a line, the line's
+// own object included: both line decoders hold deeper lines malformed.
+const MaxDepth = 128
+
+// SkipValue validates and skips the JSON value starting at b[i] (not
+// whitespace), inside depth enclosing containers, without recursion. It
+// returns the index after it, or -1 if it is malformed or nested deeper
+// than MaxDepth.
+func SkipValue(b []byte, i, depth int) int {
+	if i < len(b) && b[i] != '{' && b[i] != '[' {
+		return skipScalar(b, i)
+	}
+	var isObj [(MaxDepth + 63) / 64]uint64 // bit d: level d is an object
+	base := depth
+	for {
+		// A value starts at b[i].
+		if i >= len(b) {
+			return -1
+		}
+		if c := b[i]; c == '{' || c == '[' {
+			if depth >= MaxDepth {
+				return -1
+			}
+			closer := byte(']')
+			isObj[depth/64] &^= 1 << (depth % 64)
+			if c == '{' {
+				closer = '}'
+				isObj[depth/64] |= 1 << (depth % 64)
+			}
+			depth++
+			i = SkipWS(b, i+1)
+			if i >= len(b) || b[i] != closer {
+				if c == '{' {
+					if i = memberKey(b, i); i < 0 {
+						return -1
+					}
+				}
+				continue // the first element
+			}
+			i++ // empty
+			depth--
+		} else if i = skipScalar(b, i); i < 0 {
+			return -1
+		}
+		// After a value: a comma, or the end of the enclosing container.
+		for {
+			if depth == base {
+				return i
+			}
+			i = SkipWS(b, i)
+			if i >= len(b) {
+				return -1
+			}
+			d := depth - 1
+			obj := isObj[d/64]&(1<<(d%64)) != 0
+			if b[i] == ',' {
+				i = SkipWS(b, i+1)
+				if obj {
+					if i = memberKey(b, i); i < 0 {
+						return -1
+					}
+				}
+				break
+			}
+			if (obj && b[i] == '}') || (!obj && b[i] == ']') {
+				i++
+				depth--
+				continue
+			}
+			return -1
+		}
+	}
+}
+
+// memberKey reads `"key" :` at b[i] and returns the index of the value
+// after it, or -1.
+func memberKey(b []byte, i int) int {
+	if i >= len(b) || b[i] != '"' {
+		return -1
+	}
+	_, _, next := ScanString(b, i+1)
+	if next < 0 {
+		return -1
+	}
+	i = SkipWS(b, next)
+	if i >= len(b) || b[i] != ':' {
+		return -1
+	}
+	return SkipWS(b, i+1)
+}
+
+// skipScalar skips the string, number or literal at b[i], or returns -1.
+func skipScalar(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		_, _, next := ScanString(b, i+1)
+		return next
+	case 't':
+		return Literal(b, i, "true")
+	case 'f':
+		return Literal(b, i, "false")
+	case 'n':
+		return Literal(b, i, "null")
+	}
+	return ScanNumber(b, i)
 }

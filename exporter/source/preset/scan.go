@@ -7,8 +7,8 @@ import (
 )
 
 // maxDepth bounds the nesting of a line, its own object included, as the
-// canonical decoder does (event.MaxDepth): deeper lines are malformed.
-const maxDepth = 128
+// canonical decoder does: deeper lines are malformed.
+const maxDepth = jsonscan.MaxDepth
 
 // kind is the JSON kind of a recorded value.
 type kind uint8
@@ -29,82 +29,7 @@ func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' 
 
 // skip validates and skips the value at b[i] (not whitespace), nested in
 // depth containers. It returns the index after it, or -1.
-func skip(b []byte, i, depth int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		_, _, next := jsonscan.ScanString(b, i+1)
-		return next
-	case '{':
-		if depth >= maxDepth {
-			return -1
-		}
-		i = jsonscan.SkipWS(b, i+1)
-		if i < len(b) && b[i] == '}' {
-			return i + 1
-		}
-		for {
-			if i >= len(b) || b[i] != '"' {
-				return -1
-			}
-			_, _, i = jsonscan.ScanString(b, i+1)
-			if i < 0 {
-				return -1
-			}
-			i = jsonscan.SkipWS(b, i)
-			if i >= len(b) || b[i] != ':' {
-				return -1
-			}
-			if i = skip(b, jsonscan.SkipWS(b, i+1), depth+1); i < 0 {
-				return -1
-			}
-			i = jsonscan.SkipWS(b, i)
-			if i >= len(b) {
-				return -1
-			}
-			if b[i] == '}' {
-				return i + 1
-			}
-			if b[i] != ',' {
-				return -1
-			}
-			i = jsonscan.SkipWS(b, i+1)
-		}
-	case '[':
-		if depth >= maxDepth {
-			return -1
-		}
-		i = jsonscan.SkipWS(b, i+1)
-		if i < len(b) && b[i] == ']' {
-			return i + 1
-		}
-		for {
-			if i = skip(b, i, depth+1); i < 0 {
-				return -1
-			}
-			i = jsonscan.SkipWS(b, i)
-			if i >= len(b) {
-				return -1
-			}
-			if b[i] == ']' {
-				return i + 1
-			}
-			if b[i] != ',' {
-				return -1
-			}
-			i = jsonscan.SkipWS(b, i+1)
-		}
-	case 't':
-		return jsonscan.Literal(b, i, "true")
-	case 'f':
-		return jsonscan.Literal(b, i, "false")
-	case 'n':
-		return jsonscan.Literal(b, i, "null")
-	}
-	return jsonscan.ScanNumber(b, i)
-}
+func skip(b []byte, i, depth int) int { return jsonscan.SkipValue(b, i, depth) }
 
 // pow10 holds the powers of ten that float64 represents exactly.
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
