@@ -220,14 +220,7 @@ func (d *Decoder) object(b []byte, i int, n *node, depth, ei int) int {
 			d.tmp = jsonscan.AppendUnescaped(d.tmp[:0], key)
 			key = d.tmp
 		}
-		var c *node
-		for _, kn := range n.keys {
-			// Length and first byte first: most keys differ there.
-			if len(kn.key) == len(key) && kn.key[0] == key[0] && kn.key == jsonscan.String(key) {
-				c = kn
-				break
-			}
-		}
+		c := n.member(jsonscan.String(key))
 		i = jsonscan.SkipWS(b, nx)
 		if i >= len(b) || b[i] != ':' {
 			return -1
@@ -283,12 +276,7 @@ func (d *Decoder) array(b []byte, i int, n *node, depth, ei int) int {
 			c = n.elem
 			d.fanN[n.fan] = e + 1
 		} else {
-			for _, kn := range n.idx {
-				if kn.index == e {
-					c = kn
-					break
-				}
-			}
+			c = n.element(e)
 		}
 		if c != nil {
 			ce := ei

@@ -79,6 +79,26 @@ type node struct {
 
 func newNode(inFan int) *node { return &node{index: -1, fan: -1, slot: -1, inFan: inFan} }
 
+// member returns n's child for the object key, or nil.
+func (n *node) member(key string) *node {
+	for _, c := range n.keys {
+		if c.key == key {
+			return c
+		}
+	}
+	return nil
+}
+
+// element returns n's child for the array index i, or nil.
+func (n *node) element(i int) *node {
+	for _, c := range n.idx {
+		if c.index == i {
+			return c
+		}
+	}
+	return nil
+}
+
 // ref is a compiled path: its value slot and the fan it belongs to (-1).
 type ref struct {
 	slot int
@@ -114,13 +134,7 @@ func (t *trie) add(s string) (ref, error) {
 	for i, st := range steps {
 		switch {
 		case st.index == -1:
-			var c *node
-			for _, k := range n.keys {
-				if k.key == st.key {
-					c = k
-					break
-				}
-			}
+			c := n.member(st.key)
 			if c == nil {
 				c = newNode(n.inFan)
 				c.key = st.key
@@ -145,13 +159,7 @@ func (t *trie) add(s string) (ref, error) {
 			if n.elem != nil {
 				return ref{}, fmt.Errorf("bad path %q: the array %s is read both with [*] and with an index", s, pathPrefix(steps[:i]))
 			}
-			var c *node
-			for _, k := range n.idx {
-				if k.index == st.index {
-					c = k
-					break
-				}
-			}
+			c := n.element(st.index)
 			if c == nil {
 				c = newNode(n.inFan)
 				c.index = st.index
