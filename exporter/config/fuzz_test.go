@@ -1,10 +1,11 @@
 package config
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/heady/heady-metrics/internal/testutil"
 )
 
 // FuzzConfig checks that Parse never panics on any bytes, that every error
@@ -12,17 +13,7 @@ import (
 // a config it accepts is complete: defaults filled, paths absolute, input
 // names unique, formats known, webhook options consistent.
 func FuzzConfig(f *testing.F) {
-	seeds, err := filepath.Glob("testdata/seeds/*.yml")
-	if err != nil || len(seeds) == 0 {
-		f.Fatalf("no seeds: %v", err)
-	}
-	for _, name := range seeds {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	testutil.AddSeedFiles(f, "testdata/seeds/*.yml")
 	for _, s := range []string{
 		"sources:\n  audit:\n    - paths: [a.jsonl]\n",
 		"sources: &s\n  audit:\n    - &i {paths: [a]}\n    - *i\n",

@@ -3,13 +3,12 @@ package cost
 import (
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/heady/heady-metrics/exporter/event"
+	"github.com/heady/heady-metrics/internal/testutil"
 )
 
 // FuzzCostResponse feeds arbitrary bytes to the response parser and the
@@ -19,19 +18,7 @@ import (
 // infra costs on real dates, skip reasons from the documented set, and a
 // snapshot sorted with one entry per budget and date.
 func FuzzCostResponse(f *testing.F) {
-	for _, pattern := range []string{"testdata/*.json", "testdata/responses/*.json"} {
-		files, err := filepath.Glob(pattern)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, name := range files {
-			b, err := os.ReadFile(name)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(b)
-		}
-	}
+	testutil.AddSeedFiles(f, "testdata/*.json", "testdata/responses/*.json")
 	for _, s := range []string{`null`, `[1,2]`, `{"records":`, `{"error":"wrong endpoint"}`, `<html>502 Bad Gateway</html>`,
 		`{"totalCalls":3,"totalCostUsd":1e308,"byModel":{"m":{"costUsd":1},"n":{"cost":"x"},"o":null}}`,
 		`{"records":[{"ts":"2026-11-20T10:00:00Z"},{"ts":"2026-11-20T10:00:00Z"}],"next_cursor":1e3}`} {

@@ -2,19 +2,13 @@ package probe
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -30,6 +24,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/heady/heady-metrics/exporter/source"
+	"github.com/heady/heady-metrics/internal/testutil"
 )
 
 func testConfig(targets ...string) Config {
@@ -148,35 +143,10 @@ func TestProbeFollowsExactlyTenRedirects(t *testing.T) {
 	}
 }
 
-// selfSigned returns a TLS server certificate for 127.0.0.1 expiring at
-// notAfter, and its PEM (it is its own CA).
-func selfSigned(t *testing.T, notAfter time.Time) (tls.Certificate, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(42),
-		Subject:               pkix.Name{CommonName: "heady probe test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              notAfter,
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-}
-
 func TestProbeTLSExpiry(t *testing.T) {
 	notAfter := time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
-	cert, caPEM := selfSigned(t, notAfter)
+	c := testutil.SelfSigned(t, notAfter)
+	cert, caPEM := c.TLS, c.CertPEM
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "ok")
 	}))
@@ -198,7 +168,7 @@ func TestProbeTLSExpiry(t *testing.T) {
 
 	// Trusting another CA only, the certificate is not trusted. (Not the
 	// system roots: loading them is slow under -race on a busy machine.)
-	_, otherPEM := selfSigned(t, notAfter)
+	otherPEM := testutil.SelfSigned(t, notAfter).CertPEM
 	otherFile := filepath.Join(t.TempDir(), "other-ca.pem")
 	if err := os.WriteFile(otherFile, otherPEM, 0o644); err != nil {
 		t.Fatal(err)

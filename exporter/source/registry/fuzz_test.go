@@ -2,11 +2,10 @@ package registry
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/heady/heady-metrics/exporter/event"
+	"github.com/heady/heady-metrics/internal/testutil"
 )
 
 // FuzzParse checks that Parse never panics or hangs (go test's per-input
@@ -14,19 +13,7 @@ import (
 // unusable result is empty, counts add up, and the Snapshot survives a JSON
 // round trip (it is saved in checkpoints).
 func FuzzParse(f *testing.F) {
-	for _, pattern := range []string{"testdata/registries/*.json", "testdata/heady/*.json"} {
-		files, err := filepath.Glob(pattern)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, name := range files {
-			b, err := os.ReadFile(name)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(b)
-		}
-	}
+	testutil.AddSeedFiles(f, "testdata/registries/*.json", "testdata/heady/*.json")
 	f.Add([]byte("{\n<<<<<<< HEAD\n\"a\": 1\n=======\n\"a\": 2\n>>>>>>> x\n}"))
 	f.Add([]byte(`{"services": {"g": {"s": {"healthy": true}}}, "k": 1, "k": 2} tail`))
 
