@@ -56,19 +56,8 @@ func TestPromtoolTestRules(t *testing.T) {
 	}
 }
 
-type ruleFile struct {
-	Groups []struct {
-		Name  string `yaml:"name"`
-		Rules []struct {
-			Record      string            `yaml:"record"`
-			Alert       string            `yaml:"alert"`
-			Expr        string            `yaml:"expr"`
-			For         string            `yaml:"for"`
-			Labels      map[string]string `yaml:"labels"`
-			Annotations map[string]string `yaml:"annotations"`
-		} `yaml:"rules"`
-	} `yaml:"groups"`
-}
+// ruleFile is read back with the generator's own types, strictly.
+type ruleFile = alerts.RuleFile
 
 func load(t *testing.T, path string, v any) {
 	t.Helper()

@@ -27,6 +27,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/heady/heady-metrics/alerts"
 	"github.com/heady/heady-metrics/kpi"
 )
 
@@ -380,26 +381,12 @@ func (a promAPI) queryRange(ctx context.Context, expr string, start, end time.Ti
 	})
 }
 
-// ruleFile is the part of a Prometheus rule file the tests read.
-type ruleFile struct {
-	Groups []struct {
-		Name  string `yaml:"name"`
-		Rules []rule `yaml:"rules"`
-	} `yaml:"groups"`
-}
-
-type rule struct {
-	Record      string            `yaml:"record"`
-	Alert       string            `yaml:"alert"`
-	Expr        string            `yaml:"expr"`
-	For         string            `yaml:"for"`
-	Labels      map[string]string `yaml:"labels"`
-	Annotations map[string]string `yaml:"annotations"`
-}
+// rule is a rule of the generated rule file.
+type rule = alerts.Rule
 
 func readRules(t *testing.T, path string) []rule {
 	t.Helper()
-	var f ruleFile
+	var f alerts.RuleFile
 	if err := yaml.Unmarshal([]byte(readText(t, path)), &f); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
