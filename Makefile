@@ -50,9 +50,14 @@ check-generated: generate
 	@untracked=$$(git ls-files --others --exclude-standard -- dashboards alerts provisioning docs); \
 		if [ -n "$$untracked" ]; then echo "generated files not committed: $$untracked"; exit 1; fi
 
+# Tests that run external binaries (Prometheus, Alertmanager, Chromium, helm,
+# sloth, the upstream promtool and amtool) or run for minutes carry the build
+# tag `integration`: plain `go test ./...` runs the fast tier only; `make test`
+# (CI) always runs both, with the upstream tools' paths from test-deps.sh.
 test: test-deps lint check-generated
 	@mkdir -p .cache
-	set -o pipefail; $(GO) test -race -count=1 -timeout 25m $(PKGS) 2>&1 | tee .cache/go-test.log
+	set -o pipefail; eval "$$(./scripts/test-deps.sh --print-env)"; \
+		$(GO) test -race -count=1 -timeout 25m -tags integration $(PKGS) 2>&1 | tee .cache/go-test.log
 	./scripts/fuzz.sh
 	@echo "packages: $$(grep -c '^ok' .cache/go-test.log) passed, $$(grep -c '^FAIL' .cache/go-test.log) failed"
 

@@ -78,6 +78,37 @@ func Tool(t testing.TB, name string) string {
 	return p
 }
 
+// Upstream returns the path of a current upstream tool that
+// scripts/test-deps.sh builds with `go install` from the Go module proxy:
+// "promtool" (prometheus v0.316.0), "amtool" and "alertmanager"
+// (alertmanager v0.35.0), "sloth", "helm", "golangci-lint". The Makefile
+// exports their paths as HEADY_<NAME>_UPSTREAM_BIN (the three Prometheus
+// tools, which Debian also ships) or HEADY_<NAME>_BIN. The test fails, never
+// skips, when the tool is not there.
+func Upstream(t testing.TB, name string) string {
+	t.Helper()
+	env := UpstreamEnv(name)
+	p := os.Getenv(env)
+	if p == "" {
+		t.Fatalf("%s is not set: run the tests through `make test` (or `eval \"$(scripts/test-deps.sh --print-env)\"` after scripts/test-deps.sh)", env)
+	}
+	if st, err := os.Stat(p); err != nil || st.IsDir() {
+		t.Fatalf("%s=%s: not an installed tool (run scripts/test-deps.sh): %v", env, p, err)
+	}
+	return p
+}
+
+// UpstreamEnv is the environment variable that names an upstream tool's
+// path (see Upstream).
+func UpstreamEnv(name string) string {
+	n := strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+	switch name {
+	case "promtool", "amtool", "alertmanager":
+		return "HEADY_" + n + "_UPSTREAM_BIN"
+	}
+	return "HEADY_" + n + "_BIN"
+}
+
 // Run runs bin with args in dir and returns its combined output and error.
 func Run(dir, bin string, args ...string) (string, error) {
 	cmd := exec.Command(bin, args...)
