@@ -325,7 +325,7 @@ func exporter(o Options) Group {
 		}),
 		rule(AlertSourceDown, kpi.SSourceUp+" == 0", "10m", "warning", map[string]string{
 			"summary":     "Heady source {{ $labels.source }} is down on {{ $labels.instance }}",
-			"description": "The last read or poll of source {{ $labels.source }} failed and has kept failing for 10 minutes; the KPIs computed from it are frozen or partial. See heady_source_errors_total{source=\"{{ $labels.source }}\"} for the reason.",
+			"description": "The last read or poll of source {{ $labels.source }} failed and has kept failing for 10 minutes; the KPIs computed from it are frozen or partial. See heady_exporter_source_errors_total{source=\"{{ $labels.source }}\"} for the reason.",
 		}),
 		rule(AlertSourceStale, kpi.SSourceStale+" == 1", "15m", "warning", map[string]string{
 			"summary":     "Heady source {{ $labels.source }} serves stale values on {{ $labels.instance }}",
