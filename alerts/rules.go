@@ -129,6 +129,10 @@ const (
 	AlertSourceDown     = "HeadySourceDown"
 	AlertSourceStale    = "HeadySourceStale"
 	AlertSourceOld      = "HeadySourceNotUpdated"
+
+	AlertCheckpointLoadFailed = "HeadyExporterCheckpointLoadFailed"
+	AlertCheckpointFailing    = "HeadyExporterCheckpointFailing"
+	AlertReloadFailed         = "HeadyExporterConfigReloadFailed"
 )
 
 // Anchor is the runbook anchor of an alert that is not a KPI's.
@@ -334,6 +338,18 @@ func exporter(o Options) Group {
 		rule(AlertSourceOld, fmt.Sprintf("time() - %s > %s", kpi.SSourceLastSuccess, staleSeconds), "5m", "warning", map[string]string{
 			"summary":     "Heady source {{ $labels.source }} has not succeeded for {{ $value | humanizeDuration }}",
 			"description": fmt.Sprintf("The last successful read or poll of source {{ $labels.source }} on {{ $labels.instance }} is {{ $value | humanizeDuration }} old (limit %s).", o.SourceStaleAfter),
+		}),
+		rule(AlertCheckpointLoadFailed, kpi.SCheckpointLoadFailures+" > 0", "", "warning", map[string]string{
+			"summary":     "heady-exporter {{ $labels.instance }} could not load its checkpoint and rebuilt its state",
+			"description": "At its last start, the checkpoint in state_dir did not load; it was moved aside as checkpoint.bin.unloadable-<time> and the state was rebuilt from the logs still on disk. Events of logs already rotated away are missing from the windows until they slide past them.",
+		}),
+		rule(AlertCheckpointFailing, "increase("+kpi.SEngineCheckpointErr+"[15m]) > 0", "15m", "warning", map[string]string{
+			"summary":     "heady-exporter {{ $labels.instance }} cannot write its checkpoint",
+			"description": "Checkpoint writes to state_dir have kept failing for 15 minutes. Nothing is lost while the process runs, but a restart resumes from the last good checkpoint and re-reads the logs since: events in logs rotated away meanwhile would be missing.",
+		}),
+		rule(AlertReloadFailed, kpi.SConfigReloadOK+" == 0", "5m", "warning", map[string]string{
+			"summary":     "heady-exporter {{ $labels.instance }} refused its new configuration",
+			"description": "The last reload (SIGHUP or POST /-/reload) failed and the previous configuration is still in force. The exporter's log names the file, line and key.",
 		}),
 	}}
 }

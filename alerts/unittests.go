@@ -223,6 +223,11 @@ func exporterTests(o Options) []testGroup {
 		}
 		return out
 	}
+	exp := func(name string, v string) inputSeries {
+		return inputSeries{fmt.Sprintf("%s{instance=%q,job=%q}", name, inst, o.Job), v}
+	}
+	expLabels := map[string]string{"instance": inst, "job": o.Job, "severity": "warning"}
+	expRepl := map[string]string{"{{ $labels.instance }}": inst}
 	srcLabels := map[string]string{"instance": inst, "job": o.Job, "source": "audit", "severity": "warning"}
 	srcRepl := map[string]string{"{{ $labels.source }}": "audit", "{{ $labels.instance }}": inst}
 	one := func(alert string, labels, repl map[string]string) []expAlert {
@@ -261,6 +266,31 @@ func exporterTests(o Options) []testGroup {
 			{at, AlertSourceStale, one(AlertSourceStale, srcLabels, srcRepl)},
 			{ageAt, AlertSourceOld, one(AlertSourceOld, srcLabels, mergeRepl(srcRepl, map[string]string{
 				"{{ $value | humanizeDuration }}": humanizeDuration(age.Seconds())}))},
+		}},
+		{Name: "exporter state healthy", Interval: "1m", InputSeries: []inputSeries{
+			exp(kpi.SCheckpointLoadFailures, "0+0x200"), exp(kpi.SEngineCheckpointErr, "0+0x200"), exp(kpi.SConfigReloadOK, "1+0x200"),
+		}, AlertTests: []alertTest{
+			{at, AlertCheckpointLoadFailed, []expAlert{}},
+			{at, AlertCheckpointFailing, []expAlert{}},
+			{at, AlertReloadFailed, []expAlert{}},
+		}},
+		// A checkpoint moved aside at start; checkpoint writes that fail
+		// once and then work again (no alert), then keep failing from
+		// 63m; a reload refused from 101m to 141m. Rules are evaluated
+		// every evaluation_interval (15m): pending at the first evaluation
+		// that sees the condition, firing at the next.
+		{Name: "exporter state in trouble", Interval: "1m", InputSeries: []inputSeries{
+			exp(kpi.SCheckpointLoadFailures, "1+0x200"),
+			exp(kpi.SEngineCheckpointErr, "0 1+0x60 1+1x100"),
+			exp(kpi.SConfigReloadOK, "1+0x100 0+0x40 1+0x60"),
+		}, AlertTests: []alertTest{
+			{"15m", AlertCheckpointLoadFailed, one(AlertCheckpointLoadFailed, expLabels, expRepl)},
+			{"30m", AlertCheckpointFailing, []expAlert{}},
+			{"75m", AlertCheckpointFailing, []expAlert{}},
+			{"90m", AlertCheckpointFailing, one(AlertCheckpointFailing, expLabels, expRepl)},
+			{"105m", AlertReloadFailed, []expAlert{}},
+			{"120m", AlertReloadFailed, one(AlertReloadFailed, expLabels, expRepl)},
+			{"150m", AlertReloadFailed, []expAlert{}},
 		}},
 	}
 }
