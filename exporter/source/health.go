@@ -237,6 +237,29 @@ type HealthView struct {
 	Unmatched []string
 }
 
+// StatusText is the state as the page and the digest write it: "up",
+// "down", "down (stale)", "no files", "starting".
+func (v HealthView) StatusText() string {
+	switch v.State {
+	case StateStale:
+		return "down (stale)"
+	case StateNoFiles:
+		return "no files"
+	case "":
+		return "down"
+	}
+	return string(v.State)
+}
+
+// Problem is what a person should read about a source that is not up: its
+// last error, or which configured paths match no file.
+func (v HealthView) Problem() string {
+	if v.State == StateNoFiles || (v.LastError == "" && len(v.Unmatched) > 0) {
+		return "no file matches " + strings.Join(v.Unmatched, ", ")
+	}
+	return v.LastError
+}
+
 // FileSource reports whether the view is of a file source.
 func (v HealthView) FileSource() bool { return v.Files >= 0 }
 
