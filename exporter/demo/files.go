@@ -98,12 +98,10 @@ func probeTargets(addr string) []string {
 	domains := []string{"headyme.com", "headysystems.com", "headyconnection.org", "headymcp.com", "headyio.com",
 		"api.headysystems.com", "admin.headysystems.com", "manager.headysystems.com"}
 	var out []string
-	for i, d := range domains {
-		path := "/-/healthy"
-		if i%2 == 1 {
-			path = "/-/ready"
-		}
-		out = append(out, "http://"+addr+path+"?domain="+d)
+	for _, d := range domains {
+		// /-/healthy answers as soon as the exporter listens (/-/ready
+		// would fail the probes that run before the first full read).
+		out = append(out, "http://"+addr+"/-/healthy?domain="+d)
 	}
 	return append(out, "http://127.0.0.1:9/?domain=headybuddy.org")
 }

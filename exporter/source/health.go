@@ -78,22 +78,25 @@ func (h *Health) Name() string { return h.name }
 
 // Success records a successful read or poll at t: the source is up and
 // its values are fresh. A file source that follows no file stays in
-// StateNoFiles (see SetFiles).
+// StateNoFiles and its last success does not move (see SetFiles).
 func (h *Health) Success(t time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.lastSuccess = t
 	if h.files == 0 {
-		return
+		return // nothing was read: not a success, the source stays no_files
 	}
+	first := h.lastSuccess.IsZero()
+	h.lastSuccess = t
 	prev := h.state
 	h.state, h.reason = StateUp, ""
-	switch prev {
-	case StateUp:
-	case StateStarting:
-		h.log(slog.LevelInfo, "source up", "records_read", h.records)
+	switch {
+	case prev == StateUp:
+	case first && prev == StateStarting:
+		h.log(slog.LevelInfo, "source up")
+	case first:
+		h.log(slog.LevelInfo, "source up", "was", string(prev), "after", time.Since(h.downSince).Round(time.Second).String())
 	default:
-		h.log(slog.LevelInfo, "source up again", "was", string(prev), "down_for", t.Sub(h.downSince).Round(time.Second).String())
+		h.log(slog.LevelInfo, "source up again", "was", string(prev), "down_for", time.Since(h.downSince).Round(time.Second).String())
 	}
 }
 
@@ -137,6 +140,9 @@ func (h *Health) SetFiles(n int, unmatched []string) {
 	h.files, h.unmatched = n, slices.Clone(unmatched)
 	switch {
 	case n == 0 && (prevFiles != 0 || !slices.Equal(prevUnmatched, unmatched)):
+		if h.state != StateNoFiles {
+			h.downSince = time.Now()
+		}
 		h.state, h.reason = StateNoFiles, ""
 		h.log(slog.LevelWarn, "source has no file to read: its paths match no readable file", "paths", strings.Join(unmatched, ","))
 	case n > 0 && len(unmatched) > 0 && !slices.Equal(prevUnmatched, unmatched):
@@ -205,7 +211,7 @@ func (h *Health) log(level slog.Level, msg string, args ...any) {
 	if h.logger == nil {
 		return
 	}
-	h.logger.Log(context.Background(), level, msg, append([]any{"source", h.name}, args...)...)
+	h.logger.Log(context.Background(), level, msg, append([]any{"src", h.name}, args...)...)
 }
 
 // SetUp sets up without counting anything (used by sources that are up as
