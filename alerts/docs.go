@@ -86,7 +86,7 @@ func Runbooks(o Options) []byte {
 			b.WriteString("- Alert: none (shown only).\n")
 		}
 		if NotifiesOnce(k) && k.Target.Judged() {
-			b.WriteString("- Notifications: once when the alert starts and once when it resolves, never repeated while it fires (label `" + LabelNotify + "=\"" + NotifyOnce + "\"`): every window this KPI reads is 30 days or longer, so it stays breached for weeks after the event that caused it. Nobody is reminded: when the message arrives, acknowledge it in the channel, open a ticket or incident for the follow-up and link it in the thread; while it fires, the Alertmanager UI and the dashboard show it. Do not silence it to make it quiet: a silence also hides the next, new breach.\n")
+			b.WriteString("- Notifications: once when the alert starts and once when it resolves, never repeated while it fires (label `" + LabelNotify + "=\"" + NotifyOnce + "\"`): every window this KPI reads is 30 days or longer, so it stays breached for weeks after the event that caused it (Alertmanager must keep its notification log that long: see docs/alerting.md). Nobody is reminded: when the message arrives, acknowledge it in the channel, open a ticket or incident for the follow-up and link it in the thread; while it fires, the Alertmanager UI and the dashboard show it. Do not silence it to make it quiet: a silence also hides the next, new breach.\n")
 		}
 		if k.ID == BurnKPI {
 			for _, r := range burnRates {
