@@ -249,20 +249,6 @@ const (
 	DataRetention        = "2184h" // 91 days
 )
 
-// OwnerReceiver is the owner channel of an alert with these labels, as the
-// generated route tree decides it.
-func OwnerReceiver(labels map[string]string) string {
-	if r, ok := panelOwners[kpi.Panel(labels["panel"])]; ok {
-		return r
-	}
-	for _, t := range teamOwners {
-		if labels[alerts.LabelTeam] == t.team {
-			return t.receiver
-		}
-	}
-	return ReceiverSlackKPIs
-}
-
 // once is the child route that stops repeating notify="once" alerts.
 func once() []any {
 	return []any{m{
