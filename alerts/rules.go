@@ -198,6 +198,41 @@ func kpiLabels(k kpi.KPI) map[string]string {
 	return map[string]string{"kpi": k.ID, "panel": string(k.Panel)}
 }
 
+// Routing labels besides severity, kpi and panel: Alertmanager's routes
+// (package provisioning) read them, and only them, so an alert added here
+// routes without an edit there.
+const (
+	// LabelNotify set to NotifyOnce marks alerts on event-like or
+	// long-window KPIs: Alertmanager notifies when they start and when
+	// they resolve, and does not repeat them while they fire.
+	LabelNotify = "notify"
+	NotifyOnce  = "once"
+	// LabelTeam names the owner of an alert that has no panel (the
+	// exporter's and sources' alerts).
+	LabelTeam    = "team"
+	TeamPlatform = "platform"
+)
+
+// longWindows are the windows over which a KPI moves too slowly, or counts
+// too rare events, for a repeated notification to tell anyone anything new.
+var longWindows = map[string]bool{kpi.W30d: true, kpi.WPrev30: true, kpi.W90d: true}
+
+// NotifiesOnce reports whether k's alerts carry notify="once": every window
+// its formulas read is 30 days or longer (security incidents, incident
+// resolution times, rollbacks, milestones, 30-day costs).
+func NotifiesOnce(k kpi.KPI) bool {
+	used := usedWindows(k)
+	if len(used) == 0 {
+		return false
+	}
+	for sw := range used {
+		if !longWindows[sw[strings.LastIndexByte(sw, '/')+1:]] {
+			return false
+		}
+	}
+	return true
+}
+
 // ValueAlertExpr is the PromQL of a KPI's value alert.
 func ValueAlertExpr(k kpi.KPI) string {
 	e := fmt.Sprintf("%s %s %s", k.Selector(kpi.RecordValue), missedOp(k.Target.Op), num(k.Target.Value))
@@ -254,6 +289,9 @@ func recording() Group {
 func withSeverity(k kpi.KPI) map[string]string {
 	l := kpiLabels(k)
 	l["severity"] = k.Severity
+	if NotifiesOnce(k) {
+		l[LabelNotify] = NotifyOnce
+	}
 	return l
 }
 
@@ -313,7 +351,7 @@ func exporter(o Options) Group {
 	stale, _ := model.ParseDuration(o.SourceStaleAfter)
 	staleSeconds := num(float64(stale) / 1e9)
 	rule := func(name, expr, forDur, severity string, ann map[string]string) Rule {
-		l := map[string]string{"severity": severity}
+		l := map[string]string{"severity": severity, LabelTeam: TeamPlatform}
 		ann["runbook_url"] = o.RunbookURL(Anchor(name))
 		ann["dashboard_url"] = o.DashboardURL(dashboards.SourcesUID)
 		return Rule{Alert: name, Expr: expr, For: forDur, Labels: l, Annotations: ann}

@@ -91,7 +91,7 @@ var runbookAdvice = map[string]advice{
 	},
 	"security_incidents": {
 		causes: []string{"A security incident was opened in the last 30 days."},
-		checks: []string{"Follow the security incident process; this alert stays on until the incident is 30 days old.", "Audit log: incident_opened events flagged security."},
+		checks: []string{"Follow the security incident process; this alert stays on until the incident is 30 days old, and on-call and the KPI channel are told once when it starts and once when it resolves, not every hour: record the incident's ticket in the Slack thread so the 30 days are accounted for.", "A second incident inside the 30 days does not re-notify (the alert is already firing): the incident process, not this alert, announces it.", "Audit log: incident_opened events flagged security."},
 	},
 	"mttr": {
 		causes: []string{"Incidents take longer to resolve: harder incidents, on-call gaps, missing runbooks or dashboards."},

@@ -131,7 +131,8 @@ func kpiTests(o Options, k kpi.KPI) ([]testGroup, error) {
 				exprTest{Expr: k.Selector(kpi.RecordTrend), EvalTime: at,
 					ExpSamples: []expSample{{recorded(kpi.RecordTrend, k), sc.trend()}}})
 		}
-		labels := map[string]string{"job": testJob, "kpi": k.ID, "panel": string(k.Panel), "severity": k.Severity}
+		labels := withSeverity(k)
+		labels["job"] = testJob
 		if k.Target.HasValueTarget() {
 			t := alertTest{EvalTime: at, Alertname: ValueAlertName(k), ExpAlerts: []expAlert{}}
 			if sc.fires {
@@ -226,9 +227,9 @@ func exporterTests(o Options) []testGroup {
 	exp := func(name string, v string) inputSeries {
 		return inputSeries{fmt.Sprintf("%s{instance=%q,job=%q}", name, inst, o.Job), v}
 	}
-	expLabels := map[string]string{"instance": inst, "job": o.Job, "severity": "warning"}
+	expLabels := map[string]string{"instance": inst, "job": o.Job, "severity": "warning", LabelTeam: TeamPlatform}
 	expRepl := map[string]string{"{{ $labels.instance }}": inst}
-	srcLabels := map[string]string{"instance": inst, "job": o.Job, "source": "audit", "severity": "warning"}
+	srcLabels := map[string]string{"instance": inst, "job": o.Job, "source": "audit", "severity": "warning", LabelTeam: TeamPlatform}
 	srcRepl := map[string]string{"{{ $labels.source }}": "audit", "{{ $labels.instance }}": inst}
 	one := func(alert string, labels, repl map[string]string) []expAlert {
 		return []expAlert{{labels, ann(alert, repl)}}
@@ -241,7 +242,7 @@ func exporterTests(o Options) []testGroup {
 	ageAt := dur(age)
 	return []testGroup{
 		{Name: "exporter absent", Interval: "1m", InputSeries: []inputSeries{}, AlertTests: []alertTest{
-			{at, AlertExporterAbsent, one(AlertExporterAbsent, map[string]string{"job": o.Job, "severity": "critical"}, nil)},
+			{at, AlertExporterAbsent, one(AlertExporterAbsent, map[string]string{"job": o.Job, "severity": "critical", LabelTeam: TeamPlatform}, nil)},
 		}},
 		{Name: "exporter scraped", Interval: "1m", InputSeries: []inputSeries{up("1+0x200")}, AlertTests: []alertTest{
 			{at, AlertExporterAbsent, []expAlert{}},
@@ -249,7 +250,7 @@ func exporterTests(o Options) []testGroup {
 		}},
 		{Name: "exporter down", Interval: "1m", InputSeries: []inputSeries{up("0+0x200")}, AlertTests: []alertTest{
 			{at, AlertExporterAbsent, []expAlert{}},
-			{at, AlertExporterDown, one(AlertExporterDown, map[string]string{"instance": inst, "job": o.Job, "severity": "critical"},
+			{at, AlertExporterDown, one(AlertExporterDown, map[string]string{"instance": inst, "job": o.Job, "severity": "critical", LabelTeam: TeamPlatform},
 				map[string]string{"{{ $labels.instance }}": inst, "{{ $labels.job }}": o.Job})},
 		}},
 		{Name: "source healthy", Interval: "1m", InputSeries: []inputSeries{

@@ -15,7 +15,7 @@ func TestRunWritesTheCommittedFiles(t *testing.T) {
 	if err := run([]string{"-out", out}); err != nil {
 		t.Fatal(err)
 	}
-	files, err := Generate(alerts.DefaultOptions())
+	files, err := Generate(alerts.DefaultOptions(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
