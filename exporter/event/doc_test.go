@@ -84,7 +84,7 @@ var present = map[string]func(e *event.Event) bool{
 	"repo": func(e *event.Event) bool { return e.Repo != "" }, "gate": func(e *event.Event) bool { return e.Gate != "" },
 	"env": func(e *event.Event) bool { return e.Env != "" }, "item": func(e *event.Event) bool { return e.Item != "" },
 	"incident": func(e *event.Event) bool { return e.Incident != "" }, "severity": func(e *event.Event) bool { return e.Severity != "" },
-	"milestone": func(e *event.Event) bool { return e.Milestone != "" },
+	"milestone":   func(e *event.Event) bool { return e.Milestone != "" },
 	"duration_ms": func(e *event.Event) bool { return !math.IsNaN(e.DurationMS) },
 	"cost_usd":    func(e *event.Event) bool { return !math.IsNaN(e.CostUSD) },
 	"confidence":  func(e *event.Event) bool { return !math.IsNaN(e.Confidence) },
