@@ -1,0 +1,69 @@
+// Package docs_test holds the checks on the repository's documentation
+// that belong to no Go package.
+package docs_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// mdRef is a reference to a Markdown file: a path ending in .md that is not
+// part of a URL (those are checked by their own tests: runbook_url).
+var mdRef = regexp.MustCompile(`(^|[^A-Za-z0-9_./:-])((?:\.\./|\./)*[A-Za-z0-9_][A-Za-z0-9_./-]*\.md)\b`)
+
+// TestFileReferencesExist: every Markdown file named in code, comments,
+// error messages, scripts and docs exists, relative to the naming file's
+// directory, to the repository root or to docs/ (the docs name each other
+// by their bare names, and the generators write those names into docs/).
+// A reference to a file outside the
+// repository (a spec next to it) fails too: the repository's docs must
+// stand alone.
+func TestFileReferencesExist(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("git", "-C", root, "ls-files", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
+	}
+	checked := 0
+	for _, f := range strings.Fields(string(out)) {
+		switch {
+		case strings.HasSuffix(f, ".go"), strings.HasSuffix(f, ".md"), strings.HasSuffix(f, ".yml"),
+			strings.HasSuffix(f, ".yaml"), strings.HasSuffix(f, ".sh"), strings.HasSuffix(f, ".tmpl"),
+			filepath.Base(f) == "Makefile", filepath.Base(f) == "Dockerfile":
+		default:
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			if os.IsNotExist(err) {
+				continue // deleted in the work tree
+			}
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			for _, m := range mdRef.FindAllStringSubmatch(line, -1) {
+				ref := m[2]
+				checked++
+				if !exists(filepath.Join(root, filepath.Dir(f), ref)) && !exists(filepath.Join(root, ref)) &&
+					!exists(filepath.Join(root, "docs", ref)) {
+					t.Errorf("%s:%d: %s does not exist (relative to the file, the repository root or docs/)", f, i+1, ref)
+				}
+			}
+		}
+	}
+	if checked < 50 {
+		t.Errorf("only %d references found: is the pattern still matching?", checked)
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
