@@ -94,6 +94,14 @@ func Files(o Options) ([]File, error) {
 			return nil, err
 		}
 	}
-	out = append(out, File{Path: KPITablePath, Data: KPITable()}, File{Path: RunbooksPath, Data: Runbooks(o)})
+	table, err := KPITable(o)
+	if err != nil {
+		return nil, err
+	}
+	runbooks, err := Runbooks(o)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, File{Path: KPITablePath, Data: table}, File{Path: RunbooksPath, Data: runbooks})
 	return out, nil
 }

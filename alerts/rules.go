@@ -121,8 +121,8 @@ var burnRates = []struct {
 // BurnKPI is the KPI the burn-rate alerts protect.
 const BurnKPI = "tool_call_success"
 
-// Exporter and source alert names; their runbook anchors are the names in
-// lower case with dashes.
+// Exporter and source alert names. Their runbook anchors, and the
+// burn-rate alerts', are the names in lower case with dashes (Anchor).
 const (
 	AlertExporterAbsent = "HeadyExporterAbsent"
 	AlertExporterDown   = "HeadyExporterDown"
@@ -298,7 +298,7 @@ func slo(o Options) Group {
 			Alert: b.Alert,
 			Expr:  fmt.Sprintf("(%s) > %s\nand\n(%s) > %s", ErrorRatioExpr(b.Long), limit, ErrorRatioExpr(b.Short), limit),
 			For:   b.For, Labels: l,
-			Annotations: burnAnnotations(o, k, b.Long, b.Short, b.Factor, budget),
+			Annotations: burnAnnotations(o, k, b.Alert, b.Long, b.Short, b.Factor, budget),
 		})
 	}
 	return g
