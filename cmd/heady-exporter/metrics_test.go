@@ -63,9 +63,11 @@ func TestMetricReferenceCoversRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	documented := map[string]string{}
+	closed := map[string]map[string]map[string]bool{} // family -> label -> values
 	for _, line := range strings.Split(string(doc), "\n") {
 		if m := referenceRow.FindStringSubmatch(line); m != nil {
 			documented[m[1]] = m[2]
+			closed[m[1]] = closedLabelSets(line)
 		}
 	}
 	mfs, err := newRegistry(srv, hook).Gather()
@@ -83,10 +85,51 @@ func TestMetricReferenceCoversRegistry(t *testing.T) {
 		case typ != want:
 			t.Errorf("%s is served as a %s, docs/metrics.md says %s", mf.GetName(), want, typ)
 		}
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if vs := closed[mf.GetName()][lp.GetName()]; vs != nil && !vs[lp.GetValue()] {
+					t.Errorf("%s{%s=%q}: docs/metrics.md lists the values %v", mf.GetName(), lp.GetName(), lp.GetValue(), vs)
+				}
+			}
+		}
 	}
 	// The demo data set feeds every source: the heady_ families served
 	// must be most of what the reference lists, or the gather saw nothing.
 	if served < 60 {
 		t.Errorf("only %d families served over the demo data", served)
 	}
+}
+
+var (
+	labelCell   = regexp.MustCompile("^`([a-z_]+)`: (.*)$")
+	codeValue   = regexp.MustCompile("`([^`]*)`")
+	parenthesis = regexp.MustCompile(`\([^)]*\)`)
+)
+
+// closedLabelSets reads the labels cell of a reference row and returns the
+// labels whose values it lists completely: only code spans, commas and
+// remarks in parentheses ("`1w`, `4w` (weeks after the cohort week)"), not
+// prose ("a repository of CI events").
+func closedLabelSets(row string) map[string]map[string]bool {
+	cells := strings.Split(row, " | ")
+	if len(cells) < 3 {
+		return nil
+	}
+	out := map[string]map[string]bool{}
+	for _, part := range strings.Split(cells[2], "; ") {
+		m := labelCell.FindStringSubmatch(part)
+		if m == nil {
+			continue
+		}
+		values := parenthesis.ReplaceAllString(m[2], "")
+		if strings.Trim(codeValue.ReplaceAllString(values, ""), ", ") != "" {
+			continue
+		}
+		set := map[string]bool{}
+		for _, v := range codeValue.FindAllStringSubmatch(values, -1) {
+			set[v[1]] = true
+		}
+		out[m[1]] = set
+	}
+	return out
 }

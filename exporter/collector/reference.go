@@ -62,14 +62,14 @@ func labelNotes() map[string]string {
 		"repo":                                  "a repository of CI events",
 		"env":                                   "a deploy environment",
 		"hit":                                   "`true`, `false`",
-		"routed":                                "`cheaper`, `default`, `fallback`, `none`",
-		"status@heady_trust_tool_calls":         "`success`, `error`, `denied` (other words as sent)",
-		"status@heady_trust_tool_calls_by_tool": "`success`, `error`, `denied` (other words as sent)",
+		"routed":                                "`cheaper`, `default`, `fallback`, `none` (absent), `other`",
+		"status@heady_trust_tool_calls":         "`success`, `error`, `denied`, `other` (any other word)",
+		"status@heady_trust_tool_calls_by_tool": "`success`, `error`, `denied`, `other` (any other word)",
 		"status@heady_outcomes_verified":        "`success`, `failure`",
 		"result@heady_webhook_requests_total":   codeList(results),
-		"result@heady_outcomes_arena_runs":      "`promoted`, `rejected`, `failed`",
-		"result@heady_delivery_quality_gate_runs": "`pass`, `fail`",
-		"result@heady_delivery_deploys":           "`success`, `failure`",
+		"result@heady_outcomes_arena_runs":      "`promoted`, `rejected`, `failed`, `other`",
+		"result@heady_delivery_quality_gate_runs": "`pass`, `fail`, `other`",
+		"result@heady_delivery_deploys":           "`success`, `failure`, `other`",
 	}
 }
 
