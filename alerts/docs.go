@@ -57,10 +57,10 @@ func KPITable(o Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ops := opsRunbooks(o)
 	for _, g := range rf.Groups[1:] {
 		for _, r := range g.Rules {
-			means := ops[r.Alert].means
+			rb, _ := opsRunbookFor(o, r)
+			means := rb.means
 			if g.Name == GroupSLO {
 				means = "tool call errors are spending the error budget of `" + BurnKPI + "` too fast."
 			}

@@ -45,7 +45,6 @@ func runbooksFor(o Options, rf RuleFile) ([]byte, error) {
 		kpiRunbook(&b, o, k, a)
 		anchors[k.ID] = true
 	}
-	ops := opsRunbooks(o)
 	for _, g := range rf.Groups {
 		for _, r := range g.Rules {
 			switch {
@@ -54,9 +53,9 @@ func runbooksFor(o Options, rf RuleFile) ([]byte, error) {
 			case g.Name == GroupSLO:
 				burnRunbook(&b, o, r)
 			default:
-				rb, ok := ops[r.Alert]
+				rb, ok := opsRunbookFor(o, r)
 				if !ok || rb.means == "" || rb.impact == "" || len(rb.causes) == 0 || len(rb.queries) == 0 || len(rb.fix) == 0 {
-					return nil, fmt.Errorf("alerts: alert %s has no runbook entry with meaning, impact, causes, queries and fix (opsRunbooks in alerts/runbooks.go)", r.Alert)
+					return nil, fmt.Errorf("alerts: alert %s has no runbook entry with meaning, impact, causes, queries and fix (opsRunbooks or kindRunbooks in alerts/runbooks.go)", r.Alert)
 				}
 				writeOpsRunbook(&b, o, r, rb)
 			}

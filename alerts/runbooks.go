@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/heady/heady-metrics/exporter/event"
 	"github.com/heady/heady-metrics/kpi"
@@ -370,6 +371,52 @@ func opsRunbooks(o Options) map[string]opsRunbook {
 			reasons: true,
 		},
 	}
+}
+
+// kindRunbooks are the runbooks of the kinds of exporter-health alert,
+// for an alert opsRunbooks does not name: the first kind whose word occurs
+// in the alert's name or expression (case-insensitive) gives its runbook,
+// so a new checkpoint or reload alert has a sensible one from the start.
+// The alert's own expression is always the first query.
+var kindRunbooks = []struct {
+	word string
+	rb   opsRunbook
+}{
+	{"checkpoint", opsRunbook{
+		title:  "The exporter cannot save or load its checkpoint",
+		means:  "The exporter failed to write its checkpoint (state and read positions) to `state_dir`, or could not load it at start and began from scratch.",
+		impact: "Nothing is wrong with the numbers now, but the state is not saved: after a restart the exporter re-reads every input from the beginning (slow to become ready), and history only the checkpoint held (events in files rotated away since) is lost.",
+		causes: []string{"`state_dir` does not exist and its parent is not writable, or it belongs to another user (a unit without `StateDirectory=`, a container volume owned by root).", "The disk holding `state_dir` is full or read-only (`ProtectSystem=strict` without the directory in `ReadWritePaths`).", "At start: the checkpoint is damaged (a disk error) or was written by an incompatible version; the log says `checkpoint unusable, starting from scratch`."},
+		queries: []Query{
+			q("Checkpoint failures in the last hour", fmt.Sprintf("increase(%s[1h])", kpi.SEngineCheckpointErr)),
+			q("Seconds since the last successful checkpoint", fmt.Sprintf("time() - %s", kpi.SEngineCheckpoint)),
+		},
+		fix: []string{"`journalctl -u heady-exporter | grep checkpoint` names the path and the error.", "Create the directory with the exporter's owner (`install -d -o heady -g heady -m 0750 /var/lib/heady-exporter`, or `StateDirectory=heady-exporter` in the unit: [operations.md](operations.md#run-it-as-a-service)) or free disk space; the next checkpoint (every `engine.checkpoint_interval`) clears the alert, no restart needed.", "A damaged checkpoint was already set aside: nothing to do but let the exporter re-read its inputs."},
+	}},
+	{"reload", opsRunbook{
+		title:  "A configuration reload was refused",
+		means:  "The last reload (SIGHUP, `systemctl reload` or `POST /-/reload`) failed: the new file did not load, or its sources could not be rebuilt.",
+		impact: "The exporter keeps running with the previous configuration: the change you meant to make is not active, and the next restart fails with exit code 2 if the file stays invalid.",
+		causes: []string{"The file is invalid: an unknown key, a bad duration, a missing required field, a mapping that does not compile.", "A file it names cannot be read: the webhook secret, a credentials file."},
+		fix:    []string{"`heady-exporter --config.file=/etc/heady/heady-exporter.yml --config.check` prints `FILE:LINE: key: message`; fix the file and reload again.", "Until it is fixed, do not restart the exporter: it would refuse to start."},
+	}},
+}
+
+// opsRunbookFor is the runbook of an alert outside the KPI catalog: its
+// entry in opsRunbooks, else that of its kind (kindRunbooks).
+func opsRunbookFor(o Options, r Rule) (opsRunbook, bool) {
+	if rb, ok := opsRunbooks(o)[r.Alert]; ok {
+		return rb, true
+	}
+	text := strings.ToLower(r.Alert + " " + r.Expr)
+	for _, k := range kindRunbooks {
+		if strings.Contains(text, k.word) {
+			rb := k.rb
+			rb.queries = append([]Query{q("The alert's own query", r.Expr)}, rb.queries...)
+			return rb, true
+		}
+	}
+	return opsRunbook{}, false
 }
 
 // burnUrgency is how fast the on-call must act on a burn-rate alert of a

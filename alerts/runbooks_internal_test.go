@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/heady/heady-metrics/exporter/event"
+	"github.com/heady/heady-metrics/kpi"
 )
 
 // An alert added to the rules without a runbook entry fails the generator,
@@ -19,9 +20,9 @@ func TestRunbooksRefuseAlertWithoutEntry(t *testing.T) {
 		t.Fatalf("the shipped rules: %v", err)
 	}
 	last := len(rf.Groups) - 1
-	rf.Groups[last].Rules = append(rf.Groups[last].Rules, Rule{Alert: "HeadyCheckpointWriteFailing", Expr: "vector(1)",
-		Labels: map[string]string{"severity": "warning"}, Annotations: map[string]string{AnnRunbook: o.RunbookURL("checkpoint-write-failing")}})
-	if _, err := runbooksFor(o, rf); err == nil || !strings.Contains(err.Error(), "HeadyCheckpointWriteFailing") {
+	rf.Groups[last].Rules = append(rf.Groups[last].Rules, Rule{Alert: "HeadyScrapeBudgetExceeded", Expr: "vector(1)",
+		Labels: map[string]string{"severity": "warning"}, Annotations: map[string]string{AnnRunbook: o.RunbookURL("scrape-budget-exceeded")}})
+	if _, err := runbooksFor(o, rf); err == nil || !strings.Contains(err.Error(), "HeadyScrapeBudgetExceeded") {
 		t.Errorf("an alert without a runbook entry: err %v", err)
 	}
 
@@ -41,5 +42,35 @@ func TestReasonFixes(t *testing.T) {
 	}
 	if len(reasonFixes) != len(event.Reasons) {
 		t.Errorf("%d reason fixes for %d reasons", len(reasonFixes), len(event.Reasons))
+	}
+}
+
+// A new exporter alert of a known kind (its name or expression says
+// checkpoint or reload) gets that kind's runbook under its own anchor,
+// with its own expression as the first query.
+func TestRunbooksByKind(t *testing.T) {
+	o := DefaultOptions()
+	for _, c := range []struct{ alert, expr, want string }{
+		{"HeadyExporterCheckpointFailing", "increase(" + kpi.SEngineCheckpointErr + "[15m]) > 0", "cannot save or load its checkpoint"},
+		{"HeadyExporterConfigReloadFailed", "heady_exporter_config_last_reload_successful == 0", "configuration reload was refused"},
+	} {
+		rf, _ := Rules(o)
+		last := len(rf.Groups) - 1
+		rf.Groups[last].Rules = append(rf.Groups[last].Rules, Rule{Alert: c.alert, Expr: c.expr, For: "5m",
+			Labels: map[string]string{"severity": "warning"}, Annotations: map[string]string{AnnRunbook: o.RunbookURL(Anchor(c.alert))}})
+		b, err := runbooksFor(o, rf)
+		if err != nil {
+			t.Fatalf("%s: %v", c.alert, err)
+		}
+		_, section, ok := strings.Cut(string(b), "\n## "+Anchor(c.alert)+"\n")
+		if !ok {
+			t.Fatalf("%s: no section %s", c.alert, Anchor(c.alert))
+		}
+		section, _, _ = strings.Cut(section, "\n## ")
+		for _, want := range []string{c.want, "`" + c.alert + "`", "- The alert's own query:\n\n  ```promql\n  " + c.expr, "\nFix:\n\n- "} {
+			if !strings.Contains(section, want) {
+				t.Errorf("%s: section lacks %q:\n%s", c.alert, want, section)
+			}
+		}
 	}
 }
