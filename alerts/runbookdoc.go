@@ -209,7 +209,7 @@ func writeOpsRunbook(b *bytes.Buffer, o Options, r Rule, rb opsRunbook) {
 	queries(b, rb.queries)
 	list(b, "Fix:", rb.fix)
 	if rb.reasons {
-		b.WriteString("\nBy reason of `heady_source_errors_total`:\n\n| reason | what it means | fix |\n|---|---|---|\n")
+		fmt.Fprintf(b, "\nBy reason of `%s`:\n\n| reason | what it means | fix |\n|---|---|---|\n", kpi.SSourceErrors)
 		for _, reason := range event.Reasons {
 			f := reasonFixes[reason]
 			fmt.Fprintf(b, "| `%s` | %s | %s |\n", reason, cell(f.means), cell(f.fix))

@@ -43,19 +43,19 @@ var panelImpact = map[kpi.Panel]string{
 var runbookAdvice = map[string]advice{
 	"north_star": {
 		causes:  []string{"Fewer verified successful outcomes: workflows failing, or outcomes arriving without a receipt (they are not verified).", "More active users without outcomes (a signup campaign, a new surface that activates but does not deliver).", "The audit source stopped delivering outcome events while auth keeps counting users."},
-		queries: []Query{q("Verified outcomes by status (7d)", `sum by (status) (heady_outcomes_verified{window="7d"})`), q("Verified outcomes by workflow (7d): did one drop?", `sum by (workflow) (heady_outcomes_workflow_verified{window="7d"})`), q("Outcome events applied in the last hour", `sum(increase(heady_events_ingested_total{type="outcome"}[1h]))`)},
+		queries: []Query{q("Verified outcomes by status (7d)", `sum by (status) (heady_outcomes_verified{window="7d"})`), q("Verified outcomes by workflow (7d): did one drop?", `sum by (workflow) (heady_outcomes_workflow_verified{window="7d"})`), q("Outcome events applied in the last hour", `sum(increase(`+kpi.SEventsIngested+`{type="outcome"}[1h]))`)},
 		checks:  []string{"Outcomes drill-down: verified outcomes by status and by workflow.", "Trust drill-down: audit completeness (outcomes without a receipt are not verified)."},
 		fix:     []string{"If outcome events stopped arriving, treat it as a source problem: see [source-not-updated](#source-not-updated).", "If one workflow dropped, hand it to its owning team with the workflow's numbers; if receipts are missing, see [audit_completeness](#audit_completeness).", "If active users grew without outcomes, it is a product question (onboarding), not an incident: report it in the weekly review."},
 	},
 	"wau": {
 		causes:  []string{"Seasonality, a holiday, or the auth source missing session events."},
-		queries: []Query{q("Active users by window", `sum by (window) (heady_adoption_active_users)`), q("Auth events applied per hour", `sum by (type) (increase(heady_events_ingested_total{stream="auth"}[1h]))`)},
+		queries: []Query{q("Active users by window", `sum by (window) (heady_adoption_active_users)`), q("Auth events applied per hour", `sum by (type) (increase(`+kpi.SEventsIngested+`{stream="auth"}[1h]))`)},
 		checks:  []string{"Adoption drill-down: active users by window."},
 		fix:     []string{"Shown only; if it dropped with no calendar reason, check that the auth source is up and fresh before reporting a product drop."},
 	},
 	"wau_growth": {
 		causes:  []string{"Acquisition slowed or churn rose; a one-off spike four weeks ago makes the comparison base high.", "Missing auth events this week (a source problem looks like a drop)."},
-		queries: []Query{q("WAU now and 28 days ago", `sum(heady_adoption_active_users{window="7d"}) / sum(heady_adoption_active_users_month_ago)`), q("Signups and sessions per day", `sum by (type) (increase(heady_events_ingested_total{type=~"signup|session_start"}[1d]))`)},
+		queries: []Query{q("WAU now and 28 days ago", `sum(heady_adoption_active_users{window="7d"}) / sum(heady_adoption_active_users_month_ago)`), q("Signups and sessions per day", `sum by (type) (increase(`+kpi.SEventsIngested+`{type=~"signup|session_start"}[1d]))`)},
 		checks:  []string{"Adoption drill-down: WAU now and 28 days ago; signups and setup success."},
 		fix:     []string{"Rule out data first (auth source up, no `read_error` or `unknown_type` growth).", "A real slowdown goes to the growth owner with the signup and setup numbers; no operational action."},
 	},
@@ -86,7 +86,7 @@ var runbookAdvice = map[string]advice{
 	"setup_success": {
 		impact:  "New users cannot connect a tool or IDE, so they never reach an outcome; it shows in conversion and retention a week later.",
 		causes:  []string{"A connector or IDE integration broke (expired OAuth app, API change, new IDE version).", "An upstream provider outage."},
-		queries: []Query{q("Users with a failed setup and no success (7d)", `sum(heady_adoption_setup_users{window="7d"}) - sum(heady_adoption_setup_succeeded_users{window="7d"})`), q("Setup events applied per hour", `sum(increase(heady_events_ingested_total{type="setup"}[1h]))`)},
+		queries: []Query{q("Users with a failed setup and no success (7d)", `sum(heady_adoption_setup_users{window="7d"}) - sum(heady_adoption_setup_succeeded_users{window="7d"})`), q("Setup events applied per hour", `sum(increase(`+kpi.SEventsIngested+`{type="setup"}[1h]))`)},
 		checks:  []string{"Auth log (the `setup` events come from the auth stream): failed setups grouped by `kind` and `name`, e.g. `jq -c 'select(.type==\"setup\" and .result==\"failure\") | [.kind,.name]' auth.jsonl | sort | uniq -c`."},
 		fix:     []string{"The connector or IDE with most failures is the culprit: renew its OAuth app or credentials, or roll back the integration change; tell support so new users are warned."},
 	},
@@ -154,7 +154,7 @@ var runbookAdvice = map[string]advice{
 	"audit_completeness": {
 		impact:  "Actions happen without a receipt: they cannot be audited, and outcomes without a receipt do not count as verified (the North Star drops with it).",
 		causes:  []string{"A code path emits actions without a receipt id (a new tool, a new approval flow).", "The receipts writer is failing or the receipts source is not read."},
-		queries: []Query{q("Actions without a receipt (7d)", `sum(heady_trust_actions{window="7d"}) - sum(heady_trust_actions_with_receipt{window="7d"})`), q("Audit sources' skipped lines by reason (1h)", `sum by (source, reason) (increase(heady_source_errors_total{source=~"audit.*"}[1h])) > 0`)},
+		queries: []Query{q("Actions without a receipt (7d)", `sum(heady_trust_actions{window="7d"}) - sum(heady_trust_actions_with_receipt{window="7d"})`), q("Audit sources' skipped lines by reason (1h)", `sum by (source, reason) (increase(`+kpi.SSourceErrors+`{source=~"audit.*"}[1h])) > 0`)},
 		checks:  []string{"Exporter and sources dashboard: audit and receipt sources, errors by reason."},
 		fix:     []string{"If the receipts source is down or stale, fix it first ([source-down](#source-down)).", "Otherwise find the action type without receipts in the audit log and have its code path write one."},
 	},
@@ -319,7 +319,7 @@ type opsRunbook struct {
 }
 
 // errorsByReason is the query that names the failing reason of a source.
-const errorsByReason = `sum by (source, reason) (increase(heady_source_errors_total[1h])) > 0`
+const errorsByReason = `sum by (source, reason) (increase(` + kpi.SSourceErrors + `[1h])) > 0`
 
 // opsRunbooks are the runbooks of the exporter's and the sources' alerts,
 // by alert name. An alert of the rules without an entry here fails the
@@ -332,7 +332,7 @@ func opsRunbooks(o Options) map[string]opsRunbook {
 			means:   fmt.Sprintf("Prometheus has no target of job `%s` at all.", o.Job),
 			impact:  "No KPI is computed and no KPI alert can fire: every dashboard is empty or frozen. Treat it as an outage of the monitoring itself.",
 			causes:  []string{"The exporter is not deployed or its service discovery lost it.", fmt.Sprintf("The scrape job is named differently from `%s`: the rules were generated for that job name (`heady-gen -job`).", o.Job), "Prometheus's configuration was reloaded without the heady job."},
-			queries: []Query{q("Targets of the job", up), q("Any heady-exporter series under another job", `count by (job) (heady_exporter_build_info)`)},
+			queries: []Query{q("Targets of the job", up), q("Any heady-exporter series under another job", `count by (job) (`+kpi.SBuildInfo+`)`)},
 			fix:     []string{"If the second query returns another job name, regenerate the rules with `go run ./cmd/heady-gen -job=<that name> -out .` or rename the job ([operations.md](operations.md#scrape-the-exporter)).", "Otherwise start the exporter (`systemctl status heady-exporter`) and check the scrape configuration (Status > Targets)."},
 		},
 		AlertExporterDown: {
@@ -347,8 +347,8 @@ func opsRunbooks(o Options) map[string]opsRunbook {
 			title:   "A source is down",
 			means:   "The source's last read or poll failed, and has kept failing for 10 minutes.",
 			impact:  "The KPIs computed from it are frozen (polled sources) or partial (event files): they drift from the truth while the source is down. Nothing is lost for files: they are read from the saved position once readable again.",
-			causes:  []string{"See the reason of `heady_source_errors_total` below: a file that cannot be read, a URL that fails, a document that cannot be parsed."},
-			queries: []Query{q("Errors by source and reason over the last hour", errorsByReason), q("Sources down", `heady_source_up == 0`)},
+			causes:  []string{"See the reason of `" + kpi.SSourceErrors + "` below: a file that cannot be read, a URL that fails, a document that cannot be parsed."},
+			queries: []Query{q("Errors by source and reason over the last hour", errorsByReason), q("Sources down", kpi.SSourceUp+` == 0`)},
 			fix:     []string{"Fix the cause the reason names (table below); the source recovers on its next read, no restart needed.", "After changing paths or URLs in the configuration: `curl -X POST <exporter>/-/reload`."},
 			reasons: true,
 		},
@@ -357,7 +357,7 @@ func opsRunbooks(o Options) map[string]opsRunbook {
 			means:   "A polled source (registry, cost, probe) failed and the exporter keeps serving its last good values.",
 			impact:  "Budgets, registry health or infra cost shown are as of the last good poll, not now.",
 			causes:  []string{"The registry file or cost API cannot be fetched or parsed (reason below)."},
-			queries: []Query{q("Stale sources", `heady_source_stale == 1`), q("Errors by source and reason over the last hour", errorsByReason)},
+			queries: []Query{q("Stale sources", kpi.SSourceStale+` == 1`), q("Errors by source and reason over the last hour", errorsByReason)},
 			fix:     []string{"Fix the cause the reason names (table below); the next good poll clears the alert."},
 			reasons: true,
 		},
@@ -366,7 +366,7 @@ func opsRunbooks(o Options) map[string]opsRunbook {
 			means:   fmt.Sprintf("The source's last successful read or poll is older than %s, whether or not it reports errors.", o.SourceStaleAfter),
 			impact:  "The KPIs fed by the source stop moving; for event files this usually means the producer stopped writing, which looks like a product drop on the dashboards.",
 			causes:  []string{"The producer stopped writing (its service is down) or writes to a file name the configured glob does not match after rotation.", "Files that cannot be read (`read_error`)."},
-			queries: []Query{q("Seconds since each source's last success", `time() - heady_source_last_success_timestamp_seconds`), q("Events applied per source stream in the last hour", `sum by (stream) (increase(heady_events_ingested_total[1h]))`), q("Errors by source and reason over the last hour", errorsByReason)},
+			queries: []Query{q("Seconds since each source's last success", `time() - `+kpi.SSourceLastSuccess), q("Events applied per source stream in the last hour", `sum by (stream) (increase(`+kpi.SEventsIngested+`[1h]))`), q("Errors by source and reason over the last hour", errorsByReason)},
 			fix:     []string{"`ls -l` the configured paths on the exporter's host: is the newest file growing, and does the glob match it? Widen the glob (`audit-*.jsonl*`) and reload.", "If the producer stopped, restart it; its events are read from where the exporter stopped."},
 			reasons: true,
 		},
