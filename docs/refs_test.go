@@ -67,3 +67,34 @@ func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
+
+// repoPath is a path into the repository written in a doc's code span or
+// link: it starts with one of the repository's top-level directories.
+var repoPath = regexp.MustCompile("[`(]((?:alerts|bench|cmd|dashboards|docs|exporter|internal|kpi|provisioning|scripts|test)/[A-Za-z0-9_.*/-]*)[`)]")
+
+// TestDocRepoPathsExist: every repository path a doc names in a code span
+// or link (alerts/heady-rules.yml, provisioning/grafana/, alerts/tests/*.yml)
+// exists; placeholders (<name>) are left alone.
+func TestDocRepoPathsExist(t *testing.T) {
+	files, _ := filepath.Glob("*.md")
+	files = append(files, "../README.md", "../CONTRIBUTING.md")
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			for _, m := range repoPath.FindAllStringSubmatch(line, -1) {
+				n++
+				p := filepath.Join("..", strings.TrimSuffix(m[1], "/"))
+				if matches, _ := filepath.Glob(p); len(matches) == 0 {
+					t.Errorf("%s:%d: %s does not exist", f, i+1, m[1])
+				}
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d repository paths found in the docs", n)
+	}
+}
