@@ -39,7 +39,8 @@ func KPITable(o Options) ([]byte, error) {
 	b.WriteString("# KPI catalog\n\n")
 	b.WriteString("Every KPI heady-metrics computes, as declared in `kpi/catalog.go`. Each value is recorded as `" +
 		kpi.RecordValue + "{kpi=\"<id>\"}`; trend KPIs also as `" + kpi.RecordPrev + "` (previous window) and `" +
-		kpi.RecordTrend + "` (current / previous). Runbooks: [runbooks.md](runbooks.md).\n")
+		kpi.RecordTrend + "` (current / previous). Runbooks: [runbooks.md](runbooks.md); the exported series: [metrics.md](metrics.md); " +
+		"loading the rules: [operations.md](operations.md#load-the-rules).\n")
 	for _, p := range kpi.Panels {
 		ks := kpi.ByPanel(p.ID)
 		if len(ks) == 0 {
