@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -96,5 +97,66 @@ func TestDocRepoPathsExist(t *testing.T) {
 	}
 	if n < 20 {
 		t.Errorf("only %d repository paths found in the docs", n)
+	}
+}
+
+var (
+	mdLink     = regexp.MustCompile(`\]\(([A-Za-z0-9_./-]*\.md)?#([^)\s]+)\)`)
+	mdHeading  = regexp.MustCompile(`(?m)^#{1,6} (.+)$`)
+	slugRemove = regexp.MustCompile(`[^\p{L}\p{N} _-]`)
+)
+
+// slugs are the anchors GitHub gives a Markdown file's headings: lower
+// case, punctuation dropped, spaces as dashes, repeats numbered.
+func slugs(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	inCode := false
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			inCode = !inCode
+		}
+		m := mdHeading.FindStringSubmatch(line)
+		if inCode || m == nil {
+			continue
+		}
+		s := strings.ReplaceAll(slugRemove.ReplaceAllString(strings.ToLower(m[1]), ""), " ", "-")
+		slug := s
+		for i := 1; out[slug]; i++ {
+			slug = s + "-" + strconv.Itoa(i)
+		}
+		out[slug] = true
+	}
+	return out
+}
+
+// TestDocAnchorsExist: every link to a section in the docs (#anchor, or
+// another Markdown file plus #anchor) points at a heading that exists.
+func TestDocAnchorsExist(t *testing.T) {
+	files, _ := filepath.Glob("*.md")
+	files = append(files, "../README.md", "../CONTRIBUTING.md")
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range mdLink.FindAllStringSubmatch(string(b), -1) {
+			target := f
+			if m[1] != "" {
+				target = filepath.Join(filepath.Dir(f), m[1])
+			}
+			n++
+			if !slugs(t, target)[m[2]] {
+				t.Errorf("%s links to %s#%s, which has no such heading", f, target, m[2])
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d section links found", n)
 	}
 }
