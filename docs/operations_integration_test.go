@@ -85,8 +85,11 @@ func TestOperationsSlackBotTokenConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, "templates", "heady.tmpl"), tmpl, 0o644)
-	os.WriteFile(filepath.Join(dir, "alertmanager.yml"), cfg, 0o644)
+	for name, data := range map[string][]byte{"templates/heady.tmpl": tmpl, "alertmanager.yml": cfg} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	out, err := gentest.Run(dir, amtool, "check-config", filepath.Join(dir, "alertmanager.yml"))
 	if err != nil {
 		t.Fatalf("amtool check-config with the documented bot token: %v\n%s\n%s", err, out, cfg)

@@ -22,7 +22,9 @@ func genFlags(t *testing.T) map[string]bool {
 	os.Stderr = w
 	runErr := run([]string{"-h"})
 	os.Stderr = stderr
-	w.Close()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	usage, _ := io.ReadAll(r)
 	if !errors.Is(runErr, flag.ErrHelp) {
 		t.Fatalf("heady-gen -h: %v", runErr)
