@@ -40,7 +40,11 @@ func TestMetricReferenceCoversRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	hook := webhook.New(time.Now, logger)
-	defer hook.Close()
+	defer func() {
+		if err := hook.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
