@@ -1,9 +1,12 @@
 // Package alerts generates, from the KPI catalog (package kpi), the
 // Prometheus recording and alerting rules of heady-metrics, the same rules as
-// a prometheus-operator PrometheusRule, the promtool unit tests that prove
+// a prometheus-operator PrometheusRule, the recording rules alone for a
+// promtool backfill (alerts/backfill/), the promtool unit tests that prove
 // every alert fires when its target is missed and stays silent when it is
 // met, and the two docs derived from the catalog: the KPI table
-// (docs/kpis.md) and the runbooks (docs/runbooks.md) the alerts link to.
+// (docs/kpis.md) and the runbooks (docs/runbooks.md) the alerts link to,
+// whose hand-written part (impact, causes, queries, fixes) is in
+// runbooks.go.
 //
 // The package owns alert names, severities' routing labels and the rule
 // layout. It declares no KPI, target or series name (those are kpi's), and
