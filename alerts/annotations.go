@@ -141,11 +141,13 @@ func trendAnnotationsWith(o Options, k kpi.KPI, trend string) map[string]string 
 	}
 }
 
-func burnAnnotations(o Options, k kpi.KPI, long, short string, factor, budget float64) map[string]string {
-	return burnAnnotationsWith(o, k, long, short, factor, budget, `{{ $value | humanizePercentage }}`)
+func burnAnnotations(o Options, k kpi.KPI, alert, long, short string, factor, budget float64) map[string]string {
+	return burnAnnotationsWith(o, k, alert, long, short, factor, budget, `{{ $value | humanizePercentage }}`)
 }
 
-func burnAnnotationsWith(o Options, k kpi.KPI, long, short string, factor, budget float64, value string) map[string]string {
+// burnAnnotationsWith are a burn-rate alert's annotations; its runbook is
+// the alert's own section (time left, urgency, the failing tool).
+func burnAnnotationsWith(o Options, k kpi.KPI, alert, long, short string, factor, budget float64, value string) map[string]string {
 	target := k.Target.Format(k.Unit)
 	limit := humanizePercentage(factor * budget)
 	return map[string]string{
@@ -156,7 +158,7 @@ func burnAnnotationsWith(o Options, k kpi.KPI, long, short string, factor, budge
 		}, " "),
 		AnnValue:     value + " errors over " + long,
 		AnnTarget:    target,
-		AnnRunbook:   o.RunbookURL(k.ID),
+		AnnRunbook:   o.RunbookURL(Anchor(alert)),
 		AnnDashboard: o.DashboardURL(dashboards.PanelUID(k.Panel)),
 	}
 }

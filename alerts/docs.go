@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/heady/heady-metrics/dashboards"
 	"github.com/heady/heady-metrics/kpi"
 )
 
@@ -33,14 +32,15 @@ func targetCell(k kpi.KPI) string {
 }
 
 // KPITable renders docs/kpis.md: every KPI of the catalog with its
-// definition, unit, target and alert.
-func KPITable() []byte {
+// definition, unit, target and alert, then the other alerts.
+func KPITable(o Options) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(mdHeader)
 	b.WriteString("# KPI catalog\n\n")
 	b.WriteString("Every KPI heady-metrics computes, as declared in `kpi/catalog.go`. Each value is recorded as `" +
 		kpi.RecordValue + "{kpi=\"<id>\"}`; trend KPIs also as `" + kpi.RecordPrev + "` (previous window) and `" +
-		kpi.RecordTrend + "` (current / previous). Runbooks: [runbooks.md](runbooks.md).\n")
+		kpi.RecordTrend + "` (current / previous). Runbooks: [runbooks.md](runbooks.md); the exported series: [metrics.md](metrics.md); " +
+		"loading the rules: [operations.md](operations.md#load-the-rules).\n")
 	for _, p := range kpi.Panels {
 		ks := kpi.ByPanel(p.ID)
 		if len(ks) == 0 {
@@ -54,74 +54,19 @@ func KPITable() []byte {
 		}
 	}
 	fmt.Fprintf(&b, "\n## Other alerts\n\n")
-	for _, r := range burnRates {
-		fmt.Fprintf(&b, "- `%s` (%s after %s): tool call errors over %s and %s above %g x the error budget of `%s`.\n",
-			r.Alert, r.Severity, r.For, r.Long, r.Short, r.Factor, BurnKPI)
+	rf, err := Rules(o)
+	if err != nil {
+		return nil, err
 	}
-	for _, r := range exporterRunbooks {
-		fmt.Fprintf(&b, "- [`%s`](runbooks.md#%s): %s\n", r.alert, Anchor(r.alert), r.means)
-	}
-	return b.Bytes()
-}
-
-// Runbooks renders docs/runbooks.md: one section per KPI, anchored by its
-// id, then one per exporter alert.
-func Runbooks(o Options) []byte {
-	var b bytes.Buffer
-	b.WriteString(mdHeader)
-	b.WriteString("# Runbooks\n\n")
-	b.WriteString("One section per KPI (the heading is the KPI id, which is the anchor alerts link to), then the exporter's own alerts. Definitions and targets come from the catalog; see also [kpis.md](kpis.md).\n")
-	for _, k := range kpi.Catalog {
-		a := runbookAdvice[k.ID]
-		fmt.Fprintf(&b, "\n## %s\n\n", k.ID)
-		fmt.Fprintf(&b, "**%s** (panel %s, unit %s)\n\n", k.Title, kpi.PanelTitle(k.Panel), k.Unit)
-		fmt.Fprintf(&b, "- What it means: %s\n", k.Help)
-		fmt.Fprintf(&b, "- Target: %s.\n", targetCell(k))
-		switch {
-		case k.Target.HasValueTarget():
-			fmt.Fprintf(&b, "- Alert: `%s`, %s, fires when `%s` holds for %s.\n", ValueAlertName(k), k.Severity, ValueAlertExpr(k), k.For)
-		case k.Target.HasTrendTarget():
-			fmt.Fprintf(&b, "- Alert: `%s`, %s, fires when `%s` holds for %s.\n", TrendAlertName(k), k.Severity, TrendAlertExpr(k), k.For)
-		default:
-			b.WriteString("- Alert: none (shown only).\n")
-		}
-		if NotifiesOnce(k) && k.Target.Judged() {
-			b.WriteString("- Notifications: once when the alert starts and once when it resolves, never repeated while it fires (label `" + LabelNotify + "=\"" + NotifyOnce + "\"`): every window this KPI reads is 30 days or longer, so it stays breached for weeks after the event that caused it (Alertmanager must keep its notification log that long: see docs/alerting.md). Nobody is reminded: when the message arrives, acknowledge it in the channel, open a ticket or incident for the follow-up and link it in the thread; while it fires, the Alertmanager UI and the dashboard show it. Do not silence it to make it quiet: a silence also hides the next, new breach.\n")
-		}
-		if k.ID == BurnKPI {
-			for _, r := range burnRates {
-				fmt.Fprintf(&b, "- Burn-rate alert: `%s`, %s, when the error ratio over %s and over %s exceeds %g x the error budget.\n", r.Alert, r.Severity, r.Long, r.Short, r.Factor)
+	for _, g := range rf.Groups[1:] {
+		for _, r := range g.Rules {
+			rb, _ := opsRunbookFor(o, r)
+			means := rb.means
+			if g.Name == GroupSLO {
+				means = "tool call errors are spending the error budget of `" + BurnKPI + "` too fast."
 			}
+			fmt.Fprintf(&b, "- [`%s`](runbooks.md#%s) (%s after %s): %s\n", r.Alert, Anchor(r.Alert), r.Labels["severity"], r.For, means)
 		}
-		if k.Guard != "" {
-			fmt.Fprintf(&b, "- Cohort guard: the alert is only evaluated while `%s` returns a sample.\n", k.Guard)
-		}
-		if k.Expr != "" {
-			fmt.Fprintf(&b, "- Query: `%s`\n", k.Expr)
-		}
-		if k.TopExpr != "" {
-			fmt.Fprintf(&b, "- Top list: `%s`\n", k.TopExpr)
-		}
-		if len(a.causes) > 0 {
-			b.WriteString("\nLikely causes:\n\n")
-			for _, c := range a.causes {
-				fmt.Fprintf(&b, "- %s\n", c)
-			}
-		}
-		b.WriteString("\nFirst checks:\n\n")
-		for _, c := range a.checks {
-			fmt.Fprintf(&b, "- %s\n", c)
-		}
-		fmt.Fprintf(&b, "- Exporter and sources dashboard: %s, in case the data, not the product, moved.\n", o.DashboardURL(dashboards.SourcesUID))
-		fmt.Fprintf(&b, "\nDashboard: [%s](%s) (drill-down), from [Is Heady winning?](%s).\n",
-			"Heady: "+kpi.PanelTitle(k.Panel), o.DashboardURL(dashboards.PanelUID(k.Panel)), o.DashboardURL(dashboards.ExecutiveUID))
 	}
-	for _, r := range exporterRunbooks {
-		fmt.Fprintf(&b, "\n## %s\n\n**%s** (alert `%s`)\n\n- What it means: %s\n\nFirst checks:\n\n", Anchor(r.alert), r.title, r.alert, r.means)
-		for _, c := range r.checks {
-			fmt.Fprintf(&b, "- %s\n", c)
-		}
-		fmt.Fprintf(&b, "\nDashboard: [Heady: exporter and sources](%s).\n", o.DashboardURL(dashboards.SourcesUID))
-	}
-	return b.Bytes()
+	return b.Bytes(), nil
 }

@@ -1,9 +1,12 @@
 // Package alerts generates, from the KPI catalog (package kpi), the
 // Prometheus recording and alerting rules of heady-metrics, the same rules as
-// a prometheus-operator PrometheusRule, the promtool unit tests that prove
+// a prometheus-operator PrometheusRule, the recording rules alone for a
+// promtool backfill (alerts/backfill/), the promtool unit tests that prove
 // every alert fires when its target is missed and stays silent when it is
 // met, and the two docs derived from the catalog: the KPI table
-// (docs/kpis.md) and the runbooks (docs/runbooks.md) the alerts link to.
+// (docs/kpis.md) and the runbooks (docs/runbooks.md) the alerts link to,
+// whose hand-written part (impact, causes, queries, fixes) is in
+// runbooks.go.
 //
 // The package owns alert names, severities' routing labels and the rule
 // layout. It declares no KPI, target or series name (those are kpi's), and
@@ -121,8 +124,8 @@ var burnRates = []struct {
 // BurnKPI is the KPI the burn-rate alerts protect.
 const BurnKPI = "tool_call_success"
 
-// Exporter and source alert names; their runbook anchors are the names in
-// lower case with dashes.
+// Exporter and source alert names. Their runbook anchors, and the
+// burn-rate alerts', are the names in lower case with dashes (Anchor).
 const (
 	AlertExporterAbsent = "HeadyExporterAbsent"
 	AlertExporterDown   = "HeadyExporterDown"
@@ -340,7 +343,7 @@ func slo(o Options) Group {
 			Alert: b.Alert,
 			Expr:  fmt.Sprintf("(%s) > %s\nand\n(%s) > %s", ErrorRatioExpr(b.Long), limit, ErrorRatioExpr(b.Short), limit),
 			For:   b.For, Labels: l,
-			Annotations: burnAnnotations(o, k, b.Long, b.Short, b.Factor, budget),
+			Annotations: burnAnnotations(o, k, b.Alert, b.Long, b.Short, b.Factor, budget),
 		})
 	}
 	return g

@@ -194,7 +194,7 @@ func burnTests(o Options) []testGroup {
 			if v, ok := c.fires[b.Alert]; ok {
 				t.ExpAlerts = append(t.ExpAlerts, expAlert{
 					map[string]string{"job": testJob, "kpi": k.ID, "panel": string(k.Panel), "severity": b.Severity},
-					burnAnnotationsWith(o, k, b.Long, b.Short, b.Factor, budget, humanizePercentage(v)),
+					burnAnnotationsWith(o, k, b.Alert, b.Long, b.Short, b.Factor, budget, humanizePercentage(v)),
 				})
 			}
 			g.AlertTests = append(g.AlertTests, t)

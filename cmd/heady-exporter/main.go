@@ -25,7 +25,7 @@ import (
 	"github.com/heady/heady-metrics/exporter/pipeline"
 )
 
-// Exit codes (config.md): 0 success, 1 runtime failure, 2 bad usage or
+// Exit codes (docs/configuration.md): 0 success, 1 runtime failure, 2 bad usage or
 // invalid config.
 const (
 	exitOK      = 0

@@ -47,14 +47,7 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, flags *we
 		return usageError{err}
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collector.New(srv),
-		hook,
-		versioncollector.NewCollector("heady_exporter"),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
+	reg := newRegistry(srv, hook)
 
 	// Reload: SIGHUP or POST /-/reload. A config that does not load is
 	// refused and the running one stays.
@@ -169,4 +162,18 @@ func listen(flags *web.FlagConfig) ([]net.Listener, error) {
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// newRegistry is the registry /metrics serves: every family it gathers is
+// documented in docs/metrics.md (TestMetricReferenceCoversRegistry).
+func newRegistry(srv *pipeline.Server, hook *webhook.Handler) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collector.New(srv),
+		hook,
+		versioncollector.NewCollector("heady_exporter"),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return reg
 }

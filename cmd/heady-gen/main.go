@@ -1,7 +1,8 @@
 // Command heady-gen writes every file generated from the KPI catalog: the
 // Grafana dashboards (dashboards/), the Prometheus rules, PrometheusRule and
 // promtool tests (alerts/), the provisioning bundle (provisioning/) and the
-// KPI table and runbooks (docs/kpis.md, docs/runbooks.md).
+// KPI table, the runbooks and the metric reference (docs/kpis.md,
+// docs/runbooks.md, docs/metrics.md).
 //
 //	go run ./cmd/heady-gen -out .
 //
@@ -17,6 +18,7 @@ import (
 
 	"github.com/heady/heady-metrics/alerts"
 	"github.com/heady/heady-metrics/dashboards"
+	"github.com/heady/heady-metrics/exporter/collector"
 	"github.com/heady/heady-metrics/provisioning"
 )
 
@@ -91,5 +93,10 @@ func Generate(o alerts.Options, webhookURL string) ([]File, error) {
 	for _, f := range ps {
 		out = append(out, File(f))
 	}
+	ref, err := collector.Reference()
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, File{Path: collector.ReferencePath, Data: ref})
 	return out, nil
 }

@@ -1,5 +1,5 @@
 // Package config owns the exporter's configuration file: its YAML shape
-// (config.md is the contract), strict decoding, defaults and validation with
+// (docs/configuration.md is the contract), strict decoding, defaults and validation with
 // errors that name the file, line and key. It knows nothing about how the
 // sources or the engine use the values.
 package config

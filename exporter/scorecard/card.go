@@ -138,7 +138,7 @@ func (c *Card) Score() (met, judged int) {
 }
 
 // Subject is the digest's mail subject:
-// "Heady scorecard 2026-W48: 27/34 targets met".
+// "Heady scorecard 2026-W48: 25/33 targets met".
 func (c *Card) Subject() string {
 	met, judged := c.Score()
 	return fmt.Sprintf("%s: %d/%d targets met", c.Title, met, judged)

@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// Defaults of the cost source's settings (docs: config.md).
+// Defaults of the cost source's settings (docs: docs/configuration.md).
 const (
 	DefaultInterval   = model.Duration(60 * time.Second)
 	DefaultTimeout    = model.Duration(10 * time.Second)

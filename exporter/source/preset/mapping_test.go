@@ -182,12 +182,12 @@ func TestBadMappings(t *testing.T) {
         time: ts
         rules:
           - emit: [{type: tool_call, tool: a, latency: b}]`,
-			`line 8: mapping.rules[0].emit[0]: unknown key "latency" (want type, when, or a canonical field of sources.md)`},
+			`line 8: mapping.rules[0].emit[0]: unknown key "latency" (want type, when, or a canonical field of docs/events.md)`},
 		{"unknown type", `
         time: ts
         rules:
           - emit: [{type: tool-call, tool: a}]`,
-			`line 8: mapping.rules[0].emit[0].type: unknown event type "tool-call" (see sources.md)`},
+			`line 8: mapping.rules[0].emit[0].type: unknown event type "tool-call" (see docs/events.md)`},
 		{"two fan-outs", `
         time: ts
         rules:

@@ -66,7 +66,7 @@ const (
 	tDue
 )
 
-// targets maps the canonical field names of sources.md to targets. The
+// targets maps the canonical field names of docs/events.md to targets. The
 // four outcome words all set Event.Status.
 var targets = map[string]target{
 	"id": tID, "user": tUser, "status": tStatus, "result": tStatus, "decision": tStatus, "state": tStatus,
@@ -573,7 +573,7 @@ func (c *compiler) emit(n *yaml.Node, key string) (emitSpec, error) {
 				return e, err
 			}
 			if e.typ = event.ParseType(s); e.typ == event.TypeUnknown {
-				return e, errAt(m.val, k, "unknown event type %q (see sources.md)", s)
+				return e, errAt(m.val, k, "unknown event type %q (see docs/events.md)", s)
 			}
 		case "when":
 			if e.when, err = c.conds(m.val, k, true); err != nil {
@@ -589,7 +589,7 @@ func (c *compiler) emit(n *yaml.Node, key string) (emitSpec, error) {
 		default:
 			t, ok := targets[m.name]
 			if !ok {
-				return e, errAt(m.key, key, "unknown key %q (want type, when, or a canonical field of sources.md)", m.name)
+				return e, errAt(m.key, key, "unknown key %q (want type, when, or a canonical field of docs/events.md)", m.name)
 			}
 			if t == tStatus {
 				if outcome != "" {

@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// Defaults of the probe's settings (docs: config.md).
+// Defaults of the probe's settings (docs: docs/configuration.md).
 const (
 	DefaultInterval = model.Duration(30 * time.Second)
 	DefaultTimeout  = model.Duration(5 * time.Second)

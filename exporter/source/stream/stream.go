@@ -63,7 +63,7 @@ func NewDecoder(in *config.Input) (LineDecoder, error) {
 	return f(in)
 }
 
-// Canonical decodes the canonical shape of sources.md.
+// Canonical decodes the canonical shape of docs/events.md.
 type Canonical struct {
 	d  event.Decoder
 	ev event.Event
