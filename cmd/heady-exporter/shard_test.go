@@ -1,0 +1,74 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The shard flags shard the demo data as the config file's `shard` block
+// does: a pod name's ordinal is the index, the shards' weekly active users
+// add up to the unsharded count, and a bad combination exits 2.
+func TestShardFlags(t *testing.T) {
+	dir := t.TempDir()
+	const now = "2026-11-20T12:00:00Z"
+	if code, _, stderr := runCmd(t, "demo", "--out="+dir, "--now="+now); code != 0 {
+		t.Fatalf("demo: exit %d: %s", code, stderr)
+	}
+	cfg := filepath.Join(dir, "config.yml")
+	wau := func(args ...string) (float64, string) {
+		t.Helper()
+		code, out, stderr := runCmd(t, append([]string{"kpis", "--now=" + now}, args...)...)
+		if code != 0 {
+			t.Fatalf("kpis %v: exit %d: %s", args, code, stderr)
+		}
+		var doc map[string]struct{ Value float64 }
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc["wau"].Value, out
+	}
+	all, _ := wau("--config.file=" + cfg)
+	s0, _ := wau("--config.file="+cfg, "--shard.count=2", "--shard.index-from-pod-name=heady-metrics-0")
+	s1, viaFlags := wau("--config.file="+cfg, "--shard.count=2", "--shard.index-from-pod-name=heady-metrics-1")
+	if all == 0 || s0 == 0 || s1 == 0 || s0+s1 != all {
+		t.Errorf("weekly active users: shards %v + %v, unsharded %v", s0, s1, all)
+	}
+	_, viaIndex := wau("--config.file="+cfg, "--shard.count=2", "--shard.index=1")
+	if viaIndex != viaFlags {
+		t.Error("--shard.index=1 and the pod name heady-metrics-1 give different KPIs")
+	}
+
+	// The same shard from the file's block gives the same KPIs; the flags
+	// override the block.
+	body, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sharded := filepath.Join(dir, "sharded.yml")
+	if err := os.WriteFile(sharded, append(body, "shard: {index: 1, count: 2}\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, viaFile := wau("--config.file=" + sharded); viaFile != viaFlags {
+		t.Error("shard {index: 1, count: 2} in the file and the flags give different KPIs")
+	}
+	if got, _ := wau("--config.file="+sharded, "--shard.count=1", "--shard.index=0"); got != all {
+		t.Errorf("flags overriding the block to one shard: %v weekly active users, want %v", got, all)
+	}
+
+	for _, bad := range [][]string{
+		{"--shard.count=2", "--shard.index-from-pod-name=heady-metrics-2"},
+		{"--shard.count=2", "--shard.index-from-pod-name=heady-metrics"},
+		{"--shard.count=2", "--shard.index=1", "--shard.index-from-pod-name=heady-metrics-1"},
+		{"--shard.count=2"},
+		{"--shard.index=0"},
+		{"--shard.count=two", "--shard.index=0"},
+	} {
+		code, _, stderr := runCmd(t, append([]string{"--config.file=" + cfg, "--config.check"}, bad...)...)
+		if code != 2 || !strings.Contains(stderr, "shard") {
+			t.Errorf("%v: exit %d, %q; want 2 and an error naming the shard", bad, code, stderr)
+		}
+	}
+}
