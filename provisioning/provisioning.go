@@ -101,7 +101,7 @@ func Files(o Options) ([]File, error) {
 		{DatasourcePath, datasource()},
 		{ProviderPath, provider()},
 		{PrometheusPath, prometheus(o)},
-		{AlertmanagerPath, alertmanager()},
+		{AlertmanagerPath, alertmanager(SlackURLFile, []string{"templates/*.tmpl"})},
 	} {
 		b, err := marshal(g.v)
 		if err != nil {
@@ -110,7 +110,11 @@ func Files(o Options) ([]File, error) {
 		out = append(out, File{g.path, b})
 	}
 	out = append(out, File{TemplatePath, []byte(slackTemplate)})
-	return out, nil
+	kps, err := kubePrometheusStackValues()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", KubePrometheusStackPath, err)
+	}
+	return append(out, File{KubePrometheusStackPath, kps}), nil
 }
 
 func datasource() any {
@@ -194,7 +198,9 @@ func WarningReceiver(p kpi.Panel) string {
 	return ReceiverSlackWarning
 }
 
-func alertmanager() any {
+// alertmanager is alertmanager.yml, reading the Slack webhook URL from
+// slackURLFile and the templates from the templates globs.
+func alertmanager(slackURLFile string, templates []string) any {
 	// One child route per owner channel, panels in catalog order.
 	byReceiver := map[string][]string{}
 	for _, p := range kpi.Panels {
@@ -225,7 +231,7 @@ func alertmanager() any {
 		return m{
 			{"name", name},
 			{"slack_configs", []any{m{
-				{"api_url_file", SlackURLFile},
+				{"api_url_file", slackURLFile},
 				{"channel", channels[name]},
 				{"send_resolved", true},
 				{"username", "heady-alertmanager"},
@@ -239,7 +245,7 @@ func alertmanager() any {
 	}
 	return m{
 		{"global", m{{"resolve_timeout", "5m"}}},
-		{"templates", []string{"templates/*.tmpl"}},
+		{"templates", templates},
 		{"route", m{
 			{"receiver", ReceiverWebhook},
 			{"group_by", []string{"alertname", "kpi"}},
