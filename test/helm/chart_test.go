@@ -372,6 +372,9 @@ func TestDigestCronJob(t *testing.T) {
 			digestCfg = s
 		}
 	}
+	if strings.Contains(digestCfg, "webhook") {
+		t.Errorf("the digest's config names the webhook, whose secret the CronJob does not mount:\n%s", digestCfg)
+	}
 	if claim != m.claims[0].Name+" at /var/lib/heady-digest" || !strings.Contains(digestCfg, "state_dir: /var/lib/heady-digest\n") {
 		t.Errorf("the ledger (state_dir) is not on the digest's claim: %q\n%s", claim, digestCfg)
 	}

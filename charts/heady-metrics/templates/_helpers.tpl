@@ -57,7 +57,11 @@ restoring users that another shard now owns (which would count them twice).
 
 {{- define "heady-metrics.webhookDir" -}}/etc/heady/webhook{{- end -}}
 
-{{/* The exporter's configuration file: .Values.config plus what the chart owns. */}}
+{{/*
+The exporter's configuration file: .Values.config plus what the chart owns.
+The digest's copy (.stateDir, .noWebhook) has its own state_dir and no
+webhook: the digest serves nothing.
+*/}}
 {{- define "heady-metrics.config" -}}
 {{- $c := deepCopy (.Values.config | default dict) -}}
 {{- range $k := list "state_dir" "shard" -}}
@@ -66,7 +70,7 @@ restoring users that another shard now owns (which would count them twice).
 {{- end -}}
 {{- end -}}
 {{- $_ := set $c "state_dir" (.stateDir | default (include "heady-metrics.stateDir" .)) -}}
-{{- if .Values.webhook.existingSecret -}}
+{{- if and .Values.webhook.existingSecret (not .noWebhook) -}}
 {{- $web := deepCopy (get $c "web" | default dict) -}}
 {{- if hasKey $web "webhook_secret_file" -}}
 {{- fail "config.web.webhook_secret_file is set by the chart from webhook.existingSecret: remove it from the values" -}}
