@@ -54,6 +54,17 @@ func TestBundleEqualsGenerated(t *testing.T) {
 		t.Fatalf("%d dashboards in the bundle", len(files))
 	}
 	checkDashboards(t, m.configMaps, files, "grafana_dashboard", "1")
+	m = render(t, "--values", fullValues(t))
+	checkDashboards(t, m.configMaps, files, "grafana_dashboard", "1")
+	for _, cm := range m.configMaps {
+		_, isConfig := cm.Data["config.yml"]
+		if want := map[bool]string{true: namespace, false: "grafana"}[isConfig]; cm.Namespace != want {
+			t.Errorf("ConfigMap %s in namespace %q, want %q", cm.Name, cm.Namespace, want)
+		}
+		if !isConfig && cm.Annotations["grafana_folder"] != "Heady" {
+			t.Errorf("ConfigMap %s: annotations %v", cm.Name, cm.Annotations)
+		}
+	}
 	m = render(t, "--set", "dashboards.label=heady_dashboard,dashboards.labelValue=yes")
 	checkDashboards(t, m.configMaps, files, "heady_dashboard", "yes")
 }

@@ -253,12 +253,16 @@ func TestTemplateDecodesStrictly(t *testing.T) {
 	}
 }
 
-// Values the chart owns are refused rather than silently overridden, and
-// the digest refuses to render without what it needs.
+// Misspelt values fail (values.schema.json), values the chart owns are
+// refused rather than silently overridden, and the digest refuses to render
+// without what it needs.
 func TestTemplateRefusesBadValues(t *testing.T) {
 	digest := "digest.enabled=true,digest.prometheusURL=http://p:9090,digest.smtp.smarthost=m:25,digest.smtp.from=a@b,digest.smtp.to={c@d}"
 	for set, want := range map[string]string{
-		"shards=0":              "shards must be at least 1",
+		"shards=0":              "/shards': minimum",
+		"shard=3":               "additional properties 'shard' not allowed",
+		"image.tags=x":          "additional properties 'tags' not allowed",
+		"logLevel=verbose":      "/logLevel",
 		"config.state_dir=/tmp": "config.state_dir is set by the chart",
 		"config.shard.count=2":  "config.shard is set by the chart",
 		"webhook.existingSecret=x,config.web.webhook_secret_file=/f": "webhook_secret_file is set by the chart",
