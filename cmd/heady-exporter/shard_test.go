@@ -1,11 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The shard flags shard the demo data as the config file's `shard` block
@@ -69,6 +77,101 @@ func TestShardFlags(t *testing.T) {
 		code, _, stderr := runCmd(t, append([]string{"--config.file=" + cfg, "--config.check"}, bad...)...)
 		if code != 2 || !strings.Contains(stderr, "shard") {
 			t.Errorf("%v: exit %d, %q; want 2 and an error naming the shard", bad, code, stderr)
+		}
+	}
+}
+
+// A shard keeps its flags across a reload: shard 1 of 2 reads the event
+// files but not the registry, the cost API or the probes (shard 0's), before
+// and after POST /-/reload. (Without the flags, the reloaded unsharded
+// instance would start those sources, whose series appear at once.)
+func TestShardFlagsSurviveReload(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "heady-exporter")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data := filepath.Join(dir, "demo")
+	if out, err := exec.Command(bin, "demo", "--out="+data).CombinedOutput(); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	srv := exec.Command(bin, "--config.file="+filepath.Join(data, "config.yml"), "--web.listen-address="+addr,
+		"--shard.count=2", "--shard.index-from-pod-name=heady-metrics-1")
+	logFile := filepath.Join(dir, "exporter.log")
+	logf, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Stdout, srv.Stderr = logf, logf
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		srv.Process.Signal(syscall.SIGTERM)
+		srv.Wait()
+		logf.Close()
+	})
+	base := "http://" + addr
+	waitReady(t, base, logFile)
+
+	sources := func() map[string]bool {
+		t.Helper()
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		seen := map[string]bool{}
+		for _, m := range regexp.MustCompile(`source="([a-z-]+)"`).FindAllStringSubmatch(string(b), -1) {
+			seen[m[1]] = true
+		}
+		return seen
+	}
+	check := func(when string) {
+		t.Helper()
+		seen := sources()
+		if !seen["audit"] || !seen["auth"] || !seen["ci"] || seen["registry"] || seen["cost"] || seen["probe"] {
+			t.Errorf("%s: sources %v; shard 1 reads the event files only", when, seen)
+		}
+	}
+	check("at start")
+	resp, err := http.Post(base+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		log, _ := os.ReadFile(logFile)
+		t.Fatalf("reload: %s\n%s", resp.Status, log)
+	}
+	check("after the reload")
+}
+
+// waitReady polls /-/ready until it answers 200, for at most two minutes.
+func waitReady(t *testing.T, base, logFile string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for {
+		resp, err := http.Get(base + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			log, _ := os.ReadFile(logFile)
+			t.Fatalf("exporter not ready: %v\n%s", err, log)
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
