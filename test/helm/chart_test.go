@@ -3,6 +3,9 @@
 package helm
 
 import (
+	"context"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path"
@@ -12,7 +15,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -414,4 +419,75 @@ func buildExporter(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return exporter
+}
+
+// The real exporter, started with a rendered pod's arguments and config
+// (state_dir and the listen address moved to the test's own), answers the
+// pod's readiness and liveness probes.
+func TestPodServesItsProbes(t *testing.T) {
+	exporter := buildExporter(t)
+	m := render(t, "--set", "shards=2")
+	sts := m.statefulSet(t)
+	c := sts.Spec.Template.Spec.Containers[0]
+	dir := t.TempDir()
+	cfgText := regexp.MustCompile(`(?m)^state_dir: .*$`).ReplaceAllString(m.exporterConfig(t), "state_dir: "+filepath.Join(dir, "state"))
+	cfgFile := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfgFile, []byte(cfgText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var args []string
+	for _, a := range c.Args {
+		switch {
+		case strings.HasPrefix(a, "--config.file="):
+			a = "--config.file=" + cfgFile
+		case strings.HasPrefix(a, "--web.listen-address="):
+			a = "--web.listen-address=" + addr
+		}
+		args = append(args, strings.ReplaceAll(a, "$(POD_NAME)", sts.Name+"-0"))
+	}
+	logFile := filepath.Join(dir, "exporter.log")
+	logf, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := exec.Command(exporter, args...)
+	srv.Stdout, srv.Stderr = logf, logf
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		srv.Process.Signal(syscall.SIGTERM)
+		srv.Wait()
+		logf.Close()
+	})
+	get := func(path string) int {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for get(c.ReadinessProbe.HTTPGet.Path) != http.StatusOK {
+		select {
+		case <-ctx.Done():
+			log, _ := os.ReadFile(logFile)
+			t.Fatalf("the readiness probe GET %s never succeeded:\n%s", c.ReadinessProbe.HTTPGet.Path, log)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if code := get(c.LivenessProbe.HTTPGet.Path); code != http.StatusOK {
+		t.Errorf("the liveness probe GET %s: %d", c.LivenessProbe.HTTPGet.Path, code)
+	}
+	if code := get("/-/no-such-endpoint"); code == http.StatusOK {
+		t.Errorf("an unknown path answers 200 too: the probes prove nothing")
+	}
 }
