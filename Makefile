@@ -23,7 +23,7 @@ build:
 
 # Writes a fresh demo data set ending now, then serves it.
 demo: build
-	$(BIN) demo --out=$(DEMO_DIR)
+	$(BIN) demo --out=$(DEMO_DIR) --web.listen-address=$(LISTEN)
 
 run: demo
 	@echo

@@ -174,8 +174,7 @@ func TestRulesCoverTheCatalog(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"HeadyToolCallErrorBudgetBurnFast", "HeadyToolCallErrorBudgetBurnSlow",
-		alerts.AlertExporterAbsent, alerts.AlertExporterDown, alerts.AlertSourceDown, alerts.AlertSourceStale, alerts.AlertSourceOld} {
+	for _, name := range append([]string{"HeadyToolCallErrorBudgetBurnFast", "HeadyToolCallErrorBudgetBurnSlow"}, exporterAlerts...) {
 		a, ok := alertsByName[name]
 		if !ok {
 			t.Errorf("no alert %s", name)
@@ -322,12 +321,18 @@ func TestDocs(t *testing.T) {
 			t.Errorf("kpis.md has no row for %s", k.ID)
 		}
 	}
-	for _, a := range []string{alerts.AlertExporterAbsent, alerts.AlertExporterDown, alerts.AlertSourceDown, alerts.AlertSourceStale, alerts.AlertSourceOld} {
+	for _, a := range exporterAlerts {
 		if !headings[alerts.Anchor(a)] {
 			t.Errorf("runbooks.md has no section %q for %s", alerts.Anchor(a), a)
 		}
 	}
 }
+
+// exporterAlerts are the alerts on the exporter itself, its sources and
+// its state.
+var exporterAlerts = []string{alerts.AlertExporterAbsent, alerts.AlertExporterDown, alerts.AlertSourceDown,
+	alerts.AlertSourceStale, alerts.AlertSourceOld, alerts.AlertCheckpointLoadFailed, alerts.AlertCheckpointFailing,
+	alerts.AlertReloadFailed}
 
 func TestAnchor(t *testing.T) {
 	for in, want := range map[string]string{"HeadyExporterAbsent": "exporter-absent", "HeadySourceNotUpdated": "source-not-updated"} {

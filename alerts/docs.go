@@ -85,6 +85,9 @@ func Runbooks(o Options) []byte {
 		default:
 			b.WriteString("- Alert: none (shown only).\n")
 		}
+		if NotifiesOnce(k) && k.Target.Judged() {
+			b.WriteString("- Notifications: once when the alert starts and once when it resolves, never repeated while it fires (label `" + LabelNotify + "=\"" + NotifyOnce + "\"`): every window this KPI reads is 30 days or longer, so it stays breached for weeks after the event that caused it (Alertmanager must keep its notification log that long: see docs/alerting.md). Nobody is reminded: when the message arrives, acknowledge it in the channel, open a ticket or incident for the follow-up and link it in the thread; while it fires, the Alertmanager UI and the dashboard show it. Do not silence it to make it quiet: a silence also hides the next, new breach.\n")
+		}
 		if k.ID == BurnKPI {
 			for _, r := range burnRates {
 				fmt.Fprintf(&b, "- Burn-rate alert: `%s`, %s, when the error ratio over %s and over %s exceeds %g x the error budget.\n", r.Alert, r.Severity, r.Long, r.Short, r.Factor)

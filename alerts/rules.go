@@ -129,6 +129,10 @@ const (
 	AlertSourceDown     = "HeadySourceDown"
 	AlertSourceStale    = "HeadySourceStale"
 	AlertSourceOld      = "HeadySourceNotUpdated"
+
+	AlertCheckpointLoadFailed = "HeadyExporterCheckpointLoadFailed"
+	AlertCheckpointFailing    = "HeadyExporterCheckpointFailing"
+	AlertReloadFailed         = "HeadyExporterConfigReloadFailed"
 )
 
 // Anchor is the runbook anchor of an alert that is not a KPI's.
@@ -194,6 +198,41 @@ func kpiLabels(k kpi.KPI) map[string]string {
 	return map[string]string{"kpi": k.ID, "panel": string(k.Panel)}
 }
 
+// Routing labels besides severity, kpi and panel: Alertmanager's routes
+// (package provisioning) read them, and only them, so an alert added here
+// routes without an edit there.
+const (
+	// LabelNotify set to NotifyOnce marks alerts on event-like or
+	// long-window KPIs: Alertmanager notifies when they start and when
+	// they resolve, and does not repeat them while they fire.
+	LabelNotify = "notify"
+	NotifyOnce  = "once"
+	// LabelTeam names the owner of an alert that has no panel (the
+	// exporter's and sources' alerts).
+	LabelTeam    = "team"
+	TeamPlatform = "platform"
+)
+
+// longWindows are the windows over which a KPI moves too slowly, or counts
+// too rare events, for a repeated notification to tell anyone anything new.
+var longWindows = map[string]bool{kpi.W30d: true, kpi.WPrev30: true, kpi.W90d: true}
+
+// NotifiesOnce reports whether k's alerts carry notify="once": every window
+// its formulas read is 30 days or longer (security incidents, incident
+// resolution times, rollbacks, milestones, 30-day costs).
+func NotifiesOnce(k kpi.KPI) bool {
+	used := usedWindows(k)
+	if len(used) == 0 {
+		return false
+	}
+	for sw := range used {
+		if !longWindows[sw[strings.LastIndexByte(sw, '/')+1:]] {
+			return false
+		}
+	}
+	return true
+}
+
 // ValueAlertExpr is the PromQL of a KPI's value alert.
 func ValueAlertExpr(k kpi.KPI) string {
 	e := fmt.Sprintf("%s %s %s", k.Selector(kpi.RecordValue), missedOp(k.Target.Op), num(k.Target.Value))
@@ -250,6 +289,9 @@ func recording() Group {
 func withSeverity(k kpi.KPI) map[string]string {
 	l := kpiLabels(k)
 	l["severity"] = k.Severity
+	if NotifiesOnce(k) {
+		l[LabelNotify] = NotifyOnce
+	}
 	return l
 }
 
@@ -309,7 +351,7 @@ func exporter(o Options) Group {
 	stale, _ := model.ParseDuration(o.SourceStaleAfter)
 	staleSeconds := num(float64(stale) / 1e9)
 	rule := func(name, expr, forDur, severity string, ann map[string]string) Rule {
-		l := map[string]string{"severity": severity}
+		l := map[string]string{"severity": severity, LabelTeam: TeamPlatform}
 		ann["runbook_url"] = o.RunbookURL(Anchor(name))
 		ann["dashboard_url"] = o.DashboardURL(dashboards.SourcesUID)
 		return Rule{Alert: name, Expr: expr, For: forDur, Labels: l, Annotations: ann}
@@ -325,7 +367,7 @@ func exporter(o Options) Group {
 		}),
 		rule(AlertSourceDown, kpi.SSourceUp+" == 0", "10m", "warning", map[string]string{
 			"summary":     "Heady source {{ $labels.source }} is down on {{ $labels.instance }}",
-			"description": "The last read or poll of source {{ $labels.source }} failed and has kept failing for 10 minutes; the KPIs computed from it are frozen or partial. See heady_source_errors_total{source=\"{{ $labels.source }}\"} for the reason.",
+			"description": "The last read or poll of source {{ $labels.source }} failed and has kept failing for 10 minutes; the KPIs computed from it are frozen or partial. See heady_exporter_source_errors_total{source=\"{{ $labels.source }}\"} for the reason.",
 		}),
 		rule(AlertSourceStale, kpi.SSourceStale+" == 1", "15m", "warning", map[string]string{
 			"summary":     "Heady source {{ $labels.source }} serves stale values on {{ $labels.instance }}",
@@ -334,6 +376,18 @@ func exporter(o Options) Group {
 		rule(AlertSourceOld, fmt.Sprintf("time() - %s > %s", kpi.SSourceLastSuccess, staleSeconds), "5m", "warning", map[string]string{
 			"summary":     "Heady source {{ $labels.source }} has not succeeded for {{ $value | humanizeDuration }}",
 			"description": fmt.Sprintf("The last successful read or poll of source {{ $labels.source }} on {{ $labels.instance }} is {{ $value | humanizeDuration }} old (limit %s).", o.SourceStaleAfter),
+		}),
+		rule(AlertCheckpointLoadFailed, kpi.SCheckpointLoadFailures+" > 0", "", "warning", map[string]string{
+			"summary":     "heady-exporter {{ $labels.instance }} could not load its checkpoint and rebuilt its state",
+			"description": "At its last start, the checkpoint in state_dir did not load; it was moved aside as checkpoint.bin.unloadable-<time> and the state was rebuilt from the logs still on disk. Events of logs already rotated away are missing from the windows until they slide past them.",
+		}),
+		rule(AlertCheckpointFailing, "increase("+kpi.SEngineCheckpointErr+"[15m]) > 0", "15m", "warning", map[string]string{
+			"summary":     "heady-exporter {{ $labels.instance }} cannot write its checkpoint",
+			"description": "Checkpoint writes to state_dir have kept failing for 15 minutes. Nothing is lost while the process runs, but a restart resumes from the last good checkpoint and re-reads the logs since: events in logs rotated away meanwhile would be missing.",
+		}),
+		rule(AlertReloadFailed, kpi.SConfigReloadOK+" == 0", "5m", "warning", map[string]string{
+			"summary":     "heady-exporter {{ $labels.instance }} refused its new configuration",
+			"description": "The last reload (SIGHUP or POST /-/reload) failed and the previous configuration is still in force. The exporter's log names the file, line and key.",
 		}),
 	}}
 }

@@ -91,7 +91,7 @@ var runbookAdvice = map[string]advice{
 	},
 	"security_incidents": {
 		causes: []string{"A security incident was opened in the last 30 days."},
-		checks: []string{"Follow the security incident process; this alert stays on until the incident is 30 days old.", "Audit log: incident_opened events flagged security."},
+		checks: []string{"Follow the security incident process; this alert stays on until the incident is 30 days old, and on-call and the KPI channel are told once when it starts and once when it resolves, not every hour: record the incident's ticket in the Slack thread so the 30 days are accounted for.", "A second incident inside the 30 days does not re-notify (the alert is already firing): the incident process, not this alert, announces it.", "Audit log: incident_opened events flagged security."},
 	},
 	"mttr": {
 		causes: []string{"Incidents take longer to resolve: harder incidents, on-call gaps, missing runbooks or dashboards."},
@@ -184,4 +184,13 @@ var exporterRunbooks = []struct {
 	{AlertSourceOld, "A source has not succeeded recently",
 		"The source's last successful read or poll is older than the configured limit, whether or not it reports errors.",
 		[]string{"Exporter and sources dashboard: seconds since last success.", "For file sources: is the producer still writing? Did the file rotate to a name the configured glob misses?"}},
+	{AlertCheckpointLoadFailed, "The checkpoint could not be loaded",
+		"At its last start the exporter found a checkpoint it could not load (damaged, truncated, or written by an incompatible version). It moved the file aside, unchanged, as checkpoint.bin.unloadable-<time> in state_dir, and rebuilt its state from the logs still on disk: events of logs already rotated away are missing until the windows slide past them.",
+		[]string{"The exporter's ERROR log line 'checkpoint could not be loaded' gives the reason and the file it was moved to.", "Keep the moved file for a bug report if the reason is not a full disk or a crash of the disk; delete it when done.", "The alert resolves at the next restart of the exporter."}},
+	{AlertCheckpointFailing, "Checkpoint writes fail",
+		"The exporter cannot write its checkpoint (positions and state) to state_dir. Numbers stay right while it runs; a restart would resume from the last good checkpoint and re-read the logs since.",
+		[]string{"The exporter's ERROR log line 'checkpoint failed' gives the reason: a full disk, a read-only or missing state_dir, permissions.", "state_dir must exist and be writable by the exporter's user.", "heady_exporter_checkpoint_last_success_timestamp_seconds tells how old the last good checkpoint is."}},
+	{AlertReloadFailed, "A configuration reload was refused",
+		"The last reload (SIGHUP or POST /-/reload) did not load: the previous configuration stays in force, so the change you made is not applied.",
+		[]string{"The exporter's ERROR log line 'reload refused' names the file, line and key.", "heady-exporter --config.file=FILE --config.check validates the file before a reload.", "Fix the file and reload again; the alert resolves on the next successful reload."}},
 }

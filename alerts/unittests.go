@@ -131,7 +131,8 @@ func kpiTests(o Options, k kpi.KPI) ([]testGroup, error) {
 				exprTest{Expr: k.Selector(kpi.RecordTrend), EvalTime: at,
 					ExpSamples: []expSample{{recorded(kpi.RecordTrend, k), sc.trend()}}})
 		}
-		labels := map[string]string{"job": testJob, "kpi": k.ID, "panel": string(k.Panel), "severity": k.Severity}
+		labels := withSeverity(k)
+		labels["job"] = testJob
 		if k.Target.HasValueTarget() {
 			t := alertTest{EvalTime: at, Alertname: ValueAlertName(k), ExpAlerts: []expAlert{}}
 			if sc.fires {
@@ -223,7 +224,12 @@ func exporterTests(o Options) []testGroup {
 		}
 		return out
 	}
-	srcLabels := map[string]string{"instance": inst, "job": o.Job, "source": "audit", "severity": "warning"}
+	exp := func(name string, v string) inputSeries {
+		return inputSeries{fmt.Sprintf("%s{instance=%q,job=%q}", name, inst, o.Job), v}
+	}
+	expLabels := map[string]string{"instance": inst, "job": o.Job, "severity": "warning", LabelTeam: TeamPlatform}
+	expRepl := map[string]string{"{{ $labels.instance }}": inst}
+	srcLabels := map[string]string{"instance": inst, "job": o.Job, "source": "audit", "severity": "warning", LabelTeam: TeamPlatform}
 	srcRepl := map[string]string{"{{ $labels.source }}": "audit", "{{ $labels.instance }}": inst}
 	one := func(alert string, labels, repl map[string]string) []expAlert {
 		return []expAlert{{labels, ann(alert, repl)}}
@@ -236,7 +242,7 @@ func exporterTests(o Options) []testGroup {
 	ageAt := dur(age)
 	return []testGroup{
 		{Name: "exporter absent", Interval: "1m", InputSeries: []inputSeries{}, AlertTests: []alertTest{
-			{at, AlertExporterAbsent, one(AlertExporterAbsent, map[string]string{"job": o.Job, "severity": "critical"}, nil)},
+			{at, AlertExporterAbsent, one(AlertExporterAbsent, map[string]string{"job": o.Job, "severity": "critical", LabelTeam: TeamPlatform}, nil)},
 		}},
 		{Name: "exporter scraped", Interval: "1m", InputSeries: []inputSeries{up("1+0x200")}, AlertTests: []alertTest{
 			{at, AlertExporterAbsent, []expAlert{}},
@@ -244,7 +250,7 @@ func exporterTests(o Options) []testGroup {
 		}},
 		{Name: "exporter down", Interval: "1m", InputSeries: []inputSeries{up("0+0x200")}, AlertTests: []alertTest{
 			{at, AlertExporterAbsent, []expAlert{}},
-			{at, AlertExporterDown, one(AlertExporterDown, map[string]string{"instance": inst, "job": o.Job, "severity": "critical"},
+			{at, AlertExporterDown, one(AlertExporterDown, map[string]string{"instance": inst, "job": o.Job, "severity": "critical", LabelTeam: TeamPlatform},
 				map[string]string{"{{ $labels.instance }}": inst, "{{ $labels.job }}": o.Job})},
 		}},
 		{Name: "source healthy", Interval: "1m", InputSeries: []inputSeries{
@@ -261,6 +267,31 @@ func exporterTests(o Options) []testGroup {
 			{at, AlertSourceStale, one(AlertSourceStale, srcLabels, srcRepl)},
 			{ageAt, AlertSourceOld, one(AlertSourceOld, srcLabels, mergeRepl(srcRepl, map[string]string{
 				"{{ $value | humanizeDuration }}": humanizeDuration(age.Seconds())}))},
+		}},
+		{Name: "exporter state healthy", Interval: "1m", InputSeries: []inputSeries{
+			exp(kpi.SCheckpointLoadFailures, "0+0x200"), exp(kpi.SEngineCheckpointErr, "0+0x200"), exp(kpi.SConfigReloadOK, "1+0x200"),
+		}, AlertTests: []alertTest{
+			{at, AlertCheckpointLoadFailed, []expAlert{}},
+			{at, AlertCheckpointFailing, []expAlert{}},
+			{at, AlertReloadFailed, []expAlert{}},
+		}},
+		// A checkpoint moved aside at start; checkpoint writes that fail
+		// once and then work again (no alert), then keep failing from
+		// 63m; a reload refused from 101m to 141m. Rules are evaluated
+		// every evaluation_interval (15m): pending at the first evaluation
+		// that sees the condition, firing at the next.
+		{Name: "exporter state in trouble", Interval: "1m", InputSeries: []inputSeries{
+			exp(kpi.SCheckpointLoadFailures, "1+0x200"),
+			exp(kpi.SEngineCheckpointErr, "0 1+0x60 1+1x100"),
+			exp(kpi.SConfigReloadOK, "1+0x100 0+0x40 1+0x60"),
+		}, AlertTests: []alertTest{
+			{"15m", AlertCheckpointLoadFailed, one(AlertCheckpointLoadFailed, expLabels, expRepl)},
+			{"30m", AlertCheckpointFailing, []expAlert{}},
+			{"75m", AlertCheckpointFailing, []expAlert{}},
+			{"90m", AlertCheckpointFailing, one(AlertCheckpointFailing, expLabels, expRepl)},
+			{"105m", AlertReloadFailed, []expAlert{}},
+			{"120m", AlertReloadFailed, one(AlertReloadFailed, expLabels, expRepl)},
+			{"150m", AlertReloadFailed, []expAlert{}},
 		}},
 	}
 }

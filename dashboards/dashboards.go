@@ -420,14 +420,15 @@ func executive(o Options) *dashboard.DashboardBuilder {
 // success is, whether its values are stale and its recent errors.
 func freshnessTable(id *ids, w, h uint32) cog.Builder[dashboard.Panel] {
 	return tablePanel(id, "Source freshness",
-		"Per source: up (last read or poll succeeded), seconds since the last success, stale (values are the last good ones of a failed poll) and inputs skipped or failed in the last hour. A KPI is only as fresh as its sources.",
+		"Per source: up (last read or poll succeeded; a file source also needs a file to read), seconds since the last success, stale (values are the last good ones of a failed poll), inputs skipped or failed in the last hour, and for file sources the files followed (0: the configured paths match no file). A KPI is only as fresh as its sources.",
 		w, h,
 		[]*prometheus.DataqueryBuilder{
 			query("A", "max without (instance) ("+kpi.SSourceUp+")", "").Instant().Format(prometheus.PromQueryFormatTable),
 			query("B", "time() - max without (instance) ("+kpi.SSourceLastSuccess+")", "").Instant().Format(prometheus.PromQueryFormatTable),
 			query("C", "max without (instance) ("+kpi.SSourceStale+")", "").Instant().Format(prometheus.PromQueryFormatTable),
 			query("D", "sum without (instance, reason) (increase("+kpi.SSourceErrors+"[1h]))", "").Instant().Format(prometheus.PromQueryFormatTable),
+			query("E", "min without (instance) ("+kpi.SSourceFiles+")", "").Instant().Format(prometheus.PromQueryFormatTable),
 		},
-		map[string]string{"Value #A": "up", "Value #B": "seconds since last success", "Value #C": "stale", "Value #D": "errors (1h)"},
+		map[string]string{"Value #A": "up", "Value #B": "seconds since last success", "Value #C": "stale", "Value #D": "errors (1h)", "Value #E": "files (0: paths match nothing)"},
 		panelLink("Sources and exporter", SourcesUID))
 }

@@ -301,6 +301,10 @@ func sources() *dashboard.DashboardBuilder {
 			[]q{{"sum without (instance) (rate(" + kpi.SSourceErrors + "[$__rate_interval]))", "{{source}} {{reason}}"}}},
 		{"Stale sources", "1 if the source's values are the last good ones of a failed poll.", "short", series,
 			[]q{{maxi(kpi.SSourceStale, ""), "{{source}}"}}},
+		{"Files followed", "Files each file source follows; 0 means its configured paths match no readable file (the source is down).", "short", series,
+			[]q{{"min without (instance) (" + kpi.SSourceFiles + ")", "{{source}}"}}},
+		{"Lines and records read (rate)", "Lines (file sources) or records (registry, cost, probes) read per second, skipped ones included.", "short", series,
+			[]q{{"sum without (instance) (rate(" + kpi.SSourceRecords + "[$__rate_interval]))", "{{source}}"}}},
 	} {
 		b.WithPanel(bd.panel(id))
 	}
@@ -312,8 +316,10 @@ func sources() *dashboard.DashboardBuilder {
 			[]q{{"time() - " + maxi(kpi.SEngineLastEvent, ""), "newest event"}, {"time() - " + maxi(kpi.SEngineCheckpoint, ""), "last checkpoint"}}},
 		{"Engine state", "Users and dedup ids the engine holds.", "short", series,
 			[]q{{sum(kpi.SEngineUsers, ""), "users"}, {sum(kpi.SEngineDedupIDs, ""), "dedup ids"}}},
-		{"Checkpoint errors (rate)", "Failed checkpoints per second.", "short", series,
-			[]q{{"sum without (instance) (rate(" + kpi.SEngineCheckpointErr + "[$__rate_interval]))", "errors"}}},
+		{"Checkpoint and configuration trouble", "Failed checkpoint writes per second; checkpoints moved aside at start because they did not load; 0 when the last configuration reload was refused.", "short", series,
+			[]q{{"sum without (instance) (rate(" + kpi.SEngineCheckpointErr + "[$__rate_interval]))", "checkpoint write failures"},
+				{"max without (instance) (" + kpi.SCheckpointLoadFailures + ")", "checkpoint load failed"},
+				{"min without (instance) (" + kpi.SConfigReloadOK + ")", "last reload successful"}}},
 		{"Exporter builds", "heady_exporter_build_info by version and revision.", "short", bars,
 			[]q{{"count without (instance) (" + kpi.SBuildInfo + ")", "{{version}} {{revision}}"}}},
 	} {

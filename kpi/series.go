@@ -101,18 +101,24 @@ const (
 	SMerges              = "heady_delivery_merges"
 	SReverts             = "heady_delivery_reverts"
 	SDeploys             = "heady_delivery_deploys"
-	SEventsIngested      = "heady_events_ingested_total"
-	SSourceUp            = "heady_source_up"
-	SSourceLastSuccess   = "heady_source_last_success_timestamp_seconds"
-	SSourceErrors        = "heady_source_errors_total"
-	SSourceStale         = "heady_source_stale"
-	SEngineUsers         = "heady_engine_tracked_users"
-	SEngineDedupIDs      = "heady_engine_dedup_ids"
-	SEngineLastEvent     = "heady_engine_last_event_timestamp_seconds"
-	SEngineCheckpoint    = "heady_engine_last_checkpoint_timestamp_seconds"
-	SEngineCheckpointErr = "heady_engine_checkpoint_errors_total"
+	SEventsIngested      = "heady_exporter_events_ingested_total"
+	SSourceUp            = "heady_exporter_source_up"
+	SSourceLastSuccess   = "heady_exporter_source_last_success_timestamp_seconds"
+	SSourceErrors        = "heady_exporter_source_errors_total"
+	SSourceStale         = "heady_exporter_source_stale"
+	SEngineUsers         = "heady_exporter_engine_tracked_users"
+	SEngineDedupIDs      = "heady_exporter_engine_dedup_ids"
+	SEngineLastEvent     = "heady_exporter_engine_last_event_timestamp_seconds"
+	SEngineCheckpoint    = "heady_exporter_checkpoint_last_success_timestamp_seconds"
+	SEngineCheckpointErr = "heady_exporter_checkpoint_failures_total"
 	SBuildInfo           = "heady_exporter_build_info"
-	SWebhookRequests     = "heady_webhook_requests_total"
+	SWebhookRequests     = "heady_exporter_webhook_requests_total"
+
+	SSourceFiles            = "heady_exporter_source_files"
+	SSourceRecords          = "heady_exporter_source_records_read_total"
+	SCheckpointLoadFailures = "heady_exporter_checkpoint_load_failures_total"
+	SConfigReloadOK         = "heady_exporter_config_last_reload_successful"
+	SConfigReloadTime       = "heady_exporter_config_last_reload_success_timestamp_seconds"
 )
 
 // AllSeries is every metric family the exporter may serve.
@@ -182,7 +188,9 @@ var AllSeries = []Series{
 	{SDeploys, Gauge, "Deploys in the window by environment and result.", []string{"window", "env", "result"}, []string{W7d}},
 
 	{SEventsIngested, Counter, "Events applied to the engine, by stream and type (duplicates and rejects excluded).", []string{"stream", "type"}, nil},
-	{SSourceUp, Gauge, "1 if the source's last read or poll succeeded.", []string{"source"}, nil},
+	{SSourceUp, Gauge, "1 if the source's last read or poll succeeded (a file source also needs at least one file to follow).", []string{"source"}, nil},
+	{SSourceFiles, Gauge, "Files a file source follows now; 0 when its paths match no readable file.", []string{"source"}, nil},
+	{SSourceRecords, Counter, "Lines (file sources) or records (registry documents, cost records, probe results) the source read, skipped ones included.", []string{"source"}, nil},
 	{SSourceLastSuccess, Gauge, "Time of the source's last successful read or poll.", []string{"source"}, nil},
 	{SSourceErrors, Counter, "Inputs the source skipped or failed, by reason.", []string{"source", "reason"}, nil},
 	{SSourceStale, Gauge, "1 if the source's values are the last good ones of a failed poll.", []string{"source"}, nil},
@@ -190,7 +198,10 @@ var AllSeries = []Series{
 	{SEngineDedupIDs, Gauge, "Event ids held for deduplication.", nil, nil},
 	{SEngineLastEvent, Gauge, "Timestamp of the newest event applied.", nil, nil},
 	{SEngineCheckpoint, Gauge, "Time of the last successful checkpoint of positions and engine state.", nil, nil},
-	{SEngineCheckpointErr, Counter, "Checkpoints that failed.", nil, nil},
+	{SEngineCheckpointErr, Counter, "Checkpoint writes that failed.", nil, nil},
+	{SCheckpointLoadFailures, Counter, "Checkpoints that could not be loaded at start and were moved aside (the engine rebuilt its state from the logs on disk).", nil, nil},
+	{SConfigReloadOK, Gauge, "1 if the last configuration load (start or reload) succeeded.", nil, nil},
+	{SConfigReloadTime, Gauge, "Time of the last successful configuration load (start or reload).", nil, nil},
 	{SWebhookRequests, Counter, "CI webhook requests by result: accepted, or why they were rejected.", []string{"result"}, nil},
 	{SBuildInfo, Gauge, "A metric with a constant '1' value labeled by version, revision, branch, goversion from which heady-exporter was built, and the goos and goarch for the build.", []string{"version", "revision", "branch", "goversion", "goos", "goarch", "tags"}, nil},
 }

@@ -1,13 +1,16 @@
 package provisioning_test
 
 import (
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/heady/heady-metrics/alerts"
@@ -166,27 +169,100 @@ func TestComposeAlertmanager(t *testing.T) {
 	c := loadCompose(t)
 	am := c.Services["alertmanager"]
 	m := mounts(t, c, "alertmanager")
-	if m["/etc/alertmanager/alertmanager.yml"] != provisioning.AlertmanagerPath || !slices.Contains(am.Command, "--config.file=/etc/alertmanager/alertmanager.yml") {
-		t.Errorf("alertmanager config not mounted where it is read: %v %v", m, am.Command)
+	// The config is chosen with HEADY_ALERTMANAGER_CONFIG among the two
+	// generated ones, both mounted; the default is the webhook one.
+	const flag = "--config.file=/etc/alertmanager/${HEADY_ALERTMANAGER_CONFIG:-"
+	if !slices.Contains(am.Command, flag+path.Base(provisioning.AlertmanagerPath)+"}") {
+		t.Errorf("alertmanager command %v lacks %s%s}", am.Command, flag, path.Base(provisioning.AlertmanagerPath))
+	}
+	for _, p := range []string{provisioning.AlertmanagerPath, provisioning.AlertmanagerAppPath} {
+		if m["/etc/alertmanager/"+path.Base(p)] != p {
+			t.Errorf("%s not mounted at /etc/alertmanager: %v", p, m)
+		}
 	}
 	if m["/etc/alertmanager/templates"] != path.Dir(provisioning.TemplatePath) {
 		t.Errorf("templates not mounted next to the config (templates/*.tmpl): %v", m)
 	}
-	// The Slack URL comes from a compose secret, mounted at /run/secrets.
-	if !slices.Contains(am.Secrets, path.Base(provisioning.SlackURLFile)) || path.Dir(provisioning.SlackURLFile) != "/run/secrets" {
-		t.Errorf("alertmanager secrets %v, Slack URL file %s", am.Secrets, provisioning.SlackURLFile)
+	// The notification log outlives the longest repeat interval, or
+	// notify="once" alerts are re-sent when their log entry expires.
+	retention := ""
+	for _, a := range am.Command {
+		if v, ok := strings.CutPrefix(a, "--data.retention="); ok {
+			retention = v
+		}
 	}
-	s, ok := c.Secrets[path.Base(provisioning.SlackURLFile)]
-	if !ok || !strings.HasPrefix(s.File, "${") {
-		t.Fatalf("secret %s must come from an environment-chosen file: %+v", path.Base(provisioning.SlackURLFile), s)
+	once, _ := model.ParseDuration(provisioning.OnceRepeatInterval)
+	if d, err := time.ParseDuration(retention); err != nil || d < time.Duration(once) || retention != provisioning.DataRetention {
+		t.Errorf("--data.retention=%q: want %s, at least the once repeat interval %s", retention, provisioning.DataRetention, provisioning.OnceRepeatInterval)
 	}
-	def := strings.TrimSuffix(s.File[strings.Index(s.File, ":-")+2:], "}")
-	b, err := os.ReadFile(filepath.Join(repoRoot, def))
+	// Every Slack secret is a compose secret mounted at /run/secrets, from a
+	// file an environment variable names, empty by default.
+	secrets := []string{provisioning.SlackBotTokenSecret}
+	for _, d := range provisioning.Slack {
+		secrets = append(secrets, d.Secret)
+		if path.Dir(d.URLFile()) != "/run/secrets" {
+			t.Errorf("%s: URL file %s is not a compose secret", d.Receiver, d.URLFile())
+		}
+	}
+	if len(am.Secrets) != len(secrets) {
+		t.Errorf("alertmanager secrets %v, want %v", am.Secrets, secrets)
+	}
+	for _, name := range secrets {
+		if !slices.Contains(am.Secrets, name) {
+			t.Errorf("alertmanager does not get secret %s", name)
+		}
+		s, ok := c.Secrets[name]
+		env := "${HEADY_" + strings.ToUpper(name) + "_FILE:-"
+		if !ok || !strings.HasPrefix(s.File, env) {
+			t.Errorf("secret %s must come from the file %s...} names: %+v", name, env, s)
+			continue
+		}
+		def := strings.TrimSuffix(strings.TrimPrefix(s.File, env), "}")
+		b, err := os.ReadFile(filepath.Join(repoRoot, def))
+		if err != nil {
+			t.Fatalf("default secret file: %v", err)
+		}
+		if strings.TrimSpace(string(b)) != "" {
+			t.Errorf("the placeholder %s is not empty", def)
+		}
+	}
+}
+
+// The images are the current releases the tests run: Prometheus 3 (the
+// release of the prometheus module whose promtool test-deps.sh builds),
+// the Alertmanager test-deps.sh builds, Grafana 12 (dashboards are schema
+// version 42).
+func TestComposeVersions(t *testing.T) {
+	c := loadCompose(t)
+	b, err := os.ReadFile(filepath.Join(repoRoot, "scripts/test-deps.sh"))
 	if err != nil {
-		t.Fatalf("default secret file: %v", err)
+		t.Fatal(err)
 	}
-	if strings.TrimSpace(string(b)) != "" {
-		t.Errorf("the placeholder %s holds a URL", def)
+	version := func(pkg string) string {
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Split(strings.Trim(strings.TrimSpace(l), `"`), "|"); len(f) == 4 && f[1] == pkg {
+				return f[2]
+			}
+		}
+		t.Fatalf("test-deps.sh builds no %s", pkg)
+		return ""
+	}
+	// Module v0.316.0 is Prometheus 3.16.0.
+	var minor, patch int
+	if _, err := fmt.Sscanf(version("github.com/prometheus/prometheus/cmd/promtool"), "v0.%d.%d", &minor, &patch); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"prometheus":   fmt.Sprintf("prom/prometheus:v%d.%d.%d", minor/100, minor%100, patch),
+		"alertmanager": "prom/alertmanager:" + version("github.com/prometheus/alertmanager/cmd/alertmanager"),
+	}
+	for svc, img := range want {
+		if got := c.Services[svc].Image; got != img {
+			t.Errorf("%s image %q, want %q", svc, got, img)
+		}
+	}
+	if img := c.Services["grafana"].Image; !strings.HasPrefix(img, "grafana/grafana:12.") {
+		t.Errorf("grafana image %q, want 12.x", img)
 	}
 }
 

@@ -17,7 +17,8 @@ import (
 type kubeStackValues struct {
 	Alertmanager struct {
 		AlertmanagerSpec struct {
-			Secrets []string `yaml:"secrets"`
+			Secrets   []string `yaml:"secrets"`
+			Retention string   `yaml:"retention"`
 		} `yaml:"alertmanagerSpec"`
 		Config        map[string]any    `yaml:"config"`
 		TemplateFiles map[string]string `yaml:"templateFiles"`
@@ -30,8 +31,8 @@ func readKubeStackValues(t *testing.T) kubeStackValues {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(b, []byte("hooks.slack.com")) {
-		t.Error("a Slack URL is in the kube-prometheus-stack values")
+	if bytes.Contains(b, []byte("hooks.slack.com")) || bytes.Contains(b, []byte("xoxb-")) {
+		t.Error("a Slack URL or token is in the kube-prometheus-stack values")
 	}
 	var v kubeStackValues
 	dec := yaml.NewDecoder(bytes.NewReader(b))
@@ -43,46 +44,51 @@ func readKubeStackValues(t *testing.T) kubeStackValues {
 }
 
 // The kube-prometheus-stack values route and render alerts exactly as
-// alertmanager.yml does; only where the Slack URL and the templates are
-// read from differ: the URL from the existing Secret the values mount.
+// alertmanager.yml does; only where the Slack URLs and the templates are
+// read from differ: each URL from its key of the one Secret the values
+// mount. Alertmanager keeps its notification log as long as notify="once"
+// needs.
 func TestKubePrometheusStackValues(t *testing.T) {
 	v := readKubeStackValues(t).Alertmanager
 	var compose map[string]any
 	loadYAML(t, provisioning.AlertmanagerPath, &compose)
 
-	if !slices.Equal(v.AlertmanagerSpec.Secrets, []string{provisioning.SlackSecret}) ||
-		path.Dir(provisioning.KubeStackSlackURLFile) != "/etc/alertmanager/secrets/"+provisioning.SlackSecret {
-		t.Errorf("secrets %v, Slack URL file %s: the URL must come from the mounted Secret", v.AlertmanagerSpec.Secrets, provisioning.KubeStackSlackURLFile)
+	if !slices.Equal(v.AlertmanagerSpec.Secrets, []string{provisioning.SlackSecret}) {
+		t.Errorf("secrets %v, want the one Secret %s", v.AlertmanagerSpec.Secrets, provisioning.SlackSecret)
 	}
-	slack := 0
+	if v.AlertmanagerSpec.Retention != provisioning.DataRetention {
+		t.Errorf("retention %q, want %s", v.AlertmanagerSpec.Retention, provisioning.DataRetention)
+	}
+	files := map[string]bool{}
 	receivers, _ := v.Config["receivers"].([]any)
 	for _, r := range receivers {
 		r, _ := r.(map[string]any)
 		configs, _ := r["slack_configs"].([]any)
 		for _, s := range configs {
-			slack++
 			s, _ := s.(map[string]any)
-			if s["api_url_file"] != provisioning.KubeStackSlackURLFile {
-				t.Errorf("api_url_file %v", s["api_url_file"])
+			f, _ := s["api_url_file"].(string)
+			if path.Dir(f) != provisioning.KubeStackSecretsDir+"/"+provisioning.SlackSecret {
+				t.Errorf("receiver %v reads %q, not a key of the mounted Secret %s", r["name"], f, provisioning.SlackSecret)
 			}
-			s["api_url_file"] = provisioning.SlackURLFile
+			files[f] = true
+			s["api_url_file"] = provisioning.SecretsDir + "/" + path.Base(f)
 		}
 	}
-	if slack == 0 {
-		t.Fatal("no Slack receiver")
+	if len(files) != len(provisioning.Slack) {
+		t.Errorf("%d distinct Slack URL files for %d destinations", len(files), len(provisioning.Slack))
 	}
-	if got := v.Config["templates"]; !reflect.DeepEqual(got, []any{"/etc/alertmanager/config/*.tmpl"}) {
-		t.Errorf("templates %v: kube-prometheus-stack puts templateFiles in /etc/alertmanager/config", got)
+	if got := v.Config["templates"]; !reflect.DeepEqual(got, []any{provisioning.KubeStackConfigDir + "/*.tmpl"}) {
+		t.Errorf("templates %v: kube-prometheus-stack puts templateFiles in %s", got, provisioning.KubeStackConfigDir)
 	}
 	v.Config["templates"] = compose["templates"]
 	if !reflect.DeepEqual(v.Config, compose) {
-		t.Error("the kube-prometheus-stack Alertmanager config differs from alertmanager.yml beyond the Slack URL file and templates")
+		t.Error("the kube-prometheus-stack Alertmanager config differs from alertmanager.yml beyond the Slack URL files and templates")
 	}
 	tmpl, err := os.ReadFile(filepath.Join(repoRoot, provisioning.TemplatePath))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(v.TemplateFiles) != 1 || v.TemplateFiles[path.Base(provisioning.TemplatePath)] != string(tmpl) {
-		t.Errorf("templateFiles %v, want %s only", len(v.TemplateFiles), provisioning.TemplatePath)
+		t.Errorf("%d templateFiles, want %s only", len(v.TemplateFiles), provisioning.TemplatePath)
 	}
 }

@@ -6,13 +6,16 @@
 // The package owns the addresses, paths and routing of that bundle. It
 // declares no KPI or series; it reads the catalog's panels to route alerts
 // and the dashboards package's datasource uid. It writes no file itself;
-// cmd/heady-gen does. No secret and no Slack URL is ever generated: Slack's
-// webhook URL is read from a file at run time.
+// cmd/heady-gen does. No secret and no Slack URL is ever generated: each
+// Slack channel's webhook URL, or the Slack app's bot token, is read from a
+// file at run time. Two Alertmanager configurations share one route tree:
+// alertmanager.yml posts to one incoming webhook per channel (any
+// Alertmanager), alertmanager-slack-app.yml with one bot token
+// (Alertmanager 0.30 and later); docs/alerting.md says how to choose.
 package provisioning
 
 import (
 	"fmt"
-	"sort"
 
 	"go.yaml.in/yaml/v3"
 
@@ -25,6 +28,10 @@ import (
 type Options struct {
 	// Job is the Prometheus job name scraping heady-exporter.
 	Job string
+	// WebhookURL, when set, adds the generic webhook receiver (your
+	// incident tool's endpoint): every alert also goes there. Empty, the
+	// default, generates no webhook route: compose runs no such receiver.
+	WebhookURL string
 }
 
 // Addresses and paths of the compose setup.
@@ -32,12 +39,13 @@ const (
 	ExporterTarget     = "exporter:9877"
 	PrometheusURL      = "http://prometheus:9090"
 	AlertmanagerTarget = "alertmanager:9093"
-	// SlackURLFile is where Alertmanager reads the Slack webhook URL (a
-	// compose secret).
-	SlackURLFile = "/run/secrets/slack_webhook_url"
-	// WebhookURL is the generic webhook receiver; replace it with your
-	// incident tool's endpoint. It is not a secret.
-	WebhookURL = "http://alert-webhook:9095/heady"
+	// SecretsDir is where compose mounts secrets; Alertmanager reads each
+	// Slack URL or token from a file there, so none is ever in a
+	// generated file.
+	SecretsDir = "/run/secrets"
+	// SlackBotTokenSecret is the secret holding the Slack app's bot token
+	// (xoxb-...) of the bot-token configuration.
+	SlackBotTokenSecret = "slack_bot_token"
 	// GrafanaDashboardsPath is where the compose file mounts dashboards/*.json.
 	GrafanaDashboardsPath = "/etc/heady/dashboards"
 )
@@ -48,7 +56,10 @@ const (
 	ProviderPath     = "provisioning/grafana/dashboards/heady.yml"
 	PrometheusPath   = "provisioning/prometheus/prometheus.yml"
 	AlertmanagerPath = "provisioning/alertmanager/alertmanager.yml"
-	TemplatePath     = "provisioning/alertmanager/templates/heady.tmpl"
+	// AlertmanagerAppPath is the same routing posting with a Slack app's
+	// bot token (Alertmanager 0.30 and later).
+	AlertmanagerAppPath = "provisioning/alertmanager/alertmanager-slack-app.yml"
+	TemplatePath        = "provisioning/alertmanager/templates/heady.tmpl"
 )
 
 // File is one generated file, its path relative to the repository root.
@@ -101,7 +112,8 @@ func Files(o Options) ([]File, error) {
 		{DatasourcePath, datasource()},
 		{ProviderPath, provider()},
 		{PrometheusPath, prometheus(o)},
-		{AlertmanagerPath, alertmanager(SlackURLFile, []string{"templates/*.tmpl"})},
+		{AlertmanagerPath, alertmanager(o, SlackWebhooks)},
+		{AlertmanagerAppPath, alertmanager(o, SlackApp)},
 	} {
 		b, err := marshal(g.v)
 		if err != nil {
@@ -110,7 +122,7 @@ func Files(o Options) ([]File, error) {
 		out = append(out, File{g.path, b})
 	}
 	out = append(out, File{TemplatePath, []byte(slackTemplate)})
-	kps, err := kubePrometheusStackValues()
+	kps, err := kubePrometheusStackValues(o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", KubePrometheusStackPath, err)
 	}
@@ -166,98 +178,150 @@ func prometheus(o Options) any {
 	}
 }
 
-// Receivers.
+// Receivers: one per Slack destination and the optional generic webhook.
 const (
 	ReceiverWebhook       = "webhook"
-	ReceiverSlackCritical = "slack-critical"
-	ReceiverSlackWarning  = "slack-warning"
-	ReceiverSlackCost     = "slack-cost"
+	ReceiverSlackOncall   = "slack-oncall"
+	ReceiverSlackKPIs     = "slack-kpis"
+	ReceiverSlackFinops   = "slack-finops"
 	ReceiverSlackPlatform = "slack-platform"
 )
 
-// warningRoutes sends warnings of some panels to their owners' channel;
-// other warnings go to ReceiverSlackWarning.
-var warningRoutes = map[kpi.Panel]string{
-	kpi.PanelCost:     ReceiverSlackCost,
-	kpi.PanelPlatform: ReceiverSlackPlatform,
+// SlackDestination is one Slack channel and how Alertmanager reaches it.
+type SlackDestination struct {
+	Receiver string
+	Channel  string
+	// Secret is the compose secret holding the channel's incoming-webhook
+	// URL (webhook configuration): an incoming webhook posts to the one
+	// channel it was created for and ignores any channel in the payload.
+	Secret string
 }
 
-// channels are the Slack channels of the receivers.
-var channels = map[string]string{
-	ReceiverSlackCritical: "#heady-oncall",
-	ReceiverSlackWarning:  "#heady-kpis",
-	ReceiverSlackCost:     "#heady-finops",
-	ReceiverSlackPlatform: "#heady-platform",
+// URLFile is where Alertmanager reads the destination's webhook URL.
+func (d SlackDestination) URLFile() string { return SecretsDir + "/" + d.Secret }
+
+// Slack lists the destinations in receiver order.
+var Slack = []SlackDestination{
+	{ReceiverSlackOncall, "#heady-oncall", "slack_oncall_webhook_url"},
+	{ReceiverSlackKPIs, "#heady-kpis", "slack_kpis_webhook_url"},
+	{ReceiverSlackFinops, "#heady-finops", "slack_finops_webhook_url"},
+	{ReceiverSlackPlatform, "#heady-platform", "slack_platform_webhook_url"},
 }
 
-// WarningReceiver is where a warning of panel p goes.
-func WarningReceiver(p kpi.Panel) string {
-	if r, ok := warningRoutes[p]; ok {
-		return r
+// SlackBotTokenFile is where Alertmanager reads the bot token.
+const SlackBotTokenFile = SecretsDir + "/" + SlackBotTokenSecret
+
+// SlackMode is how Alertmanager posts to Slack.
+type SlackMode int
+
+const (
+	// SlackWebhooks posts to one incoming-webhook URL per channel (every
+	// Alertmanager version).
+	SlackWebhooks SlackMode = iota
+	// SlackApp posts with one Slack app's bot token to chat.postMessage,
+	// which honours channel (Alertmanager 0.30 and later: app_token_file).
+	SlackApp
+)
+
+// Routing: critical alerts page on-call and also reach their owner's
+// channel; every alert reaches exactly one owner channel, chosen by its
+// labels, first match wins; what matches none goes to the KPI channel.
+// Nothing here names an alert: a new alert routes by its labels.
+var (
+	// panelOwners are the panels with a channel of their own.
+	panelOwners = map[kpi.Panel]string{
+		kpi.PanelCost:     ReceiverSlackFinops,
+		kpi.PanelPlatform: ReceiverSlackPlatform,
 	}
-	return ReceiverSlackWarning
+	// teamOwners route alerts that have no panel (the exporter's own and
+	// the sources', labelled team by package alerts).
+	teamOwners = []struct{ team, receiver string }{
+		{alerts.TeamPlatform, ReceiverSlackPlatform},
+	}
+)
+
+// Repeat intervals. An alert labelled notify="once" (event-like and
+// long-window KPIs) is not repeated: OnceRepeatInterval is the longest
+// window such a KPI reads (90 days, milestones), and Alertmanager keeps
+// its notification log that long only when started with
+// --data.retention of at least DataRetention (the default, 120h, would
+// re-send every five days).
+const (
+	RepeatInterval       = "4h"
+	OncallRepeatInterval = "1h"
+	OnceRepeatInterval   = "90d"
+	DataRetention        = "2184h" // 91 days
+)
+
+// once is the child route that stops repeating notify="once" alerts.
+func once() []any {
+	return []any{m{
+		{"matchers", []string{fmt.Sprintf("%s=%q", alerts.LabelNotify, alerts.NotifyOnce)}},
+		{"repeat_interval", OnceRepeatInterval},
+	}}
 }
 
-// alertmanager is alertmanager.yml, reading the Slack webhook URL from
-// slackURLFile and the templates from the templates globs.
-func alertmanager(slackURLFile string, templates []string) any {
-	// One child route per owner channel, panels in catalog order.
-	byReceiver := map[string][]string{}
-	for _, p := range kpi.Panels {
-		if r, ok := warningRoutes[p.ID]; ok {
-			byReceiver[r] = append(byReceiver[r], string(p.ID))
-		}
+func routes(o Options) []any {
+	var out []any
+	if o.WebhookURL != "" {
+		// Every alert also goes to the generic webhook.
+		out = append(out, m{{"receiver", ReceiverWebhook}, {"continue", true}, {"routes", once()}})
 	}
-	receivers := make([]string, 0, len(byReceiver))
-	for r := range byReceiver {
-		receivers = append(receivers, r)
-	}
-	sort.Strings(receivers)
-	var warningChildren []any
-	for _, r := range receivers {
-		warningChildren = append(warningChildren, m{
-			{"matchers", []string{fmt.Sprintf(`panel=~"%s"`, join(byReceiver[r]))}},
-			{"receiver", r},
-		})
-	}
-	// The exporter's own alerts (sources, exporter) carry no panel: the
-	// platform channel owns them.
-	warningChildren = append(warningChildren, m{
-		{"matchers", []string{`alertname=~"HeadySource.+|HeadyExporter.+"`}},
-		{"receiver", ReceiverSlackPlatform},
+	out = append(out, m{
+		{"matchers", []string{`severity="critical"`}},
+		{"receiver", ReceiverSlackOncall},
+		{"repeat_interval", OncallRepeatInterval},
+		{"continue", true},
+		{"routes", once()},
 	})
-
-	slack := func(name string) any {
-		return m{
-			{"name", name},
-			{"slack_configs", []any{m{
-				{"api_url_file", slackURLFile},
-				{"channel", channels[name]},
-				{"send_resolved", true},
-				{"username", "heady-alertmanager"},
-				{"color", `{{ template "heady.slack.color" . }}`},
-				{"title", `{{ template "heady.slack.title" . }}`},
-				{"title_link", `{{ template "heady.slack.titlelink" . }}`},
-				{"text", `{{ template "heady.slack.text" . }}`},
-				{"fallback", `{{ template "heady.slack.title" . }}`},
-			}}},
+	for _, p := range kpi.Panels {
+		if r, ok := panelOwners[p.ID]; ok {
+			out = append(out, m{{"matchers", []string{fmt.Sprintf("panel=%q", p.ID)}}, {"receiver", r}, {"routes", once()}})
 		}
+	}
+	for _, t := range teamOwners {
+		out = append(out, m{{"matchers", []string{fmt.Sprintf("%s=%q", alerts.LabelTeam, t.team)}}, {"receiver", t.receiver}, {"routes", once()}})
+	}
+	return append(out, m{{"receiver", ReceiverSlackKPIs}, {"routes", once()}})
+}
+
+func slackReceiver(d SlackDestination, mode SlackMode) any {
+	c := m{}
+	if mode == SlackApp {
+		c = append(c, kv{"app_token_file", SlackBotTokenFile}, kv{"channel", d.Channel})
+	} else {
+		c = append(c, kv{"api_url_file", d.URLFile()})
+	}
+	c = append(c,
+		kv{"send_resolved", true},
+		kv{"username", "heady-alertmanager"},
+		kv{"color", `{{ template "heady.slack.color" . }}`},
+		kv{"title", `{{ template "heady.slack.title" . }}`},
+		kv{"title_link", `{{ template "heady.slack.titlelink" . }}`},
+		kv{"text", `{{ template "heady.slack.text" . }}`},
+		kv{"fallback", `{{ template "heady.slack.title" . }}`},
+	)
+	return m{{"name", d.Receiver}, {"slack_configs", []any{c}}}
+}
+
+func alertmanager(o Options, mode SlackMode) any {
+	var receivers []any
+	if o.WebhookURL != "" {
+		receivers = append(receivers, m{{"name", ReceiverWebhook}, {"webhook_configs", []any{m{{"url", o.WebhookURL}, {"send_resolved", true}}}}})
+	}
+	for _, d := range Slack {
+		receivers = append(receivers, slackReceiver(d, mode))
 	}
 	return m{
 		{"global", m{{"resolve_timeout", "5m"}}},
-		{"templates", templates},
+		{"templates", []string{"templates/*.tmpl"}},
 		{"route", m{
-			{"receiver", ReceiverWebhook},
+			{"receiver", ReceiverSlackKPIs},
 			{"group_by", []string{"alertname", "kpi"}},
 			{"group_wait", "30s"},
 			{"group_interval", "5m"},
-			{"repeat_interval", "4h"},
-			{"routes", []any{
-				// Every alert also goes to the generic webhook.
-				m{{"receiver", ReceiverWebhook}, {"continue", true}},
-				m{{"matchers", []string{`severity="critical"`}}, {"receiver", ReceiverSlackCritical}, {"repeat_interval", "1h"}},
-				m{{"matchers", []string{`severity="warning"`}}, {"receiver", ReceiverSlackWarning}, {"routes", warningChildren}},
-			}},
+			{"repeat_interval", RepeatInterval},
+			{"routes", routes(o)},
 		}},
 		{"inhibit_rules", []any{m{
 			// A critical alert of a KPI silences that KPI's warnings (the
@@ -266,49 +330,58 @@ func alertmanager(slackURLFile string, templates []string) any {
 			{"target_matchers", []string{`severity="warning"`}},
 			{"equal", []string{"kpi"}},
 		}}},
-		{"receivers", []any{
-			m{{"name", ReceiverWebhook}, {"webhook_configs", []any{m{{"url", WebhookURL}, {"send_resolved", true}}}}},
-			slack(ReceiverSlackCritical),
-			slack(ReceiverSlackWarning),
-			slack(ReceiverSlackCost),
-			slack(ReceiverSlackPlatform),
-		}},
+		{"receivers", receivers},
 	}
 }
 
-func join(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += "|"
-		}
-		out += x
-	}
-	return out
-}
-
-// slackTemplate renders a notification: per alert its KPI, value, target,
-// and the dashboard and runbook links the rules put in annotations.
+// slackTemplate renders a notification. Title: status (with the number of
+// firing alerts when more than one), alert name, and the KPI, panel and
+// source the group's alerts share. Text: per alert one line, its value
+// against its target (KPI alerts) or its summary (others), then the
+// runbook and dashboard links once. Alerts without a KPI, value or link
+// print nothing for it: no stray separator, no blank line.
 const slackTemplate = `{{/* Generated by ` + "`go run ./cmd/heady-gen`" + `. DO NOT EDIT. Slack messages of heady-metrics alerts. */}}
 
-{{ define "heady.slack.color" }}{{ if eq .Status "firing" }}{{ if eq .CommonLabels.severity "critical" }}danger{{ else }}warning{{ end }}{{ else }}good{{ end }}{{ end }}
+{{ define "heady.slack.color" }}{{ if eq .Status "firing" }}{{ if eq (index .CommonLabels "severity") "critical" }}danger{{ else }}warning{{ end }}{{ else }}good{{ end }}{{ end }}
 
-{{ define "heady.slack.title" }}[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }}{{ with .CommonLabels.kpi }} (KPI {{ . }}){{ end }}{{ end }}
+{{ define "heady.slack.title" -}}
+[{{ .Status | toUpper }}{{ if and (eq .Status "firing") (gt (len .Alerts.Firing) 1) }}:{{ len .Alerts.Firing }}{{ end }}] {{ index .CommonLabels "alertname" }}
+{{- with index .CommonLabels "kpi" }} · KPI {{ . }}{{ end }}
+{{- with index .CommonLabels "panel" }} · panel {{ . }}{{ end }}
+{{- with index .CommonLabels "source" }} · source {{ . }}{{ end }}
+{{- end }}
 
-{{ define "heady.slack.titlelink" }}{{ with .CommonAnnotations.dashboard_url }}{{ . }}{{ else }}{{ with index .Alerts 0 }}{{ .Annotations.dashboard_url }}{{ end }}{{ end }}{{ end }}
+{{ define "heady.slack.titlelink" }}{{ with index .CommonAnnotations "dashboard_url" }}{{ . }}{{ else }}{{ with index .Alerts 0 }}{{ index .Annotations "dashboard_url" }}{{ end }}{{ end }}{{ end }}
 
-{{ define "heady.slack.alert" }}*{{ if eq .Status "resolved" }}Resolved: {{ end }}{{ .Annotations.summary }}*
-{{ with .Labels.kpi }}• KPI: ` + "`{{ . }}`" + `{{ end }}{{ with .Labels.panel }} (panel {{ . }}){{ end }}{{ with .Labels.severity }} · severity {{ . }}{{ end }}
-{{ with .Annotations.value }}• Value: {{ . }}
-{{ end }}{{ with .Annotations.target }}• Target: {{ . }}
-{{ end }}{{ with .Labels.source }}• Source: {{ . }}
-{{ end }}{{ with .Labels.instance }}• Instance: {{ . }}
-{{ end }}{{ with .Annotations.dashboard_url }}• Dashboard: <{{ . }}|open in Grafana>
-{{ end }}{{ with .Annotations.runbook_url }}• Runbook: <{{ . }}|what to do>
-{{ end }}{{ with .Annotations.description }}{{ . }}
-{{ end }}{{ end }}
+{{ define "heady.slack.links" -}}
+{{ with index . "runbook_url" }}<{{ . }}|Runbook>{{ end }}
+{{- if and (index . "runbook_url") (index . "dashboard_url") }} · {{ end }}
+{{- with index . "dashboard_url" }}<{{ . }}|Dashboard>{{ end }}
+{{- end }}
 
-{{ define "heady.slack.text" }}{{ range .Alerts.Firing }}{{ template "heady.slack.alert" . }}
-{{ end }}{{ range .Alerts.Resolved }}{{ template "heady.slack.alert" . }}
-{{ end }}{{ end }}
+{{ define "heady.slack.alert" -}}
+{{ $value := index .Annotations "value" }}{{ $target := index .Annotations "target" -}}
+{{ if eq .Status "firing" -}}
+{{ if and $value $target }}*{{ $value }}* against target {{ $target }}{{ else }}*{{ or (index .Annotations "summary") (index .Labels "alertname") }}*{{ end }}
+{{- if eq (index .Labels "notify") "once" }} (told once: not repeated while it fires){{ end }}
+{{- else -}}
+Resolved: {{ if and $value $target }}was {{ $value }} against target {{ $target }}{{ else }}{{ or (index .Annotations "summary") (index .Labels "alertname") }}{{ end }}
+{{- end }}
+{{- end }}
+
+{{ define "heady.slack.item" -}}
+• {{ template "heady.slack.alert" . }}
+{{- if or (index .Annotations "runbook_url") (index .Annotations "dashboard_url") }} — {{ template "heady.slack.links" .Annotations }}{{ end }}
+{{- end }}
+
+{{ define "heady.slack.text" -}}
+{{ $common := or (index .CommonAnnotations "runbook_url") (index .CommonAnnotations "dashboard_url") -}}
+{{ if eq (len .Alerts) 1 -}}
+{{ range .Alerts }}{{ template "heady.slack.alert" . }}{{ end }}
+{{- else -}}
+{{ range $i, $a := .Alerts.Firing }}{{ if $i }}{{ "\n" }}{{ end }}{{ if $common }}• {{ template "heady.slack.alert" $a }}{{ else }}{{ template "heady.slack.item" $a }}{{ end }}{{ end }}
+{{- range $i, $a := .Alerts.Resolved }}{{ if or $i $.Alerts.Firing }}{{ "\n" }}{{ end }}{{ if $common }}• {{ template "heady.slack.alert" $a }}{{ else }}{{ template "heady.slack.item" $a }}{{ end }}{{ end }}
+{{- end }}
+{{- if $common }}{{ "\n" }}{{ template "heady.slack.links" .CommonAnnotations }}{{ end }}
+{{- end }}
 `

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/pipeline"
+	"github.com/heady/heady-metrics/exporter/source"
 	"github.com/heady/heady-metrics/kpi"
 )
 
@@ -91,8 +95,16 @@ func kpisDocument(results []kpi.Result) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func printKPIs(ctx context.Context, cfg *config.Config, now time.Time, logger *slog.Logger, w io.Writer) error {
-	eng, _, err := pipeline.ReadOnce(ctx, cfg, now, logger)
+// errNothingReadable is printKPIs' error when a configured source had
+// nothing readable (exit 1; the JSON is still printed).
+var errNothingReadable = errors.New("a configured source had nothing readable (see above)")
+
+// printKPIs prints the KPIs as JSON on w and, on diag, one line per source
+// saying what it read and skipped. It returns errNothingReadable when a
+// configured source read nothing: a path matching no file, a file that
+// cannot be read, a registry or cost API that could not be fetched.
+func printKPIs(ctx context.Context, cfg *config.Config, now time.Time, logger *slog.Logger, w, diag io.Writer) error {
+	eng, healths, err := pipeline.ReadOnce(ctx, cfg, now, logger)
 	if err != nil {
 		return err
 	}
@@ -101,6 +113,55 @@ func printKPIs(ctx context.Context, cfg *config.Config, now time.Time, logger *s
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(doc)
-	return err
+	if _, err := w.Write(doc); err != nil {
+		return err
+	}
+	empty := false
+	for _, h := range healths {
+		line, nothing := readSummary(h.View())
+		empty = empty || nothing
+		fmt.Fprintf(diag, "heady-exporter kpis: source %s: %s\n", h.Name(), line)
+	}
+	if empty {
+		return errNothingReadable
+	}
+	return nil
+}
+
+// readSummary says what one source read and skipped, and whether it had
+// nothing readable.
+func readSummary(v source.HealthView) (string, bool) {
+	one, many := "record", "records"
+	var parts []string
+	if v.FileSource() {
+		one, many = "line", "lines"
+		parts = append(parts, plural(v.Files, "file", "files"))
+		if len(v.Unmatched) > 0 {
+			parts = append(parts, "no file matches "+strings.Join(v.Unmatched, ", "))
+		}
+	}
+	parts = append(parts, plural(int(v.Records), one, many)+" read")
+	var skipped uint64
+	for _, n := range v.Errors {
+		skipped += n
+	}
+	if skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped or failed (%s)", skipped, source.FormatReasons(v.Errors)))
+	}
+	line := strings.Join(parts, ", ")
+	switch v.State {
+	case source.StateNoFiles, source.StateDown, source.StateStarting:
+		if v.LastError != "" {
+			line += "; last error: " + v.LastError
+		}
+		return "nothing readable: " + line, true
+	}
+	return line, false
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/demo"
+	"github.com/heady/heady-metrics/exporter/pipeline"
 )
 
 // Exit codes (config.md): 0 success, 1 runtime failure, 2 bad usage or
@@ -68,6 +69,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	demoCmd := app.Command("demo", "Write a deterministic demo data set for all six sources and a config that uses it.")
 	demoOut := demoCmd.Flag("out", "Directory to write the demo data set into.").Required().String()
 	demoNow := demoCmd.Flag("now", "The instant the data set ends at (RFC 3339); default: the wall clock.").String()
+	demoListen := demoCmd.Flag("web.listen-address", "Address the exporter will serve the demo on; the demo's probe targets are its own endpoints there.").Default(":9877").String()
 
 	digestFlags := addDigestCommand(app) // digest.go
 
@@ -89,9 +91,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	loadConfig := func() (*config.Config, error) { return shard.load(*configFile) }
 	if *configCheck {
-		if _, err := loadConfig(); err != nil {
+		c, err := loadConfig()
+		if err != nil {
 			fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
 			return exitUsage
+		}
+		// Valid but reading nothing now: said, not failed (logs may appear
+		// after the exporter starts).
+		for _, w := range pipeline.Warnings(c) {
+			fmt.Fprintf(stderr, "heady-exporter: warning: %s\n", w)
 		}
 		fmt.Fprintf(stdout, "%s: valid\n", *configFile)
 		return exitOK
@@ -104,12 +112,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "heady-exporter: --now: %v\n", err)
 			return exitUsage
 		}
-		if err := demo.Write(*demoOut, now); err != nil {
-			fmt.Fprintf(stderr, "heady-exporter: demo: %v\n", err)
+		addr, err := demo.ExporterAddrOf(*demoListen)
+		if err != nil {
+			fmt.Fprintf(stderr, "heady-exporter: --web.listen-address: %v\n", err)
+			return exitUsage
+		}
+		removed, err := demo.WriteOptions(*demoOut, now, demo.Options{ExporterAddr: addr})
+		if err != nil {
+			fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
 			return exitRuntime
 		}
-		fmt.Fprintf(stdout, "demo data set for %s written to %s\nrun: heady-exporter --config.file=%s/config.yml\n",
-			now.Format(time.RFC3339), *demoOut, *demoOut)
+		if removed != "" {
+			fmt.Fprintf(stdout, "removed the earlier demo's state %s: a new data set starts a new state\n", removed)
+		}
+		fmt.Fprintf(stdout, "demo data set for %s written to %s\nrun: heady-exporter --config.file=%s/config.yml --web.listen-address=%s\n",
+			now.Format(time.RFC3339), *demoOut, *demoOut, *demoListen)
 		return exitOK
 	}
 
@@ -150,7 +167,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "heady-exporter: --now: %v\n", err)
 			return exitUsage
 		}
-		if err := printKPIs(ctx, cfg, now, logger, stdout); err != nil {
+		if err := printKPIs(ctx, cfg, now, logger, stdout, stderr); err != nil {
 			fmt.Fprintf(stderr, "heady-exporter: kpis: %v\n", err)
 			return exitRuntime
 		}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -57,9 +59,10 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, loadConfi
 	// Reload: SIGHUP or POST /-/reload. A config that does not load is
 	// refused and the running one stays.
 	var reloadMu sync.Mutex
-	reload := func() error {
+	reload := func() (err error) {
 		reloadMu.Lock()
 		defer reloadMu.Unlock()
+		defer func() { srv.RecordReload(err) }()
 		c, err := loadConfig()
 		if err != nil {
 			logger.Error("reload refused: invalid configuration", "err", err)
@@ -108,10 +111,22 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, loadConfi
 	})
 	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
+	// Listen before the sources start, so that probes of the exporter's own
+	// endpoints (the demo's) never find the port closed.
+	listeners, err := listen(flags)
+	if err != nil {
+		return err
+	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- srv.Run(ctx) }()
 	webErr := make(chan error, 1)
-	go func() { webErr <- web.ListenAndServe(httpSrv, flags, logger) }()
+	go func() {
+		if listeners == nil { // systemd socket activation: the toolkit takes them
+			webErr <- web.ListenAndServe(httpSrv, flags, logger)
+			return
+		}
+		webErr <- web.ServeMultiple(listeners, httpSrv, flags, logger)
+	}()
 
 	select {
 	case err := <-webErr:
@@ -128,4 +143,30 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, loadConfi
 	defer cancel()
 	_ = httpSrv.Shutdown(shutdownCtx)
 	return <-runErr
+}
+
+// listen binds every --web.listen-address (TCP). With
+// --web.systemd-socket or a vsock:// address it binds nothing and returns
+// nil: the toolkit makes those listeners itself.
+func listen(flags *web.FlagConfig) ([]net.Listener, error) {
+	if flags.WebSystemdSocket != nil && *flags.WebSystemdSocket {
+		return nil, nil
+	}
+	for _, addr := range *flags.WebListenAddresses {
+		if strings.HasPrefix(addr, "vsock://") {
+			return nil, nil // the toolkit's own listener
+		}
+	}
+	var out []net.Listener
+	for _, addr := range *flags.WebListenAddresses {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, o := range out {
+				o.Close()
+			}
+			return nil, fmt.Errorf("listen on %s: %w", addr, err)
+		}
+		out = append(out, l)
+	}
+	return out, nil
 }

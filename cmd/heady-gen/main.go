@@ -37,11 +37,12 @@ func run(args []string) error {
 	grafana := fs.String("grafana-url", def.GrafanaURL, "base URL of Grafana, for the dashboard links of alerts")
 	job := fs.String("job", def.Job, "Prometheus job name scraping heady-exporter (exporter-absent alert, prometheus.yml)")
 	stale := fs.String("source-stale-after", def.SourceStaleAfter, "age of a source's last success beyond which HeadySourceNotUpdated fires")
+	webhook := fs.String("alert-webhook-url", "", "generic webhook Alertmanager sends every alert to besides Slack (your incident tool); empty: no webhook receiver")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ao := alerts.Options{RepoURL: *repo, GrafanaURL: *grafana, Job: *job, SourceStaleAfter: *stale}
-	files, err := Generate(ao)
+	files, err := Generate(ao, *webhook)
 	if err != nil {
 		return err
 	}
@@ -64,8 +65,9 @@ type File struct {
 	Data []byte
 }
 
-// Generate renders every generated file.
-func Generate(o alerts.Options) ([]File, error) {
+// Generate renders every generated file; webhookURL is the generic alert
+// webhook (empty: none).
+func Generate(o alerts.Options, webhookURL string) ([]File, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
@@ -84,7 +86,7 @@ func Generate(o alerts.Options) ([]File, error) {
 	for _, f := range as {
 		out = append(out, File(f))
 	}
-	ps, err := provisioning.Files(provisioning.Options{Job: o.Job})
+	ps, err := provisioning.Files(provisioning.Options{Job: o.Job, WebhookURL: webhookURL})
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ func TestRunWritesTheCommittedFiles(t *testing.T) {
 	if err := run([]string{"-out", out}); err != nil {
 		t.Fatal(err)
 	}
-	files, err := Generate(alerts.DefaultOptions())
+	files, err := Generate(alerts.DefaultOptions(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestRunRejectsBadOptions(t *testing.T) {
 // The chart's files are the bundle's rules and every provisioned dashboard,
 // byte for byte, and nothing else.
 func TestChartCopiesTheBundle(t *testing.T) {
-	files, err := Generate(alerts.DefaultOptions())
+	files, err := Generate(alerts.DefaultOptions(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,8 @@ type Reader interface {
 	View() *engine.View
 	Healths() []source.HealthView
 	LastCheckpoint() (time.Time, uint64)
+	CheckpointLoadFailures() uint64
+	LastReload() (ok bool, at time.Time)
 }
 
 // Collector exports every series of kpi.AllSeries that the view holds.
@@ -82,6 +84,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.descs[kpi.SSourceUp], prometheus.GaugeValue, up, h.Name)
 		ch <- prometheus.MustNewConstMetric(c.descs[kpi.SSourceStale], prometheus.GaugeValue, stale, h.Name)
+		ch <- prometheus.MustNewConstMetric(c.descs[kpi.SSourceRecords], prometheus.CounterValue, float64(h.Records), h.Name)
+		if h.FileSource() {
+			ch <- prometheus.MustNewConstMetric(c.descs[kpi.SSourceFiles], prometheus.GaugeValue, float64(h.Files), h.Name)
+		}
 		if !h.LastSuccess.IsZero() {
 			ch <- prometheus.MustNewConstMetric(c.descs[kpi.SSourceLastSuccess], prometheus.GaugeValue,
 				float64(h.LastSuccess.UnixMilli())/1000, h.Name)
@@ -98,4 +104,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.descs[kpi.SEngineCheckpoint], prometheus.GaugeValue, float64(t.UnixMilli())/1000)
 	}
 	ch <- prometheus.MustNewConstMetric(c.descs[kpi.SEngineCheckpointErr], prometheus.CounterValue, float64(errs))
+	ch <- prometheus.MustNewConstMetric(c.descs[kpi.SCheckpointLoadFailures], prometheus.CounterValue, float64(c.r.CheckpointLoadFailures()))
+	ok, at := c.r.LastReload()
+	reloadOK := 0.0
+	if ok {
+		reloadOK = 1
+	}
+	ch <- prometheus.MustNewConstMetric(c.descs[kpi.SConfigReloadOK], prometheus.GaugeValue, reloadOK)
+	if !at.IsZero() && at.Unix() > 0 {
+		ch <- prometheus.MustNewConstMetric(c.descs[kpi.SConfigReloadTime], prometheus.GaugeValue, float64(at.UnixMilli())/1000)
+	}
 }

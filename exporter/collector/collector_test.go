@@ -42,6 +42,10 @@ func (r reader) Healths() []source.HealthView {
 func (r reader) LastCheckpoint() (time.Time, uint64) {
 	return time.Date(2026, 11, 20, 11, 59, 50, 0, time.UTC), 0
 }
+func (r reader) CheckpointLoadFailures() uint64 { return 0 }
+func (r reader) LastReload() (bool, time.Time) {
+	return true, time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC)
+}
 
 func demoReader(t *testing.T) reader {
 	t.Helper()
@@ -131,11 +135,48 @@ func TestExportedFamiliesAreDeclared(t *testing.T) {
 		case kpi.SBuildInfo, kpi.SProbeSuccess, kpi.SProbeStatusCode, kpi.SProbeDuration, kpi.SProbeCertExpiry:
 			continue // the version collector; probes are off in this test
 		}
-		if strings.HasPrefix(s.Name, "heady_webhook_") {
+		if strings.HasPrefix(s.Name, "heady_exporter_webhook_") {
 			continue // exported by the webhook, off in the demo
 		}
 		if !seen[s.Name] {
 			t.Errorf("declared %s is not exported on the demo data", s.Name)
 		}
+	}
+}
+
+// failing is a reader whose exporter is in trouble: a checkpoint moved
+// aside at start, a refused reload, a file source with nothing to read.
+type failing struct{ reader }
+
+func (failing) CheckpointLoadFailures() uint64 { return 1 }
+func (failing) LastReload() (bool, time.Time) {
+	return false, time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC)
+}
+
+func TestExporterTroubleIsExported(t *testing.T) {
+	h := source.NewHealth("ci")
+	h.SetFiles(0, []string{"/var/log/heady/ci-*.jsonl"})
+	h.Success(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)) // a poll that read nothing
+	want := `
+# HELP heady_exporter_checkpoint_load_failures_total Checkpoints that could not be loaded at start and were moved aside (the engine rebuilt its state from the logs on disk).
+# TYPE heady_exporter_checkpoint_load_failures_total counter
+heady_exporter_checkpoint_load_failures_total 1
+# HELP heady_exporter_config_last_reload_successful 1 if the last configuration load (start or reload) succeeded.
+# TYPE heady_exporter_config_last_reload_successful gauge
+heady_exporter_config_last_reload_successful 0
+# HELP heady_exporter_config_last_reload_success_timestamp_seconds Time of the last successful configuration load (start or reload).
+# TYPE heady_exporter_config_last_reload_success_timestamp_seconds gauge
+heady_exporter_config_last_reload_success_timestamp_seconds 1.7951724e+09
+# HELP heady_exporter_source_files Files a file source follows now; 0 when its paths match no readable file.
+# TYPE heady_exporter_source_files gauge
+heady_exporter_source_files{source="ci"} 0
+# HELP heady_exporter_source_up 1 if the source's last read or poll succeeded (a file source also needs at least one file to follow).
+# TYPE heady_exporter_source_up gauge
+heady_exporter_source_up{source="ci"} 0
+`
+	c := collector.New(failing{reader{hs: []*source.Health{h}}})
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want),
+		kpi.SCheckpointLoadFailures, kpi.SConfigReloadOK, kpi.SConfigReloadTime, kpi.SSourceFiles, kpi.SSourceUp); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -114,6 +114,15 @@ type Input struct {
 	line int
 }
 
+// Line is the input's line in the config file (0 when not read from one).
+func (in *Input) Line() int { return in.line }
+
+// Line is the block's line in the config file (0 when not read from one).
+func (c *RegistryConfig) Line() int { return c.line }
+
+// Line is the block's line in the config file (0 when not read from one).
+func (c *CostConfig) Line() int { return c.line }
+
 // UnmarshalYAML records the input's line for validation errors.
 func (in *Input) UnmarshalYAML(n *yaml.Node) error {
 	type plain Input

@@ -12,8 +12,10 @@
 package demo
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -28,7 +30,17 @@ const (
 	FileCost     = "cost.json"
 	FileConfig   = "config.yml"
 	FileReadme   = "README.txt"
+	// DirState is the demo config's state_dir. It belongs to the data set:
+	// writing a new data set over an earlier demo removes it.
+	DirState = "state"
 )
+
+// ConfigHeader opens the demo's config file; it is how Write recognises a
+// directory an earlier demo wrote.
+const ConfigHeader = "# heady-exporter config for the demo data set (heady-exporter demo)."
+
+// DefaultExporterAddr is where the demo's probe targets expect the exporter.
+const DefaultExporterAddr = "127.0.0.1:9877"
 
 // Options tunes the size of the data set. The zero value means the
 // defaults.
@@ -42,6 +54,28 @@ type Options struct {
 	Weeks int
 	// Seed selects another, equally plausible, data set (default 1).
 	Seed uint64
+	// ExporterAddr is the host:port the exporter will serve on; eight of
+	// the nine probe targets are its own endpoints there (default
+	// DefaultExporterAddr). ExporterAddrOf turns a listen address into it.
+	ExporterAddr string
+}
+
+// ExporterAddrOf is the address to reach an exporter listening on listen
+// (a --web.listen-address such as ":9877", "0.0.0.0:9999" or
+// "[::1]:9877"): the loopback address when the host is empty or a
+// wildcard.
+func ExporterAddrOf(listen string) (string, error) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("demo: listen address %q: %w", listen, err)
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -53,6 +87,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
+	}
+	if o.ExporterAddr == "" {
+		o.ExporterAddr = DefaultExporterAddr
 	}
 	switch {
 	case o.Users < 50:
@@ -67,29 +104,55 @@ func (o Options) withDefaults() (Options, error) {
 }
 
 // Write writes the default demo data set as of now into dir (created if
-// needed; existing demo files are replaced).
+// needed; existing demo files are replaced, and so is an earlier demo's
+// state: see WriteOptions).
 func Write(dir string, now time.Time) error {
-	return WriteOptions(dir, now, Options{})
+	_, err := WriteOptions(dir, now, Options{})
+	return err
 }
 
-// WriteOptions is Write with explicit options.
-func WriteOptions(dir string, now time.Time, o Options) error {
+// WriteOptions is Write with explicit options. The demo owns its state: a
+// state directory (DirState) that an earlier demo left in dir holds
+// positions and counts of the data set being replaced, so it is removed
+// and its path returned (empty when there was none), for the caller to
+// say so. A state directory in dir that no demo wrote (dir has no demo
+// config) is left alone and Write fails.
+func WriteOptions(dir string, now time.Time, o Options) (removedState string, err error) {
 	files, err := Generate(now, o)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if dir == "" {
-		return errors.New("demo: no output directory")
+		return "", errors.New("demo: no output directory")
+	}
+	if removedState, err = removeDemoState(dir); err != nil {
+		return "", err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return removedState, fmt.Errorf("demo: %w", err)
 	}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
-			return fmt.Errorf("demo: %w", err)
+			return removedState, fmt.Errorf("demo: %w", err)
 		}
 	}
-	return nil
+	return removedState, nil
+}
+
+// removeDemoState removes dir/DirState when an earlier demo wrote dir.
+func removeDemoState(dir string) (string, error) {
+	state := filepath.Join(dir, DirState)
+	if _, err := os.Stat(state); errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	cfg, err := os.ReadFile(filepath.Join(dir, FileConfig))
+	if err != nil || !bytes.HasPrefix(cfg, []byte(ConfigHeader)) {
+		return "", fmt.Errorf("demo: %s exists but %s was not written by a demo: choose an empty or a demo directory for --out", state, filepath.Join(dir, FileConfig))
+	}
+	if err := os.RemoveAll(state); err != nil {
+		return "", fmt.Errorf("demo: removing the earlier demo's state: %w", err)
+	}
+	return state, nil
 }
 
 // File is one generated file.

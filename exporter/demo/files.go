@@ -53,7 +53,7 @@ func (g *gen) files() ([]File, error) {
 		{FileCI, ci},
 		{FileRegistry, reg},
 		{FileCost, cost},
-		{FileConfig, []byte(configYAML())},
+		{FileConfig, []byte(configYAML(g.o.ExporterAddr))},
 		{FileReadme, []byte(g.readme(counts, len(g.cost)))},
 	}, nil
 }
@@ -94,25 +94,23 @@ func fieldNum(x rec, key string) float64 {
 // probeTargets are nine stand-ins for the nine Heady domains: eight are the
 // exporter's own endpoints (so the demo works offline, and they answer once
 // the exporter serves), one is a port nothing listens on.
-func probeTargets() []string {
+func probeTargets(addr string) []string {
 	domains := []string{"headyme.com", "headysystems.com", "headyconnection.org", "headymcp.com", "headyio.com",
 		"api.headysystems.com", "admin.headysystems.com", "manager.headysystems.com"}
 	var out []string
-	for i, d := range domains {
-		path := "/-/healthy"
-		if i%2 == 1 {
-			path = "/-/ready"
-		}
-		out = append(out, "http://127.0.0.1:9877"+path+"?domain="+d)
+	for _, d := range domains {
+		// /-/healthy answers as soon as the exporter listens (/-/ready
+		// would fail the probes that run before the first full read).
+		out = append(out, "http://"+addr+"/-/healthy?domain="+d)
 	}
 	return append(out, "http://127.0.0.1:9/?domain=headybuddy.org")
 }
 
 // configYAML is the exporter config of the demo; paths are relative to the
 // config file's directory.
-func configYAML() string {
+func configYAML(addr string) string {
 	var b strings.Builder
-	b.WriteString(`# heady-exporter config for the demo data set (heady-exporter demo).
+	b.WriteString(ConfigHeader + `
 # Paths are relative to this file's directory.
 state_dir: state
 sources:
@@ -131,7 +129,7 @@ sources:
     # target is refused, so domains_up misses its target.
     targets:
 `)
-	for _, t := range probeTargets() {
+	for _, t := range probeTargets(addr) {
 		fmt.Fprintf(&b, "      - %s\n", t)
 	}
 	b.WriteString("    interval: 15s\n    timeout: 2s\n")
@@ -160,13 +158,13 @@ Run it:
   heady-exporter --config.file=%s           # serve /metrics and the scorecard
   heady-exporter kpis --config.file=%s --now=%s
 
-Probe targets are the exporter's own endpoints (http://127.0.0.1:9877) plus one
+Probe targets are the exporter's own endpoints (http://%s) plus one
 refused port: while the exporter serves, eight of nine are up. In one-shot
 "kpis" mode nothing serves them, so every probe is down.
 
 Imperfections on purpose (the exporter counts them, never fails on them):
 `, formatTS(g.nowMS), time.UnixMilli(g.startMS).UTC().Format(time.DateOnly), g.weeks,
-		FileAudit, FileAuth, FileCI, FileRegistry, FileCost, FileConfig, FileConfig, FileConfig, formatTS(g.nowMS))
+		FileAudit, FileAuth, FileCI, FileRegistry, FileCost, FileConfig, FileConfig, FileConfig, formatTS(g.nowMS), g.o.ExporterAddr)
 	for _, d := range defects() {
 		fmt.Fprintf(&b, "  - %s: one line with %s\n", d.file, d.why)
 	}

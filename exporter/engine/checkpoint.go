@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/heady/heady-metrics/exporter/event"
 )
@@ -257,11 +258,18 @@ func (e *Engine) Save(dir string) error {
 	if err := os.Rename(tmp, filepath.Join(dir, CheckpointFile)); err != nil {
 		return err
 	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // make the rename durable
-		d.Close()
-	}
+	_ = syncDir(dir) // the checkpoint is whole either way; this makes the rename durable
 	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func (e *Engine) encode(w *encoder) {
@@ -428,6 +436,24 @@ func (e *Engine) fixedTimelines() []*timeline {
 		}
 	}
 	return out
+}
+
+// QuarantinePrefix starts the name of a checkpoint moved aside by
+// Quarantine: checkpoint.bin.unloadable-<UTC time>.
+const QuarantinePrefix = CheckpointFile + ".unloadable-"
+
+// Quarantine moves dir's checkpoint aside, unchanged, to
+// checkpoint.bin.unloadable-<time> (a rename in the same directory, so the
+// bytes are kept as they were), and returns the new path. It is what a
+// caller does with a checkpoint that Load rejects, so that the next Save
+// does not overwrite the evidence.
+func Quarantine(dir string, now time.Time) (string, error) {
+	from := filepath.Join(dir, CheckpointFile)
+	to := filepath.Join(dir, QuarantinePrefix+now.UTC().Format("20060102T150405.000Z"))
+	if err := os.Rename(from, to); err != nil {
+		return "", err
+	}
+	return to, syncDir(dir)
 }
 
 // ErrNoCheckpoint means the state directory holds no checkpoint yet.

@@ -208,7 +208,7 @@ func (e *Event) Reset() {
 }
 
 // Reason is why an input line was skipped. The set is small and fixed: it is
-// a label value of heady_source_errors_total.
+// a label value of heady_exporter_source_errors_total.
 type Reason string
 
 const (

@@ -56,9 +56,20 @@ func EngineOptions(c *config.Config) engine.Options {
 func ownsGlobal(c *config.Config) bool { return c.Shard == nil || c.Shard.Index == 0 }
 
 // BuildSources creates every configured source, resuming event inputs and
-// the cost cursor from positions saved in eng.
-func BuildSources(c *config.Config, eng *engine.Engine, logger *slog.Logger, now func() time.Time) (*Sources, error) {
+// the cost cursor from positions saved in eng. A source whose name is in
+// keep (the health records of the sources a reload replaces) goes on with
+// that record, so its counters never go back and its state changes are
+// logged against what it was.
+func BuildSources(c *config.Config, eng *engine.Engine, logger *slog.Logger, now func() time.Time, keep ...*source.Health) (*Sources, error) {
 	s := &Sources{}
+	newHealth := func(name string) *source.Health {
+		for _, h := range keep {
+			if h.Name() == name {
+				return h
+			}
+		}
+		return source.NewHealth(name)
+	}
 	ci := c.Sources.CI
 	if in := webhook.Input(c); in != nil {
 		// The CI webhook's spool is followed like any CI file (webhook).
@@ -66,7 +77,7 @@ func BuildSources(c *config.Config, eng *engine.Engine, logger *slog.Logger, now
 	}
 	for _, list := range [][]*config.Input{c.Sources.Audit, c.Sources.Auth, ci} {
 		for _, in := range list {
-			h := source.NewHealth(in.Name)
+			h := newHealth(in.Name)
 			inp, err := stream.New(in, c.Engine.PollInterval.D(), eng.Position(in.Name), h, now)
 			if err != nil {
 				s.Close()
@@ -81,7 +92,7 @@ func BuildSources(c *config.Config, eng *engine.Engine, logger *slog.Logger, now
 		return s, nil
 	}
 	if r := c.Sources.Registry; r != nil {
-		h := source.NewHealth("registry")
+		h := newHealth("registry")
 		rc := registry.Config{Path: r.Path, URL: r.URL, Interval: r.Interval.D(), Timeout: r.Timeout.D(), Now: now}
 		if r.URL != "" {
 			cl, err := commoncfg.NewClientFromConfig(r.HTTPClientConfig, "registry")
@@ -100,7 +111,7 @@ func BuildSources(c *config.Config, eng *engine.Engine, logger *slog.Logger, now
 		s.healths = append(s.healths, h)
 	}
 	if co := c.Sources.Cost; co != nil {
-		h := source.NewHealth("cost")
+		h := newHealth("cost")
 		src, err := cost.New(co.Config, cost.Options{Health: h, Logger: logger, Now: now, Cursor: string(eng.Position("cost"))})
 		if err != nil {
 			s.Close()
@@ -110,7 +121,7 @@ func BuildSources(c *config.Config, eng *engine.Engine, logger *slog.Logger, now
 		s.healths = append(s.healths, h)
 	}
 	if p := c.Sources.Probe; p != nil {
-		h := source.NewHealth("probe")
+		h := newHealth("probe")
 		pr, err := probe.New(p.Config, probe.Options{Health: h, Logger: logger, Now: now})
 		if err != nil {
 			s.Close()
@@ -134,6 +145,7 @@ func (s *Sources) Close() {
 
 // applyBatch applies one decoded batch and its positions.
 func applyBatch(eng *engine.Engine, b *stream.Batch, h *source.Health) {
+	h.Read(b.Lines)
 	for r, n := range b.Skipped {
 		h.Count(r, n)
 	}
@@ -143,6 +155,7 @@ func applyBatch(eng *engine.Engine, b *stream.Batch, h *source.Health) {
 
 // applyCostPage applies one page of cost records and its cursor.
 func applyCostPage(eng *engine.Engine, pg cost.Page, h *source.Health) {
+	h.Read(len(pg.Events))
 	applyEvents(eng, pg.Events, h)
 	eng.SetPosition("cost", []byte(pg.Cursor))
 }
@@ -292,6 +305,10 @@ type Server struct {
 	firstDone int         // inputs whose first pass was applied (engine goroutine)
 	lastCkpt  atomic.Int64
 	ckptErrs  atomic.Uint64
+	loadFails uint64 // checkpoints moved aside at start (0 or 1)
+
+	reloadOK atomic.Bool  // the last configuration load succeeded
+	reloadAt atomic.Int64 // wall-clock ms of the last successful one
 
 	batches chan inputMsg // at most batchQueue read ahead of the applier
 	pages   chan costPage
@@ -317,16 +334,26 @@ type reloadReq struct {
 }
 
 // NewServer loads the checkpoint of c.StateDir (if any) and builds the
-// sources. A damaged checkpoint is reported and set aside: the engine starts
-// empty and the sources start from the beginning, so nothing is counted
-// twice.
+// sources. A checkpoint that does not load is moved aside, byte for byte,
+// under a name with the time (engine.Quarantine), logged at ERROR and
+// counted: the engine starts empty and the sources start from the
+// beginning, so nothing is counted twice and the evidence stays on disk.
+// If it cannot be moved aside, NewServer fails rather than let the next
+// checkpoint overwrite it.
 func NewServer(c *config.Config, logger *slog.Logger, now func() time.Time) (*Server, error) {
+	var loadFails uint64
 	eng, err := engine.Load(c.StateDir, EngineOptions(c))
 	switch {
 	case errors.Is(err, engine.ErrNoCheckpoint):
 		eng = engine.New(EngineOptions(c))
 	case err != nil:
-		logger.Error("checkpoint unusable, starting from scratch", "err", err)
+		moved, qerr := engine.Quarantine(c.StateDir, time.Now())
+		if qerr != nil {
+			return nil, fmt.Errorf("checkpoint could not be loaded (%v) nor moved aside: %w", err, qerr)
+		}
+		logger.Error("checkpoint could not be loaded: moved aside, rebuilding the state from the logs still on disk",
+			"err", err, "moved_to", moved)
+		loadFails = 1
 		eng = engine.New(EngineOptions(c))
 	default:
 		logger.Info("checkpoint loaded", "users", eng.Users(), "state_dir", c.StateDir)
@@ -336,9 +363,33 @@ func NewServer(c *config.Config, logger *slog.Logger, now func() time.Time) (*Se
 	if err != nil {
 		return nil, err
 	}
-	return &Server{logger: logger, now: now, cfg: c, srcs: srcs, healths: srcs.Healths(), eng: eng,
-		batches: make(chan inputMsg, batchQueue), pages: make(chan costPage), reloads: make(chan reloadReq)}, nil
+	for _, h := range srcs.Healths() {
+		h.SetLogger(logger)
+	}
+	s := &Server{logger: logger, now: now, cfg: c, srcs: srcs, healths: srcs.Healths(), eng: eng, loadFails: loadFails,
+		batches: make(chan inputMsg, batchQueue), pages: make(chan costPage), reloads: make(chan reloadReq)}
+	s.RecordReload(nil)
+	return s, nil
 }
+
+// RecordReload records the outcome of a configuration load (the first one
+// at start, then every reload, accepted or refused).
+func (s *Server) RecordReload(err error) {
+	s.reloadOK.Store(err == nil)
+	if err == nil {
+		s.reloadAt.Store(time.Now().UnixMilli())
+	}
+}
+
+// LastReload reports whether the last configuration load succeeded and
+// when the last successful one was.
+func (s *Server) LastReload() (ok bool, at time.Time) {
+	return s.reloadOK.Load(), time.UnixMilli(s.reloadAt.Load())
+}
+
+// CheckpointLoadFailures is the number of checkpoints moved aside at start
+// because they did not load.
+func (s *Server) CheckpointLoadFailures() uint64 { return s.loadFails }
 
 // View is the latest evaluated state (nil before the first evaluation).
 func (s *Server) View() *engine.View { return s.view.Load() }
@@ -405,6 +456,8 @@ func (s *Server) Run(ctx context.Context) error {
 	defer ckpt.Stop()
 	prune := time.NewTicker(10 * time.Minute)
 	defer prune.Stop()
+	skips := time.NewTicker(time.Minute)
+	defer skips.Stop()
 
 	// A view is published every second (windows slide), and sooner after
 	// new events: at most every quarter second, or twice the time the last
@@ -440,19 +493,27 @@ func (s *Server) Run(ctx context.Context) error {
 			s.checkpoint()
 		case <-prune.C:
 			s.eng.Prune()
+		case <-skips.C:
+			for _, h := range s.srcs.Healths() {
+				h.LogSkipped()
+			}
 		case r := <-s.reloads:
 			stop()
 			wg.Wait()
 			s.drain()
 			s.srcs.Close()
-			srcs, err := BuildSources(r.cfg, s.eng, s.logger, s.now)
+			old := s.srcs.Healths()
+			srcs, err := BuildSources(r.cfg, s.eng, s.logger, s.now, old...)
 			if err != nil {
 				// Keep going with the old configuration's sources.
-				srcs, _ = BuildSources(s.Config(), s.eng, s.logger, s.now)
+				srcs, _ = BuildSources(s.Config(), s.eng, s.logger, s.now, old...)
 			} else {
 				s.mu.Lock()
 				s.cfg = r.cfg
 				s.mu.Unlock()
+			}
+			for _, h := range srcs.Healths() {
+				h.SetLogger(s.logger)
 			}
 			s.mu.Lock()
 			s.srcs, s.healths = srcs, srcs.Healths()

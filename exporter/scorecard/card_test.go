@@ -217,8 +217,9 @@ func template(s string) string {
 func TestLivePageAndJSON(t *testing.T) {
 	at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	srcs := []source.HealthView{
-		{Name: "audit", Up: true, LastSuccess: at, Errors: map[event.Reason]uint64{event.ReasonDuplicate: 3}},
-		{Name: "cost", Up: false, Stale: true, LastError: "connection refused"},
+		{Name: "audit", State: source.StateUp, Up: true, LastSuccess: at, Errors: map[event.Reason]uint64{event.ReasonDuplicate: 3}, Files: 1},
+		{Name: "cost", State: source.StateStale, Up: false, Stale: true, LastError: "connection refused", Files: -1},
+		{Name: "ci", State: source.StateNoFiles, Files: 0, Unmatched: []string{"/var/log/heady/ci-*.jsonl"}},
 	}
 	c := scorecard.NewLive(at, scorecardtest.Results(at), srcs)
 	opt := scorecard.HTMLOptions{Mode: scorecard.Page, RefreshURL: "scorecard.json", RefreshSeconds: 10}
@@ -228,7 +229,8 @@ func TestLivePageAndJSON(t *testing.T) {
 	}
 	h := b.String()
 	for _, want := range []string{"<script>", `fetch("scorecard.json"`, "10000", `href="metrics"`, scorecard.DocsURL,
-		`data-source="audit"`, `data-source="cost"`, "connection refused", "3 (duplicate_id 3)", "(stale)", `name="viewport"`} {
+		`data-source="audit"`, `data-source="cost"`, "connection refused", "3 (duplicate_id 3)", "down (stale)", `name="viewport"`,
+		`data-source="ci"`, "no files", "no file matches /var/log/heady/ci-*.jsonl"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -243,7 +245,8 @@ func TestLivePageAndJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.KPIs) != len(kpi.Catalog) || len(d.Sources) != 2 || d.Sources[0].Errors != 3 || d.Sources[1].LastSuccess != nil {
+	if len(d.KPIs) != len(kpi.Catalog) || len(d.Sources) != 3 || d.Sources[0].Errors != 3 || d.Sources[1].LastSuccess != nil ||
+		d.Sources[2].State != "no files" || d.Sources[2].Files == nil || *d.Sources[2].Files != 0 || d.Sources[1].Files != nil {
 		t.Errorf("live document: %d kpis, sources %+v", len(d.KPIs), d.Sources)
 	}
 	if !strings.Contains(d.HTML, `data-kpi="north_star"`) || strings.Contains(d.HTML, "<script") {

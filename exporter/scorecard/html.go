@@ -249,7 +249,7 @@ setInterval(function(){fetch({{.Opt.RefreshURL}},{cache:"no-store"}).then(functi
 <tr><th colspan="5" {{st . "h2"}}>Sources</th></tr>
 <tr><th {{st . "th"}}>Source</th><th {{st . "th"}}>Up</th><th {{st . "th"}}>Last success</th><th {{st . "th"}}>Errors</th><th {{st . "th" "narrow"}}>Last error</th></tr>
 {{- range .Sources}}
-<tr data-source="{{.Name}}"><td {{st $ "td" "strong"}}>{{.Name}}</td><td {{st $ "td"}}>{{if .Up}}<span {{st $ "up"}}>up</span>{{else}}<span {{st $ "down"}}>down</span>{{end}}{{if .Stale}} (stale){{end}}</td><td {{st $ "td" "num"}}>{{fmtT .LastSuccess}}</td><td {{st $ "td"}}>{{errs .Errors}}</td><td {{st $ "td" "narrow"}}>{{.LastError}}</td></tr>
+<tr data-source="{{.Name}}"><td {{st $ "td" "strong"}}>{{.Name}}</td><td {{st $ "td"}}>{{if .Up}}<span {{st $ "up"}}>up</span>{{else}}<span {{st $ "down"}}>{{.StatusText}}</span>{{end}}</td><td {{st $ "td" "num"}}>{{fmtT .LastSuccess}}</td><td {{st $ "td"}}>{{errs .Errors}}</td><td {{st $ "td" "narrow"}}>{{.Problem}}</td></tr>
 {{- end}}
 </table>
 {{- end}}

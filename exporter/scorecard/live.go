@@ -36,6 +36,8 @@ type LiveSource struct {
 	Name        string     `json:"name"`
 	Up          bool       `json:"up"`
 	Stale       bool       `json:"stale"`
+	State       string     `json:"state"`
+	Files       *int       `json:"files,omitempty"`
 	LastSuccess *time.Time `json:"last_success"`
 	Errors      uint64     `json:"errors"`
 	LastError   string     `json:"last_error,omitempty"`
@@ -61,7 +63,11 @@ func (c *Card) Live(o HTMLOptions) (*LiveDocument, error) {
 		d.KPIs = append(d.KPIs, k)
 	}
 	for _, s := range c.Sources {
-		ls := LiveSource{Name: s.Name, Up: s.Up, Stale: s.Stale, LastError: s.LastError}
+		ls := LiveSource{Name: s.Name, Up: s.Up, Stale: s.Stale, State: s.StatusText(), LastError: s.Problem()}
+		if s.FileSource() {
+			n := s.Files
+			ls.Files = &n
+		}
 		if !s.LastSuccess.IsZero() {
 			t := s.LastSuccess.UTC()
 			ls.LastSuccess = &t

@@ -64,14 +64,7 @@ func (c *Card) WriteText(w io.Writer) error {
 		b.WriteString("\nSOURCES\n=======\n")
 		var t table
 		for _, s := range c.Sources {
-			up := "down"
-			if s.Up {
-				up = "up"
-			}
-			if s.Stale {
-				up += " (stale)"
-			}
-			t.add(s.Name, up, "last success "+fmtTime(s.LastSuccess), "errors "+errorsText(s.Errors), s.LastError)
+			t.add(s.Name, s.StatusText(), "last success "+fmtTime(s.LastSuccess), "errors "+errorsText(s.Errors), s.Problem())
 		}
 		for _, line := range t.lines() {
 			b.WriteString(line + "\n")

@@ -11,7 +11,7 @@
 // so a crash after the 2xx loses nothing and counts nothing twice. This
 // package owns the spool files (their rotation, and the removal of rotated
 // files the engine's saved positions are past, Prune) and the
-// heady_webhook_requests_total counter. It never applies an event to the
+// heady_exporter_webhook_requests_total counter. It never applies an event to the
 // engine, never logs a rejected request (it counts it), and never logs or
 // serves the secret.
 package webhook

@@ -35,7 +35,7 @@ const (
 	signaturePrefix = "sha256="
 )
 
-// Result is a value of heady_webhook_requests_total's result label.
+// Result is a value of heady_exporter_webhook_requests_total's result label.
 type Result string
 
 // Every result a request can have, with its status.

@@ -165,7 +165,7 @@ func TestRejections(t *testing.T) {
 					want = 1
 				}
 				if got := counter(t, h, r); got != want {
-					t.Errorf("heady_webhook_requests_total{result=%q} = %v, want %v", r, got, want)
+					t.Errorf("heady_exporter_webhook_requests_total{result=%q} = %v, want %v", r, got, want)
 				}
 			}
 			if got := spooled(t, dir); len(got) != 0 {

@@ -40,7 +40,7 @@ func Parse(r io.Reader) (map[string]float64, error) {
 // rest (source health and error counters, Go runtime, HTTP) belong to one
 // process and differ between exporters that agree.
 var enginePrefixes = []string{"heady_adoption_", "heady_outcomes_", "heady_trust_", "heady_cost_", "heady_delivery_",
-	"heady_events_ingested_total", "heady_engine_tracked_users", "heady_platform_gateway"}
+	"heady_exporter_events_ingested_total", "heady_exporter_engine_tracked_users", "heady_platform_gateway"}
 
 // EngineSeries keeps the series of m that come from the engine's state.
 func EngineSeries(m map[string]float64) map[string]float64 {
@@ -56,11 +56,11 @@ func EngineSeries(m map[string]float64) map[string]float64 {
 	return out
 }
 
-// Ingested is the sum of heady_events_ingested_total over its labels.
+// Ingested is the sum of heady_exporter_events_ingested_total over its labels.
 func Ingested(m map[string]float64) float64 {
 	var n float64
 	for k, v := range m {
-		if strings.HasPrefix(k, "heady_events_ingested_total") {
+		if strings.HasPrefix(k, "heady_exporter_events_ingested_total") {
 			n += v
 		}
 	}

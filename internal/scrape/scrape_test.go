@@ -6,12 +6,12 @@ import (
 )
 
 func TestParseAndPick(t *testing.T) {
-	m, err := Parse(strings.NewReader(`# HELP heady_events_ingested_total x
-# TYPE heady_events_ingested_total counter
-heady_events_ingested_total{stream="audit",type="tool_call"} 12
-heady_events_ingested_total{stream="auth",type="signup"} 3
+	m, err := Parse(strings.NewReader(`# HELP heady_exporter_events_ingested_total x
+# TYPE heady_exporter_events_ingested_total counter
+heady_exporter_events_ingested_total{stream="audit",type="tool_call"} 12
+heady_exporter_events_ingested_total{stream="auth",type="signup"} 3
 
-heady_source_errors_total{source="a",reason="truncated"} 2
+heady_exporter_source_errors_total{source="a",reason="truncated"} 2
 heady_adoption_active_users{window="7d"} 5
 go_goroutines 13
 broken_line_without_value
@@ -20,7 +20,7 @@ heady_trust_x NaNx
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m) != 5 || m[`heady_events_ingested_total{stream="audit",type="tool_call"}`] != 12 || m["go_goroutines"] != 13 {
+	if len(m) != 5 || m[`heady_exporter_events_ingested_total{stream="audit",type="tool_call"}`] != 12 || m["go_goroutines"] != 13 {
 		t.Fatalf("parsed %v", m)
 	}
 	if got := Ingested(m); got != 15 {

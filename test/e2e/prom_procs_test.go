@@ -29,6 +29,7 @@ import (
 
 	"github.com/heady/heady-metrics/alerts"
 	"github.com/heady/heady-metrics/kpi"
+	"github.com/heady/heady-metrics/provisioning"
 )
 
 // requireBinaries fails (never skips) the test when a binary is missing:
@@ -240,10 +241,17 @@ func startPrometheus(t *testing.T, config, addr, dataDir string, extra ...string
 	return p
 }
 
-// startAlertmanager starts the real Alertmanager without clustering.
+// startAlertmanager starts Debian's Alertmanager without clustering.
 func startAlertmanager(t *testing.T, config, addr string) *proc {
 	t.Helper()
-	p := startProc(t, "prometheus-alertmanager", addr,
+	return startAlertmanagerBin(t, "prometheus-alertmanager", config, addr)
+}
+
+// startAlertmanagerBin starts the Alertmanager binary bin without
+// clustering.
+func startAlertmanagerBin(t *testing.T, bin, config, addr string) *proc {
+	t.Helper()
+	p := startProc(t, bin, addr,
 		"--config.file="+config,
 		"--storage.path="+t.TempDir(),
 		"--web.listen-address="+addr,
@@ -251,6 +259,60 @@ func startAlertmanager(t *testing.T, config, addr string) *proc {
 	)
 	p.waitHTTP("/-/ready", 60*time.Second)
 	return p
+}
+
+// testBotToken is the Slack bot token of the test copies of the bot-token
+// config; the fake Slack API refuses any other.
+const testBotToken = "xoxb-e2e-test-token"
+
+// writeAlertmanagerConfig writes into dir a test copy of one of the
+// generated Alertmanager configs (which: provisioning.AlertmanagerPath or
+// AlertmanagerAppPath), generated with the generic webhook posting to
+// recv's /webhook, and the templates next to it. Only what a deployment
+// changes differs: each Slack webhook URL file is a file in dir holding
+// recv's /slack/<receiver>, the bot token file holds testBotToken and the
+// Slack API is recv's, and the grouping delays are shortened, with the
+// other pairs (old, new) of extra. It returns the config's path.
+func writeAlertmanagerConfig(t *testing.T, dir, which string, recv *receiver, extra ...string) string {
+	t.Helper()
+	files, err := provisioning.Files(provisioning.Options{Job: "heady", WebhookURL: recv.url + "/webhook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := ""
+	for _, f := range files {
+		switch {
+		case f.Path == which:
+			src = string(f.Data)
+		case f.Path == provisioning.TemplatePath:
+			writeText(t, filepath.Join(dir, "templates", filepath.Base(f.Path)), string(f.Data))
+		}
+	}
+	if src == "" {
+		t.Fatalf("the generator makes no %s", which)
+	}
+	counts := map[string]int{}
+	var pairs []string
+	for _, d := range provisioning.Slack {
+		if which == provisioning.AlertmanagerAppPath {
+			counts[d.URLFile()] = 0
+			continue
+		}
+		file := filepath.Join(dir, d.Secret)
+		writeText(t, file, recv.url+"/slack/"+d.Receiver+"\n")
+		pairs = append(pairs, d.URLFile(), file)
+	}
+	if which == provisioning.AlertmanagerAppPath {
+		token := filepath.Join(dir, provisioning.SlackBotTokenSecret)
+		writeText(t, token, testBotToken+"\n")
+		counts[provisioning.SlackBotTokenFile] = len(provisioning.Slack)
+		pairs = append(pairs, provisioning.SlackBotTokenFile, token,
+			"global:\n", "global:\n  slack_app_url: "+recv.url+slackAPIPath+"\n")
+	}
+	pairs = append(pairs, "group_wait: 30s", "group_wait: 1s", "group_interval: 5m", "group_interval: 1s")
+	config := filepath.Join(dir, "alertmanager.yml")
+	writeText(t, config, rewrite(t, src, counts, append(pairs, extra...)...))
+	return config
 }
 
 // promSample is one element of an instant vector (or a scalar, with no
@@ -486,10 +548,18 @@ func agrees(prom, want float64, tol tolerance) bool {
 // notification is one HTTP POST the fake Slack or webhook received.
 type notification struct {
 	path string
+	auth string // Authorization header
 	body []byte
 }
 
-// receiver stands in for Slack (/slack) and the generic webhook (/webhook).
+// slackAPIPath is the fake Slack API's chat.postMessage, where the
+// bot-token config posts.
+const slackAPIPath = "/api/chat.postMessage"
+
+// receiver stands in for Slack: incoming webhooks (/slack/<receiver>, one
+// per channel, answering "ok" as Slack does) and the Web API's
+// chat.postMessage (answering Slack's JSON, refusing a wrong bot token),
+// and for the generic webhook (/webhook).
 type receiver struct {
 	url  string
 	mu   sync.Mutex
@@ -505,11 +575,20 @@ func startReceiver(t *testing.T) *receiver {
 	r := &receiver{url: "http://" + l.Addr().String()}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
+		auth := req.Header.Get("Authorization")
 		r.mu.Lock()
-		r.seen = append(r.seen, notification{path: req.URL.Path, body: body})
+		r.seen = append(r.seen, notification{path: req.URL.Path, auth: auth, body: body})
 		r.mu.Unlock()
-		if req.URL.Path == "/slack" {
-			io.WriteString(w, "ok") // what Slack answers
+		switch {
+		case strings.HasPrefix(req.URL.Path, "/slack/"):
+			io.WriteString(w, "ok") // what an incoming webhook answers
+		case req.URL.Path == slackAPIPath:
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			if auth != "Bearer "+testBotToken {
+				io.WriteString(w, `{"ok":false,"error":"invalid_auth"}`)
+				return
+			}
+			io.WriteString(w, `{"ok":true,"channel":"C0E2E","ts":"1700000000.000100"}`)
 		}
 	})}
 	go srv.Serve(l)
@@ -525,6 +604,10 @@ func (r *receiver) all() []notification {
 
 // slackMessage is the part of Alertmanager's Slack payload the tests read.
 type slackMessage struct {
+	// Dest is where it was posted: the receiver of the incoming-webhook
+	// URL, or the channel given to chat.postMessage.
+	Dest        string `json:"-"`
+	Auth        string `json:"-"`
 	Channel     string `json:"channel"`
 	Username    string `json:"username"`
 	Attachments []struct {
@@ -552,13 +635,18 @@ func (r *receiver) slackMessages(t *testing.T) []slackMessage {
 	t.Helper()
 	var out []slackMessage
 	for _, n := range r.all() {
-		if n.path != "/slack" {
+		dest, hook := strings.CutPrefix(n.path, "/slack/")
+		if !hook && n.path != slackAPIPath {
 			continue
 		}
 		var m slackMessage
 		if err := json.Unmarshal(n.body, &m); err != nil {
 			t.Fatalf("Slack payload is not JSON: %v: %s", err, n.body)
 		}
+		if !hook {
+			dest = m.Channel
+		}
+		m.Dest, m.Auth = dest, n.auth
 		out = append(out, m)
 	}
 	return out

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/heady/heady-metrics/kpi"
+	"github.com/heady/heady-metrics/provisioning"
 )
 
 // Intervals of the test copies of the generated configs (the generated ones
@@ -78,27 +79,11 @@ func startStack(t *testing.T) *stack {
 	s.kpis = kpisAt(t, s.config, s.now)
 	t.Logf("exporter ready and kpis read after %v", time.Since(start).Round(time.Millisecond))
 
-	// Alertmanager: the generated config and template; addresses, the Slack
-	// URL file and the grouping delays changed.
+	// Alertmanager: the generated webhook config (with the generic
+	// webhook) and template; the Slack URL files and the grouping delays
+	// changed.
 	s.recv = startReceiver(t)
-	amDir := t.TempDir()
-	slackURLFile := filepath.Join(amDir, "slack_webhook_url")
-	writeText(t, slackURLFile, s.recv.url+"/slack")
-	amConfig := filepath.Join(amDir, "alertmanager.yml")
-	writeText(t, amConfig, rewrite(t, readText(t, filepath.Join(root, "provisioning/alertmanager/alertmanager.yml")),
-		map[string]int{"/run/secrets/slack_webhook_url": 4},
-		"http://alert-webhook:9095/heady", s.recv.url+"/webhook",
-		"/run/secrets/slack_webhook_url", slackURLFile,
-		"group_wait: 30s", "group_wait: 1s",
-		"group_interval: 5m", "group_interval: 1s",
-	))
-	tmpls, _ := filepath.Glob(filepath.Join(root, "provisioning/alertmanager/templates/*.tmpl"))
-	if len(tmpls) == 0 {
-		t.Fatal("no Alertmanager templates in provisioning/alertmanager/templates")
-	}
-	for _, f := range tmpls {
-		writeText(t, filepath.Join(amDir, "templates", filepath.Base(f)), readText(t, f))
-	}
+	amConfig := writeAlertmanagerConfig(t, t.TempDir(), provisioning.AlertmanagerPath, s.recv)
 	s.am = startAlertmanager(t, amConfig, amAddr)
 
 	// Prometheus: the generated prometheus.yml and rules; addresses and the
@@ -469,7 +454,7 @@ func (s *stack) testAlert(t *testing.T) {
 		return len(r) == 1 && r[0].Metric["alertstate"] == "firing", fmt.Sprint(r)
 	})
 
-	// Slack: the warning route of a KPI outside cost and platform.
+	// Slack: the KPI channel, owner of a KPI outside cost and platform.
 	var slackFiring slackMessage
 	waitFor(t, 30*time.Second, followedAlert+" firing message in Slack", func() (bool, string) {
 		for _, m := range s.recv.slackMessages(t) {
@@ -482,13 +467,13 @@ func (s *stack) testAlert(t *testing.T) {
 		return false, s.recv.summary()
 	})
 	a := slackFiring.Attachments[0]
-	for _, want := range []string{"`" + followedKPI + "`", "Value: " + wantValue, "Target: " + target, "<" + runbook + "|"} {
+	for _, want := range []string{"*" + wantValue + "* against target " + target, "<" + runbook + "|Runbook>"} {
 		if !strings.Contains(a.Text, want) {
 			t.Errorf("Slack firing text lacks %q:\n%s", want, a.Text)
 		}
 	}
-	if slackFiring.Channel != "#heady-kpis" || a.Color != "warning" || !strings.Contains(a.Title, "(KPI "+followedKPI+")") {
-		t.Errorf("Slack firing message: channel %q, color %q, title %q", slackFiring.Channel, a.Color, a.Title)
+	if slackFiring.Dest != provisioning.ReceiverSlackKPIs || a.Color != "warning" || !strings.Contains(a.Title, " · KPI "+followedKPI+" · panel ") {
+		t.Errorf("Slack firing message: to %q, color %q, title %q", slackFiring.Dest, a.Color, a.Title)
 	}
 	t.Logf("Slack got:\n%s\n%s", a.Title, a.Text)
 
@@ -505,10 +490,9 @@ func (s *stack) testAlert(t *testing.T) {
 	} else {
 		waitFor(t, 30*time.Second, "HeadySecurityIncidentsTargetMissed in Slack", func() (bool, string) {
 			for _, m := range s.recv.slackMessages(t) {
-				if m.Channel == "#heady-oncall" && len(m.Attachments) == 1 &&
+				if m.Dest == provisioning.ReceiverSlackOncall && len(m.Attachments) == 1 &&
 					strings.Contains(m.Attachments[0].Title, "HeadySecurityIncidentsTargetMissed") &&
-					strings.Contains(m.Attachments[0].Text, fmt.Sprintf("Value: %.0f", *sec)) &&
-					strings.Contains(m.Attachments[0].Text, "Target: == 0") &&
+					strings.Contains(m.Attachments[0].Text, fmt.Sprintf("*%.0f* against target == 0", *sec)) &&
 					strings.Contains(m.Attachments[0].Text, "runbooks.md#security_incidents") {
 					return true, ""
 				}

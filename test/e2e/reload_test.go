@@ -44,7 +44,7 @@ func TestReload(t *testing.T) {
 			return ok, "absent"
 		}
 	}
-	if ok, _ := has(`heady_source_up{source="auth"}`)(); ok {
+	if ok, _ := has(`heady_exporter_source_up{source="auth"}`)(); ok {
 		t.Fatal("auth source exported before it is configured")
 	}
 
@@ -62,10 +62,10 @@ func TestReload(t *testing.T) {
 	if code, body := post(); code != 200 {
 		t.Fatalf("reload: %d %s", code, body)
 	}
-	waitFor(t, 10*time.Second, "auth source after reload", has(`heady_source_up{source="auth"}`))
+	waitFor(t, 10*time.Second, "auth source after reload", has(`heady_exporter_source_up{source="auth"}`))
 	waitFor(t, 10*time.Second, "auth events after reload", func() (bool, string) {
 		m, _ := fetchMetrics(ctx, e.url("/metrics"))
-		return m[`heady_events_ingested_total{stream="auth",type="signup"}`] == 1, "not yet"
+		return m[`heady_exporter_events_ingested_total{stream="auth",type="signup"}`] == 1, "not yet"
 	})
 
 	// An invalid file is refused, with its error, and the sources stay.
@@ -74,7 +74,7 @@ func TestReload(t *testing.T) {
 	if code != 500 || !strings.Contains(body, "colour: unknown key") {
 		t.Fatalf("invalid reload: %d %q", code, body)
 	}
-	if ok, _ := has(`heady_source_up{source="auth"}`)(); !ok {
+	if ok, _ := has(`heady_exporter_source_up{source="auth"}`)(); !ok {
 		t.Fatal("a refused reload dropped the running configuration")
 	}
 
@@ -82,12 +82,12 @@ func TestReload(t *testing.T) {
 	write("sources:\n  audit:\n    - paths: [audit.jsonl]\n")
 	e.cmd.Process.Signal(syscall.SIGHUP)
 	waitFor(t, 10*time.Second, "auth source gone after SIGHUP", func() (bool, string) {
-		ok, _ := has(`heady_source_up{source="auth"}`)()
+		ok, _ := has(`heady_exporter_source_up{source="auth"}`)()
 		return !ok, "still there"
 	})
 	m, _ := fetchMetrics(ctx, e.url("/metrics"))
-	if m[`heady_events_ingested_total{stream="audit",type="tool_call"}`] != 1 {
-		t.Errorf("audit events after two reloads: %v, want 1 (counted once)", m[`heady_events_ingested_total{stream="audit",type="tool_call"}`])
+	if m[`heady_exporter_events_ingested_total{stream="audit",type="tool_call"}`] != 1 {
+		t.Errorf("audit events after two reloads: %v, want 1 (counted once)", m[`heady_exporter_events_ingested_total{stream="audit",type="tool_call"}`])
 	}
 
 	resp, err := http.Get(e.url("/-/reload"))

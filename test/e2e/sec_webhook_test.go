@@ -108,17 +108,17 @@ func TestWebhookEventsReachTheEngine(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		return m[deploySeries] == 3 && m[`heady_events_ingested_total{stream="ci",type="deploy"}`] == 3,
+		return m[deploySeries] == 3 && m[`heady_exporter_events_ingested_total{stream="ci",type="deploy"}`] == 3,
 			fmt.Sprint(m[deploySeries])
 	})
 	m, _ := fetchMetrics(ctx, e.url("/metrics"))
 	for result, want := range map[string]float64{"accepted": 2, "bad_signature": 1, "stale_timestamp": 1, "bad_body": 0, "too_large": 0} {
-		if got := m[`heady_webhook_requests_total{result="`+result+`"}`]; got != want {
-			t.Errorf("heady_webhook_requests_total{result=%q} = %v, want %v", result, got, want)
+		if got := m[`heady_exporter_webhook_requests_total{result="`+result+`"}`]; got != want {
+			t.Errorf("heady_exporter_webhook_requests_total{result=%q} = %v, want %v", result, got, want)
 		}
 	}
-	if m[`heady_source_up{source="ci-webhook"}`] != 1 {
-		t.Errorf("the spool input is not an up source: %v", m[`heady_source_up{source="ci-webhook"}`])
+	if m[`heady_exporter_source_up{source="ci-webhook"}`] != 1 {
+		t.Errorf("the spool input is not an up source: %v", m[`heady_exporter_source_up{source="ci-webhook"}`])
 	}
 }
 

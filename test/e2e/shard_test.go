@@ -15,7 +15,7 @@ import (
 
 // notSummed are series that are not counts of Heady's activity: they
 // describe one process, or are the same on every shard.
-var notSummed = []string{"heady_source_", "heady_exporter_", "heady_engine_last_", "heady_engine_checkpoint",
+var notSummed = []string{"heady_exporter_source_", "heady_exporter_", "heady_exporter_engine_last_", "heady_exporter_engine_checkpoint",
 	"heady_probe_duration_seconds", "heady_probe_http_status_code", "heady_adoption_retention_cohort_start"}
 
 func summable(series string) bool {
@@ -78,7 +78,7 @@ func TestShardsSumToOneInstance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		perShardUsers = append(perShardUsers, m["heady_engine_tracked_users"])
+		perShardUsers = append(perShardUsers, m["heady_exporter_engine_tracked_users"])
 		for k, v := range m {
 			if summable(k) {
 				sum[k] += v
@@ -109,11 +109,11 @@ func TestShardsSumToOneInstance(t *testing.T) {
 		t.Errorf("only %d series compared", compared)
 	}
 	for i, n := range perShardUsers {
-		if n == 0 || n == want["heady_engine_tracked_users"] {
-			t.Errorf("shard %d tracks %v of %v users: the users are not split", i, n, want["heady_engine_tracked_users"])
+		if n == 0 || n == want["heady_exporter_engine_tracked_users"] {
+			t.Errorf("shard %d tracks %v of %v users: the users are not split", i, n, want["heady_exporter_engine_tracked_users"])
 		}
 	}
-	t.Logf("%d series compared; users per shard %v of %v", compared, perShardUsers, want["heady_engine_tracked_users"])
+	t.Logf("%d series compared; users per shard %v of %v", compared, perShardUsers, want["heady_exporter_engine_tracked_users"])
 }
 
 func filterPrefix(m map[string]float64, p string) map[string]float64 {

@@ -440,6 +440,7 @@ func (s *Source) countSkips(skips []skip, thisPoll map[string]struct{}) {
 		if _, ok := s.skipSeen[sk.key]; ok {
 			continue
 		}
+		s.health.Read(1)
 		s.health.Count(sk.reason, 1)
 	}
 }

@@ -194,6 +194,7 @@ func (p *Prober) ProbeOnce(ctx context.Context) []Result {
 	p.latest = slices.Clone(results)
 	p.mu.Unlock()
 	if p.health != nil {
+		p.health.Read(len(results))
 		p.health.Success(p.now())
 	}
 	return results

@@ -171,6 +171,7 @@ func (s *Source) Poll(ctx context.Context) error {
 	}
 
 	snap, ws := Parse(data)
+	s.health.Read(1)
 	s.last.valid, s.last.ok = true, !Unusable(ws)
 	if !s.last.ok {
 		err := fmt.Errorf("registry %s: %s", s.where(), firstParseError(ws))

@@ -144,8 +144,10 @@ func (in *Input) Poll(ctx context.Context, fn func(*Batch) error) (bool, error) 
 		read = true
 		return fn(in.decode(b))
 	})
+	files, unmatched := in.f.Matched()
+	in.Health.SetFiles(files, unmatched)
 	if err == nil && in.errs == 0 {
-		in.Health.Success(in.now())
+		in.Health.Success(in.now()) // stays "no files" when there are none
 	}
 	return read, err
 }

@@ -141,8 +141,12 @@ func match(e *entry, o *obs) matchKind {
 func (f *Follower) scan() (list []*obs, maxMtime time.Time) {
 	var paths []string
 	seenPath := map[string]bool{}
+	f.matched, f.unmatched = 0, f.unmatched[:0]
 	for _, pat := range f.cfg.Paths {
 		ms, _ := filepath.Glob(pat) // the only error is ErrBadPattern, checked in New
+		if len(ms) == 0 {
+			f.unmatched = append(f.unmatched, pat)
+		}
 		if len(ms) == 0 && !hasMeta(pat) {
 			if _, err := os.Lstat(pat); err != nil && !errors.Is(err, os.ErrNotExist) {
 				f.report(newFileError(pat, "stat", err))
@@ -173,6 +177,7 @@ func (f *Follower) scan() (list []*obs, maxMtime time.Time) {
 			}
 			seenID[id] = true
 		}
+		f.matched++
 		if len(o.head) == 0 { // empty: nothing to identify it by yet
 			o.f.Close()
 			continue

@@ -91,6 +91,7 @@ import (
 	"io/fs"
 	"maps"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -240,6 +241,16 @@ type Follower struct {
 	errs    map[string]string  // path -> last reported error text
 	seen    map[string]bool    // paths with an error in the current poll
 	gzHeads map[statKey][]byte // decompressed heads of .gz files
+
+	matched   int      // distinct readable regular files at the last scan
+	unmatched []string // configured paths that matched no file at the last scan
+}
+
+// Matched reports, as of the last Poll, how many distinct readable regular
+// files (empty ones included) the configured paths matched, and which
+// configured paths or globs matched no file at all.
+func (f *Follower) Matched() (files int, unmatched []string) {
+	return f.matched, slices.Clone(f.unmatched)
 }
 
 // New returns a follower of cfg that resumes from start, positions saved
