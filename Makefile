@@ -45,9 +45,9 @@ generate:
 
 # Regenerates every generated file and fails when a committed one differs.
 check-generated: generate
-	@git diff --exit-code --stat -- dashboards alerts provisioning docs || \
+	@git diff --exit-code --stat -- dashboards alerts provisioning docs charts || \
 		(echo "generated files are out of date: run 'make generate' and commit"; exit 1)
-	@untracked=$$(git ls-files --others --exclude-standard -- dashboards alerts provisioning docs); \
+	@untracked=$$(git ls-files --others --exclude-standard -- dashboards alerts provisioning docs charts); \
 		if [ -n "$$untracked" ]; then echo "generated files not committed: $$untracked"; exit 1; fi
 
 # Tests that run external binaries (Prometheus, Alertmanager, Chromium, helm,

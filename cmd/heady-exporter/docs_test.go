@@ -113,7 +113,9 @@ func parseInvocation(file, line string) (invocation, bool) {
 	for i, w := range fields {
 		w = strings.TrimPrefix(w, "ExecStart=")
 		w = strings.TrimPrefix(w, "ExecStartPre=")
-		if filepath.Base(w) == "heady-exporter" {
+		// A word that is the program, not a flag's value that ends with
+		// its name (`--set image.repository=REGISTRY/heady-exporter`).
+		if filepath.Base(w) == "heady-exporter" && !strings.Contains(w, "=") {
 			start = i
 			break
 		}

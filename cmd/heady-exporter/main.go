@@ -54,6 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	configFile := app.Flag("config.file", "Exporter configuration file.").Default("heady-exporter.yml").String()
 	configCheck := app.Flag("config.check", "Validate the configuration file and exit (0 valid, 2 invalid).").Bool()
+	shard := addShardFlags(app) // shard.go
 	logCfg := &promslog.Config{}
 	promslogflag.AddFlags(app, logCfg)
 
@@ -88,8 +89,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := promslog.New(&promslog.Config{Level: logCfg.Level, Format: logCfg.Format, Writer: stderr})
 
+	loadConfig := func() (*config.Config, error) { return shard.load(*configFile) }
 	if *configCheck {
-		c, err := loadConfig(*configFile)
+		c, err := loadConfig()
 		if err != nil {
 			fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
 			return exitUsage
@@ -128,7 +130,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 
-	cfg, err := loadConfig(*configFile)
+	cfg, err := loadConfig()
 	if err != nil {
 		fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
 		return exitUsage
@@ -180,7 +182,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 			clock = func() time.Time { return fixed }
 		}
-		if err := serve(ctx, cfg, *configFile, webFlags, *maxScrapes, clock, logger); err != nil {
+		if err := serve(ctx, cfg, *configFile, loadConfig, webFlags, *maxScrapes, clock, logger); err != nil {
 			var ue usageError
 			if errors.As(err, &ue) {
 				fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
@@ -191,18 +193,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-}
-
-// loadConfig loads and validates the file, mappings included.
-func loadConfig(path string) (*config.Config, error) {
-	c, err := config.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pipeline.Check(c); err != nil {
-		return nil, err
-	}
-	return c, nil
 }
 
 // parseNow reads --now (RFC 3339, resolved to whole seconds, see kpis.md's

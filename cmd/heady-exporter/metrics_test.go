@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/common/promslog"
 
+	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/demo"
 	"github.com/heady/heady-metrics/exporter/pipeline"
 	"github.com/heady/heady-metrics/exporter/webhook"
@@ -30,7 +31,7 @@ func TestMetricReferenceCoversRegistry(t *testing.T) {
 	if err := demo.Write(dir, now); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := loadConfig(filepath.Join(dir, "config.yml"))
+	cfg, err := config.Load(filepath.Join(dir, "config.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}

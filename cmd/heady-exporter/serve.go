@@ -27,7 +27,7 @@ import (
 	"github.com/heady/heady-metrics/exporter/webhook"
 )
 
-func serve(ctx context.Context, cfg *config.Config, configFile string, flags *web.FlagConfig, maxScrapes int, clock func() time.Time, logger *slog.Logger) error {
+func serve(ctx context.Context, cfg *config.Config, configFile string, loadConfig func() (*config.Config, error), flags *web.FlagConfig, maxScrapes int, clock func() time.Time, logger *slog.Logger) error {
 	logger.Info("starting heady-exporter", "version", version.Info(), "config", configFile)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -56,7 +56,7 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, flags *we
 		reloadMu.Lock()
 		defer reloadMu.Unlock()
 		defer func() { srv.RecordReload(err) }()
-		c, err := loadConfig(configFile)
+		c, err := loadConfig()
 		if err != nil {
 			logger.Error("reload refused: invalid configuration", "err", err)
 			return err

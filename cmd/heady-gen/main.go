@@ -2,7 +2,8 @@
 // Grafana dashboards (dashboards/), the Prometheus rules, PrometheusRule and
 // promtool tests (alerts/), the provisioning bundle (provisioning/) and the
 // KPI table, the runbooks and the metric reference (docs/kpis.md,
-// docs/runbooks.md, docs/metrics.md).
+// docs/runbooks.md, docs/metrics.md), and the Helm chart's copies of the
+// rules and dashboards (charts/heady-metrics/files/).
 //
 //	go run ./cmd/heady-gen -out .
 //
@@ -14,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 
 	"github.com/heady/heady-metrics/alerts"
@@ -98,5 +100,25 @@ func Generate(o alerts.Options, webhookURL string) ([]File, error) {
 		return nil, err
 	}
 	out = append(out, File{Path: collector.ReferencePath, Data: ref})
-	return out, nil
+	return append(out, chartFiles(out)...), nil
+}
+
+// ChartFilesDir is where the Helm chart reads the rules and dashboards it
+// deploys (a chart can only read files inside its own directory).
+const ChartFilesDir = "charts/heady-metrics/files"
+
+// chartFiles are the chart's copies of the Prometheus rules (the
+// PrometheusRule's spec) and of every provisioned dashboard (one ConfigMap
+// each): byte for byte the bundle's files, so the drift check covers them.
+func chartFiles(bundle []File) []File {
+	var out []File
+	for _, f := range bundle {
+		switch {
+		case f.Path == alerts.RulesPath:
+			out = append(out, File{path.Join(ChartFilesDir, path.Base(f.Path)), f.Data})
+		case path.Dir(f.Path) == dashboards.Dir && path.Ext(f.Path) == ".json":
+			out = append(out, File{path.Join(ChartFilesDir, "dashboards", path.Base(f.Path)), f.Data})
+		}
+	}
+	return out
 }

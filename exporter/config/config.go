@@ -346,6 +346,48 @@ func (s *Shard) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// OverrideShard replaces the file's shard index and count with the
+// command line's (--shard.index, --shard.count): a negative value keeps the
+// file's. The result must name both and satisfy 0 <= index < count, as the
+// file's block must; a count of 1 with index 0 is an unsharded instance.
+func (c *Config) OverrideShard(index, count int) error {
+	if index < 0 && count < 0 {
+		return nil
+	}
+	s := Shard{Index: -1, Count: -1}
+	if c.Shard != nil {
+		s = *c.Shard
+	}
+	if index >= 0 {
+		s.Index = index
+	}
+	if count >= 0 {
+		s.Count = count
+	}
+	switch {
+	case s.Index < 0:
+		return fmt.Errorf("shard: --shard.count needs a shard index (--shard.index, --shard.index-from-pod-name or shard.index in %s)", c.File)
+	case s.Count < 0:
+		return fmt.Errorf("shard: --shard.index needs a shard count (--shard.count or shard.count in %s)", c.File)
+	case s.Count < 1 || s.Index >= s.Count:
+		return fmt.Errorf("shard: need 0 <= index < count, got index %d count %d", s.Index, s.Count)
+	}
+	c.Shard = &s
+	return nil
+}
+
+// PodOrdinal is the ordinal of a StatefulSet pod: the number after the
+// last "-" of its name (heady-metrics-2 is 2).
+func PodOrdinal(podName string) (int, error) {
+	i := strings.LastIndexByte(podName, '-')
+	digits := podName[i+1:]
+	n, err := strconv.Atoi(digits)
+	if i < 1 || err != nil || n < 0 || digits != strconv.Itoa(n) {
+		return 0, fmt.Errorf("pod name %q does not end with a StatefulSet ordinal such as -0", podName)
+	}
+	return n, nil
+}
+
 // Formats known to the loader besides "canonical" and "mapping"; the
 // preset package registers the shipped presets here at init.
 var knownFormats = map[string]bool{"canonical": true, "mapping": true}
