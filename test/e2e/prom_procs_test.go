@@ -1,3 +1,5 @@
+//go:build integration
+
 package e2e
 
 // Helpers of the Prometheus / Alertmanager tests (prom_*_test.go): the real
