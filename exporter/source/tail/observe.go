@@ -203,10 +203,14 @@ func (f *Follower) scan() (list []*obs, maxMtime time.Time) {
 
 func hasMeta(p string) bool { return strings.ContainsAny(p, `*?[\`) }
 
+// openFile opens the files followed; tests replace it to inject failures
+// (a permission denied that root, which CI runs as, never meets).
+var openFile = os.OpenFile
+
 // observe opens path and reads its head. It returns nil for files that
 // are not regular or cannot be read (reported).
 func (f *Follower) observe(path string) *obs {
-	fh, err := os.OpenFile(path, openFlags, 0)
+	fh, err := openFile(path, openFlags, 0)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) { // vanished since the glob: not an error
 			f.report(newFileError(path, "open", err))
