@@ -61,7 +61,7 @@ func TestValueAlertsFireExactlyWhenTheTargetIsMissed(t *testing.T) {
 		}
 		for _, v := range []float64{math.Nextafter(tv, math.Inf(-1)), tv, math.Nextafter(tv, math.Inf(1))} {
 			if fires, missed := compare(op, v, limit), !k.Target.MetValue(v); fires != missed {
-				t.Errorf("%s (target %s): at %v the alert %s fires=%v, but the target is missed=%v", k.ID, k.Target, v, op, fires, missed)
+				t.Errorf("%s (target %s %v): at %v the alert %s fires=%v, but the target is missed=%v", k.ID, k.Target.Op, k.Target.Value, v, op, fires, missed)
 			}
 		}
 	}
