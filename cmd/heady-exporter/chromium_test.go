@@ -50,8 +50,8 @@ func TestLivePageInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		srv.Process.Signal(syscall.SIGTERM)
-		srv.Wait()
+		_ = srv.Process.Signal(syscall.SIGTERM) // it may have exited already
+		_ = srv.Wait()                          // stopped at the end: its status says nothing
 		logf.Close()
 	})
 	base := "http://" + addr
@@ -80,8 +80,11 @@ func TestLivePageInChromium(t *testing.T) {
 		Judged int
 		KPIs   []struct{ ID string }
 	}
-	json.NewDecoder(resp.Body).Decode(&live)
+	err = json.NewDecoder(resp.Body).Decode(&live)
 	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("/scorecard.json: %v", err)
+	}
 	if resp.Header.Get("Content-Type") != "application/json" || len(live.KPIs) != len(kpi.Catalog) || live.Judged == 0 {
 		t.Errorf("/scorecard.json: %s, %d KPIs, %d judged", resp.Header.Get("Content-Type"), len(live.KPIs), live.Judged)
 	}

@@ -39,7 +39,7 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, flags *we
 	if err := hook.Apply(hookSettings); err != nil {
 		return err
 	}
-	defer hook.Close()
+	defer hook.Close() //nolint:errcheck // at exit: the spool is synced on every append
 	srv, err := pipeline.NewServer(cfg, logger, clock)
 	if err != nil {
 		return usageError{err}
