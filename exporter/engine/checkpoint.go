@@ -232,7 +232,7 @@ func (e *Engine) Save(dir string) error {
 		return err
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
+	defer os.Remove(tmp) //nolint:errcheck // no-op after the rename
 	enc := &encoder{w: bufio.NewWriterSize(f, 1<<20)}
 	enc.raw([]byte(checkpointMagic))
 	e.encode(enc)
@@ -258,8 +258,8 @@ func (e *Engine) Save(dir string) error {
 		return err
 	}
 	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // make the rename durable
-		d.Close()
+		_ = d.Sync()  // make the rename durable
+		_ = d.Close() // read only
 	}
 	return nil
 }
@@ -445,7 +445,7 @@ func Load(dir string, opt Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only: closing loses nothing
 	e := New(opt)
 	d := &decoder{r: bufio.NewReaderSize(f, 1<<20)}
 	if m := d.full(len(checkpointMagic)); d.err != nil || string(m) != checkpointMagic {
