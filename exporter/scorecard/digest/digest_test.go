@@ -31,7 +31,7 @@ import (
 var monday = time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)
 
 func fakeFetcher(calls *atomic.Int64) *EngineFetcher {
-	return &EngineFetcher{Name: "synthetic results", Eval: func(ctx context.Context, t time.Time) ([]kpi.Result, error) {
+	return &EngineFetcher{Name: "synthetic results", Eval: func(_ context.Context, t time.Time) ([]kpi.Result, error) {
 		calls.Add(1)
 		return scorecardtest.Results(t), nil
 	}}
@@ -236,7 +236,9 @@ func TestFailedSendIsNotRecorded(t *testing.T) {
 
 func TestCorruptLedger(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, LedgerFile), []byte("{not json"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, LedgerFile), []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var calls atomic.Int64
 	_, err := Run(context.Background(), Options{Fetcher: fakeFetcher(&calls), Now: monday, LedgerDir: dir, OutDir: dir})
 	if err == nil || !strings.Contains(err.Error(), LedgerFile) {
@@ -251,7 +253,9 @@ func TestPromFetcher(t *testing.T) {
 	at := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	var queries []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
+		if err := r.ParseForm(); err != nil {
+			t.Error(err)
+		}
 		q := r.Form.Get("query")
 		queries = append(queries, r.URL.Path+" "+q)
 		sample := func(labels map[string]string, v float64) map[string]any {
@@ -338,7 +342,7 @@ func TestPromFetcher(t *testing.T) {
 		t.Errorf("wau points %+v", pts)
 	}
 	// An API error is reported with the query.
-	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusUnprocessableEntity)
 		io.WriteString(w, `{"status":"error","errorType":"execution","error":"boom"}`)
 	})
