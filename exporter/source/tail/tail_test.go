@@ -40,7 +40,9 @@ func TestLineNumbersAndOffsets(t *testing.T) {
 	h := newHarness(t, Config{}, "a.log")
 	h.write("a.log", "ab\n\ncde\n")
 	var got []Line
-	h.f.Poll(context.Background(), func(b Batch) error { got = append(got, b.Lines...); return nil })
+	if err := h.f.Poll(context.Background(), func(b Batch) error { got = append(got, b.Lines...); return nil }); err != nil {
+		t.Fatal(err)
+	}
 	want := []Line{{1, 0, []byte("ab")}, {2, 3, []byte("")}, {3, 4, []byte("cde")}}
 	if len(got) != len(want) {
 		t.Fatalf("got %d lines", len(got))
@@ -221,7 +223,9 @@ func TestFinalLineWithoutNewline(t *testing.T) {
 	wantLines(t, "older but not idle", h.poll(), "c")
 	h.clock = h.clock.Add(31 * time.Second)
 	var last Line
-	h.f.Poll(context.Background(), func(b Batch) error { h.apply(b); last = b.Lines[0]; return nil })
+	if err := h.f.Poll(context.Background(), func(b Batch) error { h.apply(b); last = b.Lines[0]; return nil }); err != nil {
+		t.Fatal(err)
+	}
 	if string(last.Text) != "b" || last.Num != 2 || last.Offset != 2 {
 		t.Fatalf("final line = %+v, want b, line 2 at offset 2", last)
 	}
@@ -267,8 +271,8 @@ func TestOlderFilesFirst(t *testing.T) {
 }
 
 func TestTooLongLine(t *testing.T) {
-	const max = 1 << 20
-	h := newHarness(t, Config{MaxLineBytes: max}, "big.log")
+	const maxLine = 1 << 20
+	h := newHarness(t, Config{MaxLineBytes: maxLine}, "big.log")
 	h.write("big.log", "before\n")
 	h.poll()
 	chunk := strings.Repeat("z", 512<<10)
@@ -282,7 +286,7 @@ func TestTooLongLine(t *testing.T) {
 		if i == 5 {
 			h.restart() // inside the long line
 		}
-		if n := cap(h.f.entries[0].pending); n > max {
+		if n := cap(h.f.entries[0].pending); n > maxLine {
 			t.Fatalf("pending buffer grew to %d bytes", n)
 		}
 	}
@@ -302,7 +306,9 @@ func TestTooLongLine(t *testing.T) {
 	}
 	var got []Line
 	h.write("big.log", "n\n")
-	h.f.Poll(context.Background(), func(b Batch) error { got = b.Lines; return nil })
+	if err := h.f.Poll(context.Background(), func(b Batch) error { got = b.Lines; return nil }); err != nil {
+		t.Fatal(err)
+	}
 	if got[0].Num != 5 {
 		t.Errorf("line after the long one is numbered %d, want 5", got[0].Num)
 	}
