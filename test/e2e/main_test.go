@@ -82,15 +82,9 @@ func (e *exporter) url(path string) string { return "http://" + e.addr + path }
 // kill sends SIGKILL: no chance to save anything.
 func (e *exporter) kill() {
 	if e.cmd.ProcessState == nil {
-		e.cmd.Process.Signal(syscall.SIGKILL)
-		e.cmd.Wait()
+		_ = e.cmd.Process.Signal(syscall.SIGKILL) // it may have exited already
+		_ = e.cmd.Wait()                          // killed: its exit status says nothing
 	}
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (e *exporter) stop() error {
-	e.cmd.Process.Signal(syscall.SIGTERM)
-	return e.cmd.Wait()
 }
 
 func (e *exporter) logText() string {

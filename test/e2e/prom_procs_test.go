@@ -165,7 +165,7 @@ func startProc(t *testing.T, name, addr string, args ...string) *proc {
 	}
 	logf.Close()
 	p := &proc{t: t, name: name, cmd: cmd, addr: addr, log: logf.Name(), done: make(chan struct{})}
-	go func() { cmd.Wait(); close(p.done) }()
+	go func() { _ = cmd.Wait(); close(p.done) }() // exited() reads the state
 	t.Cleanup(p.kill)
 	return p
 }
@@ -183,7 +183,7 @@ func (p *proc) exited() bool {
 
 func (p *proc) kill() {
 	if !p.exited() {
-		p.cmd.Process.Signal(syscall.SIGKILL)
+		_ = p.cmd.Process.Signal(syscall.SIGKILL) // it may have exited already
 		<-p.done
 	}
 }
@@ -514,7 +514,7 @@ func startReceiver(t *testing.T) *receiver {
 			io.WriteString(w, "ok") // what Slack answers
 		}
 	})}
-	go srv.Serve(l)
+	go func() { _ = srv.Serve(l) }() // returns when the test's cleanup closes it
 	t.Cleanup(func() { srv.Close() })
 	return r
 }

@@ -16,9 +16,13 @@ import (
 func TestAppendedLineShowsInMetrics(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "audit.jsonl")
-	os.WriteFile(log, nil, 0o644)
+	if err := os.WriteFile(log, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg := filepath.Join(dir, "config.yml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("state_dir: %s/state\nsources:\n  audit:\n    - paths: [%s]\n", dir, log)), 0o644)
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("state_dir: %s/state\nsources:\n  audit:\n    - paths: [%s]\n", dir, log)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	e := startExporter(t, cfg)
 	e.waitReady(30 * time.Second)
 	const series = `heady_trust_tool_calls{status="success",window="7d"}`
