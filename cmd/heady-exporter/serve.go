@@ -41,7 +41,7 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, loadConfi
 	if err := hook.Apply(hookSettings); err != nil {
 		return err
 	}
-	defer hook.Close()
+	defer hook.Close() //nolint:errcheck // at exit: the spool is synced on every append
 	srv, err := pipeline.NewServer(cfg, logger, clock)
 	if err != nil {
 		return usageError{err}
@@ -155,7 +155,7 @@ func listen(flags *web.FlagConfig) ([]net.Listener, error) {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
 			for _, o := range out {
-				o.Close()
+				_ = o.Close() // the listen error is the one to report
 			}
 			return nil, fmt.Errorf("listen on %s: %w", addr, err)
 		}

@@ -93,7 +93,9 @@ func TestDemoScrapeGolden(t *testing.T) {
 	}
 	golden := filepath.Join("testdata", "demo-scrape.prom")
 	if *update {
-		os.MkdirAll("testdata", 0o755)
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}

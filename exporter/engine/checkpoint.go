@@ -233,7 +233,7 @@ func (e *Engine) Save(dir string) error {
 		return err
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
+	defer os.Remove(tmp) //nolint:errcheck // no-op after the rename
 	enc := &encoder{w: bufio.NewWriterSize(f, 1<<20)}
 	enc.raw([]byte(checkpointMagic))
 	e.encode(enc)
@@ -268,7 +268,7 @@ func syncDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer d.Close() //nolint:errcheck // opened read-only: Sync's error is the one that counts
 	return d.Sync()
 }
 
@@ -471,7 +471,7 @@ func Load(dir string, opt Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only: closing loses nothing
 	e := New(opt)
 	d := &decoder{r: bufio.NewReaderSize(f, 1<<20)}
 	if m := d.full(len(checkpointMagic)); d.err != nil || string(m) != checkpointMagic {

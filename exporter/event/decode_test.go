@@ -386,8 +386,8 @@ func FuzzDecode(f *testing.F) {
 	for _, s := range fuzzSeeds() {
 		f.Add([]byte(s))
 	}
-	real, _ := filepath.Glob("testdata/real/*.jsonl")
-	for _, name := range real {
+	realFiles, _ := filepath.Glob("testdata/real/*.jsonl")
+	for _, name := range realFiles {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)

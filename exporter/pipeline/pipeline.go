@@ -139,7 +139,7 @@ func (s *Sources) Healths() []*source.Health { return s.healths }
 // Close releases the inputs' files.
 func (s *Sources) Close() {
 	for _, in := range s.Inputs {
-		in.Close()
+		_ = in.Close() // read only: closing loses nothing
 	}
 }
 
@@ -617,7 +617,9 @@ func (s *Server) start(ctx context.Context) *sync.WaitGroup {
 	}
 	if srcs.Registry != nil {
 		wg.Add(1)
-		go func() { defer wg.Done(); srcs.Registry.Run(ctx) }()
+		// Run records its errors in the source's health and returns
+		// ctx.Err() when the pipeline stops.
+		go func() { defer wg.Done(); _ = srcs.Registry.Run(ctx) }()
 	}
 	if srcs.Cost != nil {
 		wg.Add(1)

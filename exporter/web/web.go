@@ -60,10 +60,10 @@ func NewMux(o Options) *http.ServeMux {
 	if o.Webhook != nil {
 		mux.Handle(webhook.Path, o.Webhook)
 	}
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
-	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		if !o.Server.Ready() {
 			http.Error(w, "Not ready: reading the sources for the first time", http.StatusServiceUnavailable)
 			return
@@ -140,7 +140,7 @@ func scorecardPage(sc Scorecard, logger *slog.Logger) http.HandlerFunc {
 }
 
 func scorecardJSON(sc Scorecard, logger *slog.Logger) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, _ *http.Request) {
 		doc, err := liveCard(sc).Live(liveOptions)
 		if err != nil {
 			logger.Error("rendering the scorecard", "err", err)

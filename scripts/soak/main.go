@@ -141,7 +141,7 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(d)
+		defer os.RemoveAll(d) //nolint:errcheck // a leftover temp dir is reported by nobody; the run's result is what matters
 		s.dir = d
 	}
 	for _, d := range []string{"data", "state", "clean"} {
@@ -206,7 +206,10 @@ func run(o options) error {
 	if err := clean.Start(); err != nil {
 		return err
 	}
-	defer func() { clean.Process.Kill(); clean.Wait() }()
+	defer func() {
+		_ = clean.Process.Kill() // it may have exited already
+		_ = clean.Wait()         // killed: its exit status says nothing
+	}()
 	cleanSeries, err := s.caughtUp("http://"+cleanAddr, float64(s.expected), 5*time.Minute)
 	if err != nil {
 		return fmt.Errorf("clean exporter: %w", err)
@@ -239,7 +242,7 @@ func freeAddr() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
+	defer l.Close() //nolint:errcheck // only its free port was wanted
 	return l.Addr().String(), nil
 }
 
@@ -253,7 +256,7 @@ func (s *soak) startProc() error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	logf.Close()
+	_ = logf.Close() // the child holds its own descriptor
 	s.mu.Lock()
 	s.proc = cmd
 	s.mu.Unlock()
@@ -265,8 +268,8 @@ func (s *soak) stopProc() {
 	p := s.proc
 	s.mu.Unlock()
 	if p != nil && p.ProcessState == nil {
-		p.Process.Signal(syscall.SIGTERM)
-		p.Wait()
+		_ = p.Process.Signal(syscall.SIGTERM) // it may have exited already
+		_ = p.Wait()                          // stopped at the end of the run: its status says nothing
 	}
 }
 
@@ -284,8 +287,8 @@ func (s *soak) killLoop(ctx context.Context) error {
 		s.mu.Lock()
 		p := s.proc
 		s.mu.Unlock()
-		p.Process.Signal(syscall.SIGKILL)
-		p.Wait()
+		_ = p.Process.Signal(syscall.SIGKILL) // it may have exited already
+		_ = p.Wait()                          // killed on purpose: its status says nothing
 		var ckpt int64
 		if st, err := os.Stat(filepath.Join(s.dir, "state", "checkpoint.bin")); err == nil {
 			ckpt = st.Size()
@@ -384,7 +387,9 @@ func (s *soak) write(ctx context.Context) error {
 		s.expectedNow.Store(int64(s.expected))
 		if time.Since(lastRotate) >= s.o.rotate {
 			lastRotate = time.Now()
-			f.Close()
+			if err := f.Close(); err != nil {
+				return err
+			}
 			s.rotation++
 			rotated := fmt.Sprintf("%s.%d", path, s.rotation)
 			if err := os.Rename(path, rotated); err != nil {
@@ -410,7 +415,7 @@ func gzipFile(p string) error {
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer in.Close() //nolint:errcheck // read only: closing loses nothing
 	out, err := os.Create(p + ".gz")
 	if err != nil {
 		return err
@@ -439,7 +444,7 @@ func fetchMetrics(base string) (map[string]float64, time.Duration, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // read only: closing loses nothing
 	m, err := scrape.Parse(resp.Body)
 	lat := time.Since(start)
 	if err != nil {
@@ -514,7 +519,7 @@ func scorecardKPIs(url string) (map[string]*float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // read only: closing loses nothing
 	var doc struct {
 		KPIs []struct {
 			ID    string   `json:"id"`
@@ -805,7 +810,9 @@ func cpuModel() string {
 func memTotal() string {
 	b, _ := os.ReadFile("/proc/meminfo")
 	var kb float64
-	fmt.Sscanf(string(b), "MemTotal: %f kB", &kb)
+	if _, err := fmt.Sscanf(string(b), "MemTotal: %f kB", &kb); err != nil {
+		return "unknown"
+	}
 	return fmt.Sprintf("%.0f GiB", kb/(1<<20))
 }
 

@@ -56,11 +56,15 @@ func TestDemoRerunEqualsFreshDemo(t *testing.T) {
 		t.Errorf("demo over an earlier demo does not say it removed its state:\n%s", out)
 	}
 	e, rerun := serveDemo(t, dir, t2)
-	e.stop()
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
 
 	fresh := writeDemo(t, t2)
 	e, want := serveDemo(t, fresh, t2)
-	e.stop()
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
 	got, exp := scrape.EngineSeries(rerun), scrape.EngineSeries(want)
 	if len(exp) < 100 {
 		t.Fatalf("only %d engine series in a fresh demo", len(exp))
@@ -210,12 +214,12 @@ func TestSourceDownIsLoggedOnce(t *testing.T) {
 	}
 	var fail atomic.Bool
 	fail.Store(true)
-	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if fail.Load() {
 			http.Error(w, "boom", http.StatusInternalServerError)
 			return
 		}
-		w.Write(doc)
+		_, _ = w.Write(doc)
 	}))
 	defer reg.Close()
 	dir := t.TempDir()
@@ -317,7 +321,9 @@ func TestReloadOutcomeIsExported(t *testing.T) {
 	}
 	first := metric(at)
 	writeText(t, cfg, good+"  bogus: 1\n")
-	e.cmd.Process.Signal(syscall.SIGHUP)
+	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, time.Minute, "refused reload exported", func() (bool, string) { return metric(ok) == 0, "" })
 	if metric(at) != first {
 		t.Errorf("a refused reload moved %s", at)
@@ -342,7 +348,9 @@ func httpGet(t *testing.T, url string) string {
 	}
 	defer resp.Body.Close()
 	var b bytes.Buffer
-	b.ReadFrom(resp.Body)
+	if _, err := b.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode != 200 {
 		t.Fatalf("%s: %s: %s", url, resp.Status, b.String())
 	}

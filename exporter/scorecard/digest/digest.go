@@ -273,7 +273,7 @@ func writeAtomic(path string, b []byte) error {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
-		os.Remove(tmp.Name())
+		_ = os.Remove(tmp.Name()) // the write's error is the one to report
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

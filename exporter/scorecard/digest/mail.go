@@ -177,9 +177,12 @@ func Send(ctx context.Context, c SMTPConfig, msg []byte) error {
 		return fmt.Errorf("smtp %s: %w", c.Smarthost, err)
 	}
 	dl, _ := ctx.Deadline()
-	conn.SetDeadline(dl)
+	if err := conn.SetDeadline(dl); err != nil {
+		_ = conn.Close()
+		return fmt.Errorf("smtp %s: %w", c.Smarthost, err)
+	}
 	// Close the connection if ctx ends first, which unblocks net/smtp.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 	err = converse(conn, host, c, msg)
 	if err != nil && ctx.Err() != nil {
@@ -194,10 +197,10 @@ func Send(ctx context.Context, c SMTPConfig, msg []byte) error {
 func converse(conn net.Conn, host string, c SMTPConfig, msg []byte) error {
 	cl, err := smtp.NewClient(conn, host)
 	if err != nil {
-		conn.Close()
+		_ = conn.Close() // the handshake's error is the one to report
 		return err
 	}
-	defer cl.Close()
+	defer cl.Close() //nolint:errcheck // after QUIT, or after the error returned: the close says nothing more
 	hello := c.Hello
 	if hello == "" {
 		hello = "localhost"

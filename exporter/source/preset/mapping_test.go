@@ -3,6 +3,7 @@ package preset
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -51,8 +52,10 @@ func lookup(n *yaml.Node, keys ...string) *yaml.Node {
 			}
 			n = next
 		case yaml.SequenceNode:
-			var i int
-			fmt.Sscan(k, &i)
+			i, err := strconv.Atoi(k)
+			if err != nil {
+				panic("lookup: not an index: " + k) // the tests' own paths
+			}
 			n = n.Content[i]
 		}
 		if n == nil {

@@ -26,7 +26,7 @@ func (e *Error) Error() string { return fmt.Sprintf("line %d: %s: %s", e.Line, e
 type target uint8
 
 const (
-	tNone target = iota
+	_ target = iota // the zero target: none
 	// strings
 	tID
 	tUser

@@ -234,7 +234,7 @@ func (s *Source) readFile() ([]byte, fileStat, bool, event.Reason, error) {
 	if err != nil {
 		return nil, fileStat{}, false, event.ReasonReadError, fmt.Errorf("registry: %w", err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only: closing loses nothing
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fileStat{}, false, event.ReasonReadError, fmt.Errorf("registry: %w", err)
@@ -265,7 +265,7 @@ func (s *Source) fetch(ctx context.Context) ([]byte, bool, event.Reason, error) 
 	if err != nil {
 		return nil, false, event.ReasonFetchError, fmt.Errorf("registry: %w", err)
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // read only: closing loses nothing
 	switch {
 	case resp.StatusCode == http.StatusNotModified && s.etag != "":
 		return nil, true, "", nil

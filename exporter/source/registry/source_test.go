@@ -248,7 +248,7 @@ func TestSourceURL(t *testing.T) {
 		if etag != "" {
 			rw.Header().Set("ETag", etag)
 		}
-		rw.Write(body)
+		_, _ = rw.Write(body) // the client's side checks what arrives
 	}))
 	defer srv.Close()
 	set := func(b []byte, e string, st int) {
