@@ -306,6 +306,9 @@ type Server struct {
 	lastCkpt  atomic.Int64
 	ckptErrs  atomic.Uint64
 	loadFails uint64 // checkpoints moved aside at start (0 or 1)
+	// ckptFailing is the error of the failing checkpoints, "" when the
+	// last one succeeded (engine goroutine only).
+	ckptFailing string
 
 	reloadOK atomic.Bool  // the last configuration load succeeded
 	reloadAt atomic.Int64 // wall-clock ms of the last successful one
@@ -662,8 +665,17 @@ func (s *Server) publish() {
 func (s *Server) checkpoint() {
 	if err := s.eng.Save(s.Config().StateDir); err != nil {
 		s.ckptErrs.Add(1)
-		s.logger.Error("checkpoint failed", "state_dir", s.Config().StateDir, "err", err)
+		// Once per run of failures (and when the error changes), not at
+		// every checkpoint interval: the counter and the alert go on.
+		if msg := err.Error(); msg != s.ckptFailing {
+			s.logger.Error("checkpoint failed", "state_dir", s.Config().StateDir, "err", err)
+			s.ckptFailing = msg
+		}
 		return
+	}
+	if s.ckptFailing != "" {
+		s.logger.Info("checkpoint written again", "state_dir", s.Config().StateDir)
+		s.ckptFailing = ""
 	}
 	s.lastCkpt.Store(s.now().UnixMilli())
 	// The CI webhook's rotated spool files the saved positions are past

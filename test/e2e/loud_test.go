@@ -356,3 +356,41 @@ func httpGet(t *testing.T, url string) string {
 	}
 	return b.String()
 }
+
+// Failing checkpoint writes are counted every time and logged once, and
+// the recovery is logged.
+func TestCheckpointFailuresLoggedOnce(t *testing.T) {
+	dir := t.TempDir()
+	audit := filepath.Join(dir, "audit.jsonl")
+	writeText(t, audit, `{"ts":"2026-11-20T11:00:00Z","type":"tool_call","user_id":"u1","tool":"search","status":"ok","id":"a1"}`+"\n")
+	state := filepath.Join(dir, "state")
+	cfg := filepath.Join(dir, "config.yml")
+	writeText(t, cfg, fmt.Sprintf("state_dir: %s\nengine:\n  checkpoint_interval: 100ms\nsources:\n  audit:\n    - paths: [%s]\n", state, audit))
+	e := startExporter(t, cfg)
+	e.waitReady(time.Minute)
+	// A regular file where the state directory should be: every save fails.
+	if err := os.RemoveAll(state); err != nil {
+		t.Fatal(err)
+	}
+	writeText(t, state, "not a directory\n")
+	failures := func() float64 {
+		m, err := fetchMetrics(t.Context(), e.url("/metrics"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m["heady_exporter_checkpoint_failures_total"]
+	}
+	waitFor(t, time.Minute, "five failed checkpoints", func() (bool, string) { return failures() >= 5, fmt.Sprint(failures()) })
+	if n := strings.Count(e.logText(), `msg="checkpoint failed"`); n != 1 {
+		t.Errorf("%d 'checkpoint failed' lines for %v failures, want 1:\n%s", n, failures(), e.logText())
+	}
+	if err := os.Remove(state); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "checkpoint written again", func() (bool, string) {
+		return strings.Contains(e.logText(), `msg="checkpoint written again"`), ""
+	})
+	if _, err := os.Stat(filepath.Join(state, "checkpoint.bin")); err != nil {
+		t.Errorf("no checkpoint after recovery: %v", err)
+	}
+}
