@@ -169,8 +169,11 @@ func TestRulesCoverTheCatalog(t *testing.T) {
 			if a.ann[alerts.AnnDashboard] != o.DashboardURL(dashboards.PanelUID(k.Panel)) {
 				t.Errorf("%s: dashboard_url %q", name, a.ann[alerts.AnnDashboard])
 			}
-			if k.Guard != "" && !strings.Contains(a.expr, k.Guard) {
-				t.Errorf("%s: cohort guard %q missing from %s", name, k.Guard, a.expr)
+			if met := records[recordKey{kpi.RecordMet, k.ID}]; k.Guard != "" && !strings.Contains(met, k.Guard) {
+				t.Errorf("%s: cohort guard %q missing from its judgment %s", name, k.Guard, met)
+			}
+			if !strings.Contains(a.expr, k.Selector(kpi.RecordMet)+" == 0") {
+				t.Errorf("%s: does not fire on the judgment: %s", name, a.expr)
 			}
 		}
 	}
@@ -206,7 +209,8 @@ func TestRulesReadExportedSeries(t *testing.T) {
 	for _, g := range rf.Groups {
 		for _, r := range g.Rules {
 			for _, name := range dashboards.MetricNames(r.Expr) {
-				if name == "up" || name == kpi.RecordValue || name == kpi.RecordPrev || name == kpi.RecordTrend {
+				if name == "up" || name == kpi.RecordValue || name == kpi.RecordPrev || name == kpi.RecordTrend ||
+					name == kpi.RecordMet || name == kpi.RecordNoData {
 					continue
 				}
 				base := name
@@ -290,6 +294,9 @@ func TestPromtoolTestsCoverEveryRule(t *testing.T) {
 				continue
 			}
 			sel := fmt.Sprintf("%s{kpi=%q}", r.Record, r.Labels["kpi"])
+			if r.Labels["kpi"] == "" {
+				sel = r.Record
+			}
 			if !checked[sel] {
 				t.Errorf("no promtool test checks the value of %s", sel)
 			}

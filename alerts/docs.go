@@ -26,10 +26,10 @@ func alertCell(k kpi.KPI) string {
 }
 
 func targetCell(k kpi.KPI) string {
-	if k.Target.HasTrendTarget() {
-		return TrendTarget(k.Target)
+	if t := k.Target.Text(k.Unit); t != "" {
+		return t
 	}
-	return k.Target.Format(k.Unit)
+	return "none (shown)"
 }
 
 // KPITable renders docs/kpis.md: every KPI of the catalog with its
@@ -40,7 +40,10 @@ func KPITable() []byte {
 	b.WriteString("# KPI catalog\n\n")
 	b.WriteString("Every KPI heady-metrics computes, as declared in `kpi/catalog.go`. Each value is recorded as `" +
 		kpi.RecordValue + "{kpi=\"<id>\"}`; trend KPIs also as `" + kpi.RecordPrev + "` (previous window) and `" +
-		kpi.RecordTrend + "` (current / previous). Runbooks: [runbooks.md](runbooks.md).\n")
+		kpi.RecordTrend + "` (current / previous). The judgment is recorded as `" + kpi.RecordMet + "` (1 met, 0 missed) and `" +
+		kpi.RecordNoData + "` per judged KPI, and counted in `" + kpi.RecordCountMet + "`, `" + kpi.RecordCountMissed + "`, `" +
+		kpi.RecordCountJudged + "` and `" + kpi.RecordCountNoData + "`. A trend target is met while the trend has not moved the wrong way by more than " +
+		kpi.FormatValue(kpi.UnitRatio, kpi.TrendMargin) + ". Runbooks: [runbooks.md](runbooks.md).\n")
 	for _, p := range kpi.Panels {
 		ks := kpi.ByPanel(p.ID)
 		if len(ks) == 0 {
@@ -90,8 +93,11 @@ func Runbooks(o Options) []byte {
 				fmt.Fprintf(&b, "- Burn-rate alert: `%s`, %s, when the error ratio over %s and over %s exceeds %g x the error budget.\n", r.Alert, r.Severity, r.Long, r.Short, r.Factor)
 			}
 		}
-		if k.Guard != "" {
-			fmt.Fprintf(&b, "- Cohort guard: the alert is only evaluated while `%s` returns a sample.\n", k.Guard)
+		if k.Judged() {
+			fmt.Fprintf(&b, "- Judgment: `%s` is 1 when met, 0 when missed: `%s`.\n", k.Selector(kpi.RecordMet), MetExpr(k))
+		}
+		if k.GuardOn != nil {
+			fmt.Fprintf(&b, "- Cohort guard: judged (and alerted on) only while `%s` holds.\n", k.Guard)
 		}
 		if k.Expr != "" {
 			fmt.Fprintf(&b, "- Query: `%s`\n", k.Expr)

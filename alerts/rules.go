@@ -164,53 +164,63 @@ func TrendAlertName(k kpi.KPI) string { return "Heady" + camel(k.ID) + "TrendWor
 // num renders a number for PromQL.
 func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
-// missedOp is the comparison that holds when a value target is missed.
-func missedOp(op kpi.Op) string {
-	switch op {
-	case kpi.OpGT:
-		return "<="
-	case kpi.OpGE:
-		return "<"
-	case kpi.OpLT:
-		return ">="
-	case kpi.OpLE:
-		return ">"
-	case kpi.OpEQ:
-		return "!="
-	}
-	panic("alerts: no value target")
-}
-
 // TrendLimit is the trend beyond which a trend alert fires, and the
-// comparison that says it is beyond.
+// comparison that says it is beyond (the catalog's margin).
 func TrendLimit(t kpi.Target) (string, float64) {
 	if t.Trend == kpi.TrendIncreasing {
-		return "<", 1 - kpi.TrendAlertMargin
+		return "<", t.TrendLimit()
 	}
-	return ">", 1 + kpi.TrendAlertMargin
+	return ">", t.TrendLimit()
 }
 
 func kpiLabels(k kpi.KPI) map[string]string {
 	return map[string]string{"kpi": k.ID, "panel": string(k.Panel)}
 }
 
-// ValueAlertExpr is the PromQL of a KPI's value alert.
-func ValueAlertExpr(k kpi.KPI) string {
-	e := fmt.Sprintf("%s %s %s", k.Selector(kpi.RecordValue), missedOp(k.Target.Op), num(k.Target.Value))
+// metOp is the comparison that holds when a value target is met.
+func metOp(op kpi.Op) string { return string(op) }
+
+// MetExpr is the PromQL of a judged KPI's RecordMet: 1 when met, 0 when
+// missed, no sample with no data or while the cohort guard fails.
+func MetExpr(k kpi.KPI) string {
+	var e string
+	if k.Target.HasValueTarget() {
+		e = fmt.Sprintf("%s %s bool %s", k.Selector(kpi.RecordValue), metOp(k.Target.Op), num(k.Target.Value))
+	} else {
+		op := "<="
+		if k.Target.Trend == kpi.TrendIncreasing {
+			op = ">="
+		}
+		e = fmt.Sprintf("%s %s bool %s", k.Selector(kpi.RecordTrend), op, num(k.Target.TrendLimit()))
+	}
 	if k.Guard != "" {
 		e = fmt.Sprintf("(%s) and ignoring (kpi, panel) (%s)", e, k.Guard)
 	}
 	return e
 }
 
-// TrendAlertExpr is the PromQL of a KPI's trend alert.
-func TrendAlertExpr(k kpi.KPI) string {
-	op, limit := TrendLimit(k.Target)
-	e := fmt.Sprintf("%s %s %s", k.Selector(kpi.RecordTrend), op, num(limit))
-	if k.Guard != "" {
-		e = fmt.Sprintf("(%s) and ignoring (kpi, panel) (%s)", e, k.Guard)
+// NoDataExpr is the PromQL of a judged KPI's RecordNoData.
+func NoDataExpr(k kpi.KPI) string {
+	rec := kpi.RecordValue
+	if !k.Target.HasValueTarget() {
+		rec = kpi.RecordTrend
 	}
-	return e
+	return "absent(" + k.Selector(rec) + ")"
+}
+
+// missed selects a KPI's missed judgment.
+func missed(k kpi.KPI) string { return "(" + k.Selector(kpi.RecordMet) + " == 0)" }
+
+// ValueAlertExpr is the PromQL of a KPI's value alert: the value, while
+// the judgment says missed.
+func ValueAlertExpr(k kpi.KPI) string {
+	return k.Selector(kpi.RecordValue) + " and " + missed(k)
+}
+
+// TrendAlertExpr is the PromQL of a KPI's trend alert: how far the trend
+// has moved (|trend - 1|), while the judgment says missed.
+func TrendAlertExpr(k kpi.KPI) string {
+	return "abs(" + k.Selector(kpi.RecordTrend) + " - 1) and " + missed(k)
 }
 
 // TrendExpr is the recording rule expression of a KPI's trend.
@@ -227,6 +237,7 @@ func Rules(o Options) (RuleFile, error) {
 	// evaluated in order, so every alert reads the values recorded in the
 	// same evaluation, whatever the evaluation interval.
 	kpis := recording()
+	kpis.Rules = append(kpis.Rules, Judgment()...)
 	kpis.Rules = append(kpis.Rules, kpiAlerts(o).Rules...)
 	return RuleFile{Groups: []Group{kpis, slo(o), exporter(o)}}, nil
 }
@@ -245,6 +256,26 @@ func recording() Group {
 		}
 	}
 	return g
+}
+
+// Judgment is the judgment's recording rules, which read the recorded
+// values and trends: RecordMet and RecordNoData per judged KPI, then the
+// counts. They follow the value rules in the same group.
+func Judgment() []Rule {
+	var out []Rule
+	for _, k := range kpi.Catalog {
+		if !k.Judged() {
+			continue
+		}
+		out = append(out,
+			Rule{Record: kpi.RecordMet, Expr: MetExpr(k), Labels: kpiLabels(k)},
+			Rule{Record: kpi.RecordNoData, Expr: NoDataExpr(k), Labels: kpiLabels(k)})
+	}
+	return append(out,
+		Rule{Record: kpi.RecordCountMet, Expr: "count(" + kpi.RecordMet + " == 1) or vector(0)"},
+		Rule{Record: kpi.RecordCountMissed, Expr: "count(" + kpi.RecordMet + " == 0) or vector(0)"},
+		Rule{Record: kpi.RecordCountNoData, Expr: "count(" + kpi.RecordNoData + ") or vector(0)"},
+		Rule{Record: kpi.RecordCountJudged, Expr: "count(" + kpi.RecordMet + ") or vector(0)"})
 }
 
 func withSeverity(k kpi.KPI) map[string]string {

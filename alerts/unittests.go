@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -142,7 +143,7 @@ func kpiTests(o Options, k kpi.KPI) ([]testGroup, error) {
 		if k.Target.HasTrendTarget() {
 			t := alertTest{EvalTime: at, Alertname: TrendAlertName(k), ExpAlerts: []expAlert{}}
 			if sc.fires {
-				t.ExpAlerts = append(t.ExpAlerts, expAlert{labels, trendAnnotationsWith(o, k, humanizePercentage(sc.trend()))})
+				t.ExpAlerts = append(t.ExpAlerts, expAlert{labels, trendAnnotationsWith(o, k, humanizePercentage(math.Abs(sc.trend()-1)))})
 			}
 			g.AlertTests = append(g.AlertTests, t)
 		}
@@ -325,5 +326,7 @@ func TestFiles(o Options) ([]TestFile, error) {
 	slo.file.Tests = burnTests(o)
 	exp := newFile("exporter.yml")
 	exp.file.Tests = exporterTests(o)
-	return append(out, slo, exp), nil
+	judgment := newFile("judgment.yml")
+	judgment.file.Tests = judgmentTests(o)
+	return append(out, slo, exp, judgment), nil
 }
