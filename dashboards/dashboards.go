@@ -255,8 +255,6 @@ func Description(k kpi.KPI) string {
 	return b.String()
 }
 
-
-
 // valueSeries is a KPI's time series with its target drawn as a dashed
 // constant line (Grafana draws the threshold steps as lines).
 func valueSeries(id *ids, k kpi.KPI, w, h uint32, o Options) *timeseries.PanelBuilder {
@@ -330,7 +328,6 @@ func kpiLinks(k kpi.KPI, o Options) []cog.Builder[dashboard.DashboardLink] {
 	return links
 }
 
-
 // topLegend names the label a top-N expression ranks.
 func topLegend(k kpi.KPI) string {
 	for _, name := range k.Series {
@@ -343,7 +340,6 @@ func topLegend(k kpi.KPI) string {
 	}
 	return k.Title
 }
-
 
 // freshnessTable shows, per source, whether it is up, how old its last
 // success is, whether its values are stale and its recent errors.

@@ -88,4 +88,3 @@ func checkColour(t *testing.T, k kpi.KPI, ref string, overrides any) {
 		t.Errorf("%s: query %s is not coloured %s: %s", k.ID, ref, want, got)
 	}
 }
-
