@@ -125,8 +125,7 @@ func TestSendOverSTARTTLS(t *testing.T) {
 	msg, leaves := parseMIME(t, m.data)
 
 	card := scorecard.NewWeekly(scorecard.Week{Year: 2026, Week: 48}, "", scorecardtest.Results(monday), nil, nil)
-	met, judged := card.Score()
-	wantSubject := fmt.Sprintf("Heady scorecard 2026-W48: %d/%d targets met", met, judged)
+	wantSubject := card.Subject()
 	if got := msg.Header.Get("Subject"); got != wantSubject || out.Subject != wantSubject {
 		t.Errorf("subject %q (outcome %q), want %q", got, out.Subject, wantSubject)
 	}
@@ -319,7 +318,13 @@ func TestPromFetcher(t *testing.T) {
 				t.Errorf("query time %s", r.Form.Get("time"))
 			}
 			result = append(result, sample(map[string]string{"kpi": "north_star"}, 6.5), sample(map[string]string{"kpi": "fix_loop_p50"}, 3600),
-				sample(map[string]string{"kpi": "rollback_rate"}, 0.07), map[string]any{"metric": map[string]string{"kpi": "wau"}, "value": []any{float64(at.Unix()), "NaN"}})
+				sample(map[string]string{"kpi": "rollback_rate"}, 0.07), map[string]any{"metric": map[string]string{"kpi": "wau"}, "value": []any{float64(at.Unix()), "NaN"}},
+				sample(map[string]string{"kpi": "retention_w1"}, 0.1))
+		case q == "max by (kpi) (heady:kpi_met)":
+			// retention_w1 has a value but no judgment: its cohort guard
+			// failed in Prometheus.
+			result = append(result, sample(map[string]string{"kpi": "north_star"}, 1), sample(map[string]string{"kpi": "fix_loop_p50"}, 1),
+				sample(map[string]string{"kpi": "rollback_rate"}, 0))
 		case q == "max by (kpi) (heady:kpi_previous)":
 			result = append(result, sample(map[string]string{"kpi": "fix_loop_p50"}, 4000))
 		case q == "max by (kpi) (heady:kpi_trend)":
@@ -365,6 +370,9 @@ func TestPromFetcher(t *testing.T) {
 	}
 	if r := by["fix_loop_p50"]; !r.HasTrend || r.Trend != 0.9 || r.Prev != 4000 || r.Met == nil || !*r.Met {
 		t.Errorf("fix_loop_p50 %+v", r)
+	}
+	if r := by["retention_w1"]; !r.HasValue || r.Met != nil || r.Status != kpi.StatusNotJudged || !r.GuardFails {
+		t.Errorf("retention_w1 with a failed guard: %+v", r)
 	}
 	if r := by["wau"]; r.HasValue {
 		t.Errorf("NaN is no value: %+v", r)
