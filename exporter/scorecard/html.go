@@ -118,9 +118,9 @@ func attr(m Mode, names ...string) template.HTMLAttr {
 // view is what the templates see.
 type view struct {
 	*Card
-	Opt      HTMLOptions
-	Panels   []Panel
-	North    *Row
+	Opt    HTMLOptions
+	Panels []Panel
+	North  *Row
 	// MissedRows are the missed KPIs but the North Star (shown above
 	// them with its status).
 	MissedRows []Row
@@ -194,7 +194,7 @@ var tmpl = template.Must(template.New("doc").Funcs(template.FuncMap{
 	"isPage":     func(v *view) bool { return v.Opt.Mode == Page },
 	"refreshSec": func(v *view) int { return v.refreshSeconds() },
 	"refreshMS":  func(v *view) int { return v.refreshSeconds() * 1000 },
-	"down": func(c *Card) string { return strings.Join(c.SourcesDown(), ", ") },
+	"down":       func(c *Card) string { return strings.Join(c.SourcesDown(), ", ") },
 	"cw":         func() int { return ChartWidth },
 	"ch":         func() int { return ChartHeight },
 }).Parse(docTemplate))
