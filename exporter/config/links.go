@@ -72,15 +72,33 @@ func (s *SMTPConfig) UnmarshalYAML(n *yaml.Node) error {
 
 // finish resolves paths and checks what is set: a smarthost as host:port
 // and valid addresses. Whether the digest has all it needs is checked when
-// it runs, after its flags are applied (Check).
+// it runs, after its flags are applied (Check): a flag may complete the
+// file.
 func (s *SMTPConfig) finish(base string) error {
 	s.AuthPasswordFile = resolve(base, s.AuthPasswordFile)
 	s.TLSCAFile = resolve(base, s.TLSCAFile)
-	if s.Smarthost == "" && s.From == "" && len(s.To) == 0 {
-		return nil
-	}
-	if err := s.Check(); err != nil {
+	if err := s.checkSet(); err != nil {
 		return &lineError{line: max(s.line, 1), key: "digest.smtp", msg: err.Error()}
+	}
+	return nil
+}
+
+// checkSet checks the settings that are given.
+func (s *SMTPConfig) checkSet() error {
+	if s.Smarthost != "" {
+		if _, _, err := net.SplitHostPort(s.Smarthost); err != nil {
+			return fmt.Errorf("smarthost %q: want host:port", s.Smarthost)
+		}
+	}
+	if s.From != "" {
+		if _, err := mail.ParseAddress(s.From); err != nil {
+			return fmt.Errorf("from %q is not a valid address: %v", s.From, err)
+		}
+	}
+	for _, t := range s.To {
+		if _, err := mail.ParseAddress(t); err != nil {
+			return fmt.Errorf("to %q is not a valid address: %v", t, err)
+		}
 	}
 	return nil
 }
@@ -96,16 +114,5 @@ func (s *SMTPConfig) Check() error {
 	case len(s.To) == 0:
 		return fmt.Errorf("no recipient: set digest.smtp.to in the configuration file, or --smtp.to")
 	}
-	if _, _, err := net.SplitHostPort(s.Smarthost); err != nil {
-		return fmt.Errorf("smarthost %q: want host:port", s.Smarthost)
-	}
-	if _, err := mail.ParseAddress(s.From); err != nil {
-		return fmt.Errorf("from %q is not a valid address: %v", s.From, err)
-	}
-	for _, t := range s.To {
-		if _, err := mail.ParseAddress(t); err != nil {
-			return fmt.Errorf("to %q is not a valid address: %v", t, err)
-		}
-	}
-	return nil
+	return s.checkSet()
 }

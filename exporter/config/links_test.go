@@ -18,11 +18,13 @@ func TestExternalURLAndDigestSMTP(t *testing.T) {
 	if s := c.Digest.SMTP; s.Smarthost != "mail:587" || s.From != "Heady <s@example.com>" || len(s.To) != 1 || s.AuthPasswordFile != "/etc/heady/pw" {
 		t.Errorf("smtp %+v", s)
 	}
+	if err := (&SMTPConfig{Smarthost: "mail:587", To: []string{"a@example.com"}}).Check(); err == nil || !strings.Contains(err.Error(), "no sender: set digest.smtp.from") {
+		t.Errorf("missing from: %v", err)
+	}
 	for in, want := range map[string]string{
 		"external_url: ftp://x\n":              "x.yml:4: external_url: external URL \"ftp://x\": want http(s)",
 		"external_url: https://g.example/?a\n": "x.yml:4: external_url:",
 		"digest:\n  smtp:\n    smarthost: mail:587\n    from: nope\n    to: [a@example.com]\n": "x.yml:6: digest.smtp: from \"nope\" is not a valid address",
-		"digest:\n  smtp:\n    smarthost: mail:587\n    to: [a@example.com]\n":                 "digest.smtp: no sender: set digest.smtp.from",
 		"digest:\n  smtp:\n    smarthost: mail\n    from: a@b.c\n    to: [a@example.com]\n":    "smarthost \"mail\": want host:port",
 		"digest:\n  smtp:\n    bogus: 1\n":                                                     "bogus",
 	} {

@@ -51,9 +51,12 @@ func parseMIME(t *testing.T, raw []byte) (*mail.Message, []part) {
 	if err != nil {
 		t.Fatalf("not a mail message: %v", err)
 	}
+	// go-mail's layout: multipart/related holding the multipart/alternative
+	// (text, then HTML) and the inline images; without images, the
+	// alternative alone.
 	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/alternative" {
-		t.Fatalf("top-level Content-Type %q, want multipart/alternative", msg.Header.Get("Content-Type"))
+	if err != nil || (mt != "multipart/alternative" && mt != "multipart/related") {
+		t.Fatalf("top-level Content-Type %q, want multipart/related or multipart/alternative", msg.Header.Get("Content-Type"))
 	}
 	var leaves []part
 	var walk func(r io.Reader, boundary string, depth int)
@@ -69,8 +72,8 @@ func parseMIME(t *testing.T, raw []byte) (*mail.Message, []part) {
 			}
 			ct, pp, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
 			if strings.HasPrefix(ct, "multipart/") {
-				if depth > 0 || ct != "multipart/related" {
-					t.Errorf("unexpected nested %s", ct)
+				if depth > 0 || mt != "multipart/related" || ct != "multipart/alternative" {
+					t.Errorf("unexpected nested %s in %s", ct, mt)
 				}
 				walk(p, pp["boundary"], depth+1)
 				continue
