@@ -112,6 +112,7 @@ const (
 	SEngineCheckpoint    = "heady_engine_last_checkpoint_timestamp_seconds"
 	SEngineCheckpointErr = "heady_engine_checkpoint_errors_total"
 	SBuildInfo           = "heady_exporter_build_info"
+	SLinksInfo           = "heady_exporter_links_info"
 	SWebhookRequests     = "heady_webhook_requests_total"
 )
 
@@ -192,6 +193,7 @@ var AllSeries = []Series{
 	{SEngineCheckpoint, Gauge, "Time of the last successful checkpoint of positions and engine state.", nil, nil},
 	{SEngineCheckpointErr, Counter, "Checkpoints that failed.", nil, nil},
 	{SWebhookRequests, Counter, "CI webhook requests by result: accepted, or why they were rejected.", []string{"result"}, nil},
+	{SLinksInfo, Gauge, "A metric with a constant '1' value labeled by external_url, the configured root of Grafana as people open it; the alert rules build their links from it.", []string{"external_url"}, nil},
 	{SBuildInfo, Gauge, "A metric with a constant '1' value labeled by version, revision, branch, goversion from which heady-exporter was built, and the goos and goarch for the build.", []string{"version", "revision", "branch", "goversion", "goos", "goarch", "tags"}, nil},
 }
 

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/heady/heady-metrics/kpi"
 )
 
 // Dashboard UIDs the links point at.
@@ -79,7 +81,7 @@ func (b Base) Executive() string {
 
 // InfoSeries is the exporter's series carrying the setting, label
 // external_url.
-const InfoSeries = "heady_exporter_links_info"
+const InfoSeries = kpi.SLinksInfo
 
 // Template is the Prometheus template of the external URL: it reads
 // InfoSeries when an alert fires (empty when no exporter sets it).

@@ -45,9 +45,11 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, flags *we
 		return usageError{err}
 	}
 
+	linkSet := newLinksSetting(cfg.ExternalURL.Base)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collector.New(srv),
+		linkSet,
 		hook,
 		versioncollector.NewCollector("heady_exporter"),
 		collectors.NewGoCollector(),
@@ -80,6 +82,7 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, flags *we
 			logger.Error("reload: webhook", "err", err)
 			return err
 		}
+		linkSet.set(c.ExternalURL.Base)
 		logger.Info("configuration reloaded", "config", configFile)
 		return nil
 	}
@@ -105,6 +108,7 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, flags *we
 		Logger:    logger,
 		Version:   version.Info(),
 		Webhook:   hook,
+		Links:     linkSet.get,
 	})
 	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
