@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/heady/heady-metrics/dashboards"
 	"github.com/heady/heady-metrics/internal/gentest"
 	"github.com/heady/heady-metrics/kpi"
+	"github.com/heady/heady-metrics/links"
 )
 
 const repoRoot = ".."
@@ -334,6 +336,29 @@ func TestDocs(t *testing.T) {
 			t.Errorf("runbooks.md has no section %q for %s", alerts.Anchor(a), a)
 		}
 	}
+	// The runbooks dashboard's panels are the same sections, one id each,
+	// and every runbook link of the rules opens one of them.
+	ids := map[uint32]string{}
+	for _, s := range alerts.RunbookSections(true) {
+		if s.ID == 0 || ids[s.ID] != "" || !headings[s.Anchor] {
+			t.Errorf("section %s: id %d (taken by %q)", s.Anchor, s.ID, ids[s.ID])
+		}
+		ids[s.ID] = s.Anchor
+	}
+	var rf ruleFile
+	load(t, alerts.RulesPath, &rf)
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				continue
+			}
+			u := r.Annotations[alerts.AnnRunbook]
+			id, err := strconv.Atoi(strings.TrimPrefix(u, links.Template+"/d/heady-runbooks?viewPanel="))
+			if err != nil || ids[uint32(id)] == "" {
+				t.Errorf("%s: runbook_url %q opens no runbook", r.Alert, u)
+			}
+		}
+	}
 }
 
 func TestAnchor(t *testing.T) {
@@ -346,10 +371,8 @@ func TestAnchor(t *testing.T) {
 
 func TestOptionsValidate(t *testing.T) {
 	bad := []alerts.Options{
-		{GrafanaURL: "http://g", Job: "heady", SourceStaleAfter: "1h"},
-		{RepoURL: "http://r", Job: "heady", SourceStaleAfter: "1h"},
-		{RepoURL: "http://r", GrafanaURL: "http://g", SourceStaleAfter: "1h"},
-		{RepoURL: "http://r", GrafanaURL: "http://g", Job: "heady", SourceStaleAfter: "an hour"},
+		{SourceStaleAfter: "1h"},
+		{Job: "heady", SourceStaleAfter: "an hour"},
 	}
 	for _, o := range bad {
 		if _, err := alerts.Files(o); err == nil {
@@ -357,13 +380,13 @@ func TestOptionsValidate(t *testing.T) {
 		}
 	}
 	o := alerts.DefaultOptions()
-	o.Job, o.RepoURL = "heady-prod", "https://git.example/heady/blob/v2"
+	o.Job = "heady-prod"
 	rf, err := alerts.Rules(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, _ := alerts.Marshal(rf)
-	for _, want := range []string{`absent(up{job="heady-prod"})`, "https://git.example/heady/blob/v2/docs/runbooks.md#north_star"} {
+	for _, want := range []string{`absent(up{job="heady-prod"})`, links.Template + "/d/heady-runbooks?viewPanel=1"} {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("rules generated with custom options lack %s", want)
 		}

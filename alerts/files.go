@@ -94,6 +94,6 @@ func Files(o Options) ([]File, error) {
 			return nil, err
 		}
 	}
-	out = append(out, File{Path: KPITablePath, Data: KPITable()}, File{Path: RunbooksPath, Data: Runbooks(o)})
+	out = append(out, File{Path: KPITablePath, Data: KPITable()}, File{Path: RunbooksPath, Data: Runbooks()})
 	return out, nil
 }

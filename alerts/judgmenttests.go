@@ -10,6 +10,7 @@ import (
 	"github.com/heady/heady-metrics/dashboards"
 	"github.com/heady/heady-metrics/kpi"
 	"github.com/heady/heady-metrics/kpi/kpitest"
+	"github.com/heady/heady-metrics/links"
 )
 
 // The judgment tests feed the recorded values themselves (heady:kpi_value
@@ -20,6 +21,10 @@ import (
 // text. The formulas from exported series are the other test files' job.
 
 const judgmentInterval = 15 * time.Minute
+
+// judgmentExternalURL is the external_url the judgment tests' exporter
+// serves.
+const judgmentExternalURL = "https://grafana.example.com/grafana"
 
 // judgmentAt is after the longest for: of any KPI alert.
 func judgmentAt() time.Duration {
@@ -60,6 +65,7 @@ func judgmentInputs(sc kpitest.Scenario, end time.Duration) []inputSeries {
 			out = append(out, inputSeries{sample{name: k.GuardOn.Series, labels: l}.key(), constant(c.Cohort, end)})
 		}
 	}
+	out = append(out, inputSeries{fmt.Sprintf("%s{external_url=%q,instance=%q,job=%q}", links.InfoSeries, judgmentExternalURL, testInstances[0], testJob), constant(1, end)})
 	sort.Slice(out, func(i, j int) bool { return out[i].Series < out[j].Series })
 	return out
 }
@@ -112,6 +118,7 @@ func judgmentCase(o Options, c kpitest.Case, at string) ([]exprTest, alertTest) 
 
 // judgmentTests builds one test group per agreement scenario.
 func judgmentTests(o Options) []testGroup {
+	o = o.renderedAs(judgmentExternalURL)
 	end := judgmentAt()
 	at := dur(end)
 	var out []testGroup

@@ -20,29 +20,41 @@ import (
 
 	"github.com/heady/heady-metrics/dashboards"
 	"github.com/heady/heady-metrics/kpi"
+	"github.com/heady/heady-metrics/links"
 )
 
 // Options are the generator's inputs besides the catalog.
+//
+// The rules carry no host: their runbook and dashboard links are Grafana
+// paths behind the external URL the exporter serves (links.Template), so
+// the one setting, external_url in the exporter's configuration, reaches
+// them without regenerating.
 type Options struct {
-	// RepoURL is the URL base of the repository's files, e.g.
-	// https://github.com/heady/heady-metrics/blob/main; runbook links are
-	// RepoURL + "/docs/runbooks.md#" + anchor.
-	RepoURL string
-	// GrafanaURL is the base URL of the Grafana the dashboard links point
-	// at.
-	GrafanaURL string
 	// Job is the Prometheus job name that scrapes heady-exporter.
 	Job string
 	// SourceStaleAfter is how old a source's last success may get before
 	// the stale-source alert fires (Prometheus duration).
 	SourceStaleAfter string
+
+	// rendered, when set, replaces links.Template in the links: the
+	// promtool tests expect the annotations as Prometheus renders them.
+	rendered *string
+}
+
+// renderedAs is o with links expected as Prometheus renders them when the
+// external URL is base.
+func (o Options) renderedAs(base string) Options { o.rendered = &base; return o }
+
+func (o Options) linkBase() string {
+	if o.rendered != nil {
+		return *o.rendered
+	}
+	return links.Template
 }
 
 // DefaultOptions are the values the committed files are generated with.
 func DefaultOptions() Options {
 	return Options{
-		RepoURL:          "https://github.com/heady/heady-metrics/blob/main",
-		GrafanaURL:       "http://localhost:3000",
 		Job:              "heady",
 		SourceStaleAfter: "1h",
 	}
@@ -51,10 +63,6 @@ func DefaultOptions() Options {
 // Validate checks the options.
 func (o Options) Validate() error {
 	switch {
-	case o.RepoURL == "":
-		return fmt.Errorf("alerts: repository URL is empty")
-	case o.GrafanaURL == "":
-		return fmt.Errorf("alerts: Grafana URL is empty")
 	case !model.LabelValue(o.Job).IsValid() || o.Job == "":
 		return fmt.Errorf("alerts: invalid job name %q", o.Job)
 	}
@@ -64,18 +72,14 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// RunbookBase is the URL of the runbooks document.
-func (o Options) RunbookBase() string {
-	return strings.TrimSuffix(o.RepoURL, "/") + "/docs/runbooks.md"
+// RunbookURL is the link of a runbook section as an alert template: its
+// panel on the runbooks dashboard, behind the external URL.
+func (o Options) RunbookURL(anchor string) string {
+	return o.linkBase() + links.RunbookPath(RunbookID(anchor))
 }
 
-// RunbookURL is the URL of a runbook section.
-func (o Options) RunbookURL(anchor string) string { return o.RunbookBase() + "#" + anchor }
-
-// DashboardURL is the URL of a dashboard.
-func (o Options) DashboardURL(uid string) string {
-	return strings.TrimSuffix(o.GrafanaURL, "/") + dashboards.Path(uid)
-}
+// DashboardURL is the link of a dashboard as an alert template.
+func (o Options) DashboardURL(uid string) string { return o.linkBase() + links.Path(uid) }
 
 // RuleFile is a Prometheus rule file.
 type RuleFile struct {

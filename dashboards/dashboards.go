@@ -22,6 +22,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
 	"github.com/heady/heady-metrics/kpi"
+	"github.com/heady/heady-metrics/links"
 )
 
 // Fixed identifiers other generators (alerts, provisioning) refer to.
@@ -32,7 +33,9 @@ const (
 	// DatasourceVar is the name of the datasource template variable.
 	DatasourceVar = "datasource"
 	// ExecutiveUID is the uid of the executive dashboard.
-	ExecutiveUID = "heady-executive"
+	ExecutiveUID = links.ExecutiveUID
+	// RunbooksUID is the uid of the runbooks dashboard.
+	RunbooksUID = links.RunbooksUID
 	// SourcesUID is the uid of the exporter and sources dashboard.
 	SourcesUID = "heady-sources"
 	// Tag is set on every generated dashboard; the dashboards' link menus
@@ -42,9 +45,18 @@ const (
 
 // Options are the generator's inputs besides the catalog.
 type Options struct {
-	// RunbookBase is the URL of docs/runbooks.md; panels link to
-	// RunbookBase + "#" + kpi id.
-	RunbookBase string
+	// Runbooks are the runbook sections (alerts.RunbookSections): the
+	// runbooks dashboard shows them, and KPI panels link to theirs with a
+	// relative link.
+	Runbooks []RunbookSection
+}
+
+// RunbookSection is one runbook: a text panel of the runbooks dashboard.
+type RunbookSection struct {
+	ID       uint32 // the panel id, which links open with viewPanel
+	Anchor   string // the KPI id or the alert's anchor
+	Title    string
+	Markdown string
 }
 
 // PanelUID is the uid of the drill-down dashboard of panel p.
@@ -53,7 +65,7 @@ func PanelUID(p kpi.Panel) string {
 }
 
 // Path is the Grafana URL path of the dashboard with the given uid.
-func Path(uid string) string { return "/d/" + uid }
+func Path(uid string) string { return links.Path(uid) }
 
 // Dashboard is one generated dashboard and the file it is written to.
 type Dashboard struct {
@@ -84,6 +96,11 @@ func All(o Options) ([]Dashboard, error) {
 	}
 	if err := add(SourcesUID, sources()); err != nil {
 		return nil, err
+	}
+	if len(o.Runbooks) > 0 {
+		if err := add(RunbooksUID, runbooks(o.Runbooks)); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -316,16 +333,17 @@ func topGauge(id *ids, k kpi.KPI, legend string, w, h uint32, o Options) *bargau
 }
 
 func kpiLinks(k kpi.KPI, o Options) []cog.Builder[dashboard.DashboardLink] {
-	links := []cog.Builder[dashboard.DashboardLink]{
+	out := []cog.Builder[dashboard.DashboardLink]{
 		panelLink("Drill down: "+kpi.PanelTitle(k.Panel), PanelUID(k.Panel)),
 	}
-	if o.RunbookBase != "" {
-		links = append(links, dashboard.NewDashboardLinkBuilder("Runbook: "+k.ID).
-			Type(dashboard.DashboardLinkTypeLink).
-			Url(o.RunbookBase+"#"+k.ID).
-			TargetBlank(true))
+	for _, r := range o.Runbooks {
+		if r.Anchor == k.ID {
+			out = append(out, dashboard.NewDashboardLinkBuilder("Runbook: "+k.ID).
+				Type(dashboard.DashboardLinkTypeLink).
+				Url(links.RunbookPath(r.ID)))
+		}
 	}
-	return links
+	return out
 }
 
 // topLegend names the label a top-N expression ranks.

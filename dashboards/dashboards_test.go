@@ -28,7 +28,7 @@ import (
 const repoRoot = ".."
 
 func options() dashboards.Options {
-	return dashboards.Options{RunbookBase: alerts.DefaultOptions().RunbookBase()}
+	return dashboards.Options{Runbooks: alerts.RunbookSections(true)}
 }
 
 func generated(t *testing.T) []dashboards.File {
@@ -104,8 +104,8 @@ func loadAll(t *testing.T) map[string]dashboard.Dashboard {
 
 func TestDashboardsLoadStrictly(t *testing.T) {
 	ds := loadAll(t)
-	if len(ds) != 2*(len(kpi.Panels)+2) {
-		t.Errorf("loaded %d dashboards, want %d", len(ds), 2*(len(kpi.Panels)+2))
+	if len(ds) != 2*(len(kpi.Panels)+3) {
+		t.Errorf("loaded %d dashboards, want %d", len(ds), 2*(len(kpi.Panels)+3))
 	}
 	// Unknown fields are rejected: the strict loader is not a no-op.
 	var d dashboard.Dashboard
@@ -312,7 +312,7 @@ func TestImportForm(t *testing.T) {
 // exists: the executive dashboard reaches every drill-down and back.
 func TestUIDsAndLinks(t *testing.T) {
 	ds := byUID(t)
-	wantUIDs := []string{dashboards.ExecutiveUID, dashboards.SourcesUID}
+	wantUIDs := []string{dashboards.ExecutiveUID, dashboards.SourcesUID, dashboards.RunbooksUID}
 	for _, p := range kpi.Panels {
 		wantUIDs = append(wantUIDs, dashboards.PanelUID(p.ID))
 	}

@@ -597,7 +597,10 @@ func FormatValue(u Unit, v float64) string {
 		if a := math.Abs(v); a > 0 && a < 0.1 {
 			return "$" + trimFloat(v, 4) // cents would hide a cost per outcome of $0.0117
 		}
-		return "$" + trimFloat(v, 2)
+		if s := fmt.Sprintf("%.2f", v); !strings.HasSuffix(s, ".00") {
+			return "$" + s // $0.50, not $0.5
+		}
+		return "$" + trimFloat(v, 0)
 	case UnitUsers, UnitCount:
 		return trimFloat(v, 0)
 	case UnitScore:

@@ -195,7 +195,8 @@ func TestFormatValue(t *testing.T) {
 		FormatValue(UnitRatio, 0.985):  "98.5%",
 		FormatValue(UnitSeconds, 300):  "5m",
 		FormatValue(UnitSeconds, 0.25): "250ms",
-		FormatValue(UnitUSD, 1.5):      "$1.5",
+		FormatValue(UnitUSD, 1.5):      "$1.50",
+		FormatValue(UnitUSD, 2):        "$2",
 		FormatValue(UnitUSD, 0.0117):   "$0.0117",
 		FormatValue(UnitUsers, 412):    "412",
 	}
