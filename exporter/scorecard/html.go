@@ -226,7 +226,7 @@ setInterval(function(){fetch({{.Opt.RefreshURL}},{cache:"no-store"}).then(functi
 <h1 {{st . "h1"}}>{{.Title}}</h1>
 <p {{st . "meta"}}>{{if not .Week.IsZero}}{{.Week.Start.Format "Mon 2 Jan 2006"}} to {{(.Week.End.AddDate 0 0 -1).Format "Mon 2 Jan 2006"}} (UTC); values as of {{fmtT .At}}{{else}}As of {{fmtT .At}}{{end}}, from {{.Origin}}.</p>
 {{- if .Note}}<p {{st . "meta"}}>{{.Note}}</p>{{end}}
-<p {{st . "headline"}} id="headline" data-met="{{.Counts.Met}}" data-missed="{{.Counts.Missed}}" data-nodata="{{.Counts.NoData}}">{{.Headline}}</p>
+<p {{st . "headline"}} id="headline" data-count-met="{{.Counts.Met}}" data-count-missed="{{.Counts.Missed}}" data-count-nodata="{{.Counts.NoData}}">{{.Headline}}</p>
 {{- if .Sources}}<p {{st . "meta"}} id="sources-down">{{with down .Card}}<span {{st $ "down"}}>Sources down: {{.}}</span>{{else}}All {{len .Sources}} sources up{{end}}</p>{{end}}
 </td></tr></table>
 {{- with .North}}
