@@ -63,7 +63,7 @@ func TestEveryFaceAgreesWithTheJudgment(t *testing.T) {
 					t.Errorf("%s: %s: %s does not show it %s", sc.Name, id, name, c.Want)
 				}
 			}
-			line := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(c.KPI.Title) + `  .*$`).FindAllString(text.String(), -1)
+			line := regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(c.KPI.Title)+`  .*$`).FindAllString(text.String(), -1)
 			word := strings.ToUpper(string(c.Want))
 			if c.Want == kpi.StatusNotJudged && c.KPI.GuardOn != nil {
 				word = "COHORT TOO SMALL"
