@@ -53,7 +53,7 @@ var styles = map[string]string{
 	"score":     "margin:6px 0 0 0;font-size:15px;font-weight:600",
 	"pad":       "padding:10px",
 	"th":        "padding:6px 10px;text-align:left;font-size:11px;font-weight:600;color:#59636e;text-transform:uppercase;border-bottom:1px solid #d0d7de",
-	"td":        "padding:6px 10px;vertical-align:middle;border-bottom:1px solid #eaeef2",
+	"td":        "padding:6px 8px;vertical-align:middle;border-bottom:1px solid #eaeef2",
 	"num":       "white-space:nowrap;font-variant-numeric:tabular-nums",
 	"strong":    "font-weight:600",
 	"small":     "display:block;color:#59636e;font-size:12px",
@@ -71,12 +71,15 @@ var styles = map[string]string{
 	"img":       "display:block;border:0",
 	"container": "width:100%;max-width:760px;border-collapse:collapse",
 	"headline":  "margin:6px 0 0 0;font-size:18px;font-weight:600",
+	"inline":    "display:inline",
+	"spark":     "margin:4px 0 0 0",
+	"outer":     "padding:8px 2px",
 }
 
 // pageCSS is the page-only part: a desktop screen's width, the panels in
 // columns, and the media rule for phones.
-const pageCSS = `.wrap{max-width:1800px}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:12px;align-items:start}.grid .box{margin:0}.box{table-layout:auto}` +
-	`@media (max-width:600px){.narrow{display:none}.wrap{padding:6px}.hero{font-size:24px}.td,.th{padding:5px 6px}.grid{display:block}.grid .box{margin:0 0 12px 0}}`
+const pageCSS = `.wrap{max-width:1800px}.top{display:grid;grid-template-columns:1fr 1fr;gap:12px;margin:0 0 12px 0}.top .box{margin:0}.flush{margin:-10px -10px 8px -10px}.mlist{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:4px 16px}.mitem{padding:3px 0;border-bottom:1px solid #eaeef2}div.box{width:auto}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:12px;align-items:start}.grid .box{margin:0}.box{table-layout:auto}` +
+	`@media (max-width:600px){.narrow{display:none}.wrap{padding:6px}.hero{font-size:24px}.td,.th{padding:5px 6px}.grid{display:block}.grid .box{margin:0 0 12px 0}.top{display:block}.top .box{margin:0 0 12px 0}}`
 
 // css renders styles as class rules, sorted for a stable page.
 func css() string {
@@ -217,11 +220,12 @@ const docTemplate = `<!DOCTYPE html>
 {{- if .Opt.RefreshURL}}<script>
 setInterval(function(){fetch({{.Opt.RefreshURL}},{cache:"no-store"}).then(function(r){if(!r.ok)throw r.status;return r.json()}).then(function(j){var c=document.getElementById("card");c.innerHTML=j.html;c.setAttribute("data-at",j.at);document.title=j.title}).catch(function(){})},{{refreshMS .}});
 </script>{{end}}
-{{- else}}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st . "body"}}><tr><td align="center" {{st . "pad"}}>
-<table role="presentation" width="760" cellpadding="0" cellspacing="0" border="0" {{st . "container"}}><tr><td>{{template "card" .}}</td></tr></table>
+{{- else}}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st . "body"}}><tr><td align="center" {{st . "outer"}}>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st . "container"}}><tr><td>{{template "card" .}}</td></tr></table>
 </td></tr></table>{{end}}
 </body></html>
 {{define "card" -}}
+<div {{st . "top"}}>
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st . "box"}}><tr><td {{st . "pad"}}>
 <h1 {{st . "h1"}}>{{.Title}}</h1>
 <p {{st . "meta"}}>{{if not .Week.IsZero}}{{.Week.Start.Format "Mon 2 Jan 2006"}} to {{(.Week.End.AddDate 0 0 -1).Format "Mon 2 Jan 2006"}} (UTC); values as of {{fmtT .At}}{{else}}As of {{fmtT .At}}{{end}}, from {{.Origin}}.</p>
@@ -238,26 +242,33 @@ setInterval(function(){fetch({{.Opt.RefreshURL}},{cache:"no-store"}).then(functi
 <td align="right" {{st $ "pad"}}>{{with chart $ .KPI.ID}}<img src="{{.}}" width="{{cw}}" height="{{ch}}" alt="{{alt $.North}}" {{st $ "img"}}>{{end}}</td></tr>
 </table>
 {{- end}}
-{{- with .MissedRows}}
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st $ "box"}} id="missed">
-<tr><th colspan="3" {{st $ "h2"}}>Missed</th></tr>
+</div>
+{{- with .MissedRows}}{{if isPage $}}
+<div {{st $ "box" "pad"}} id="missed"><h2 {{st $ "h2" "flush"}}>Missed</h2><div {{st $ "mlist"}}>
 {{- range .}}
-<tr data-missed="{{.KPI.ID}}"><td {{st $ "td" "strong"}}>{{.KPI.Title}}</td><td {{st $ "td" "num"}}>{{.ValueText}}</td><td {{st $ "td" "num"}}>target {{.TargetText}}</td></tr>
+<div {{st $ "mitem"}} data-missed="{{.KPI.ID}}"><span {{st $ "strong"}}>{{.KPI.Title}}</span> <span {{st $ "num"}}>{{.ValueText}}</span> <span {{st $ "small" "inline"}}>target {{.TargetText}}</span></div>
 {{- end}}
-</table>
+</div></div>
+{{- else}}
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st $ "box"}} id="missed">
+<tr><th colspan="2" {{st $ "h2"}}>Missed</th></tr>
+{{- range .}}
+<tr data-missed="{{.KPI.ID}}"><td {{st $ "td" "strong"}}>{{.KPI.Title}}</td><td {{st $ "td"}}><span {{st $ "num"}}>{{.ValueText}}</span> <span {{st $ "small" "inline"}}>target {{.TargetText}}</span></td></tr>
+{{- end}}
+</table>{{end}}
 {{- end}}
 <div {{st . "grid"}}>
 {{- range .Panels}}{{if ne .ID "north_star"}}
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st $ "box"}}>
-<tr><th colspan="{{if $.HasChart}}6{{else}}5{{end}}" {{st $ "h2"}}>{{.Title}}</th></tr>
-<tr><th {{st $ "th"}}>KPI</th><th width="72" {{st $ "th"}}>Value</th><th width="110" {{st $ "th" "narrow"}}>Target</th><th width="72" {{st $ "th"}}>Status</th><th width="110" {{st $ "th" "narrow"}}>Change</th>{{if $.HasChart}}<th width="{{cw}}" {{st $ "th" "narrow"}}>Trend</th>{{end}}</tr>
-{{- range .Rows}}
-<tr data-kpi="{{.KPI.ID}}" data-status="{{.Status}}"><td {{st $ "td"}}><span {{st $ "strong"}}>{{.KPI.Title}}</span>{{with .TopText}}<span {{st $ "small"}}>{{.}}</span>{{end}}</td>
+<tr><th colspan="3" {{st $ "h2"}}>{{.Title}}</th></tr>
+<tr><th {{st $ "th"}}>KPI</th><th width="1%" {{st $ "th"}}>Value</th><th width="1%" {{st $ "th"}}>Status</th></tr>
+{{- range $r := .Rows}}
+<tr data-kpi="{{.KPI.ID}}" data-status="{{.Status}}"><td {{st $ "td"}}><span {{st $ "strong"}}>{{.KPI.Title}}</span>
+<span {{st $ "small"}}>{{with .TargetText}}target {{.}}{{end}}{{with changeText .}}{{if $r.TargetText}} &middot; {{end}}<span {{st $ (changeClass $r)}}>{{.}}</span>{{end}}</span>
+{{- with .TopText}}<span {{st $ "small"}}>{{.}}</span>{{end}}
+{{- with chart $ .KPI.ID}}<img src="{{.}}" width="{{cw}}" height="{{ch}}" alt="" {{st $ "img" "spark"}}>{{end}}</td>
 <td {{st $ "td" "num"}}>{{.ValueText}}</td>
-<td {{st $ "td" "narrow"}}>{{.TargetText}}</td>
-<td {{st $ "td"}}><span {{st $ (badge .Status)}}>{{.StatusText}}</span></td>
-<td {{st $ "td" "narrow"}}><span {{st $ (changeClass .)}}>{{changeText .}}</span></td>
-{{- if $.HasChart}}<td {{st $ "td" "narrow"}}>{{with chart $ .KPI.ID}}<img src="{{.}}" width="{{cw}}" height="{{ch}}" alt="" {{st $ "img"}}>{{end}}</td>{{end}}</tr>
+<td {{st $ "td"}}><span {{st $ (badge .Status)}}>{{.StatusText}}</span></td></tr>
 {{- end}}
 </table>
 {{- end}}{{end}}
@@ -265,9 +276,9 @@ setInterval(function(){fetch({{.Opt.RefreshURL}},{cache:"no-store"}).then(functi
 {{- if .Sources}}
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st . "box"}} id="sources">
 <tr><th colspan="5" {{st . "h2"}}>Sources</th></tr>
-<tr><th {{st . "th"}}>Source</th><th {{st . "th"}}>Up</th><th {{st . "th"}}>Last success</th><th {{st . "th"}}>Errors</th><th {{st . "th" "narrow"}}>Last error</th></tr>
+<tr><th {{st . "th"}}>Source</th><th {{st . "th"}}>Up</th><th {{st . "th" "narrow"}}>Last success</th><th {{st . "th"}}>Errors</th><th {{st . "th" "narrow"}}>Last error</th></tr>
 {{- range .Sources}}
-<tr data-source="{{.Name}}"><td {{st $ "td" "strong"}}>{{.Name}}</td><td {{st $ "td"}}>{{if .Up}}<span {{st $ "up"}}>up</span>{{else}}<span {{st $ "down"}}>down</span>{{end}}{{if .Stale}} (stale){{end}}</td><td {{st $ "td" "num"}}>{{fmtT .LastSuccess}}</td><td {{st $ "td"}}>{{errs .Errors}}</td><td {{st $ "td" "narrow"}}>{{.LastError}}</td></tr>
+<tr data-source="{{.Name}}"><td {{st $ "td" "strong"}}>{{.Name}}</td><td {{st $ "td"}}>{{if .Up}}<span {{st $ "up"}}>up</span>{{else}}<span {{st $ "down"}}>down</span>{{end}}{{if .Stale}} (stale){{end}}</td><td {{st $ "td" "num" "narrow"}}>{{fmtT .LastSuccess}}</td><td {{st $ "td"}}>{{errs .Errors}}</td><td {{st $ "td" "narrow"}}>{{.LastError}}</td></tr>
 {{- end}}
 </table>
 {{- end}}
