@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -389,6 +390,34 @@ func TestOptionsValidate(t *testing.T) {
 	for _, want := range []string{`absent(up{job="heady-prod"})`, links.Template + "/d/heady-runbooks?viewPanel=1"} {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("rules generated with custom options lack %s", want)
+		}
+	}
+}
+
+// floatArtifact matches numbers a person would read as noise: long runs of
+// 0 or 9 after the point (0.30000000000000004), or tiny exponents (5e-324).
+var floatArtifact = regexp.MustCompile(`\d\.\d*(0{6,}|9{6,})\d|\de-\d`)
+
+// No generated rule, annotation, promtool expectation or doc carries a
+// float artifact.
+func TestNoFloatArtifacts(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(repoRoot, alerts.TestDir, "*.yml"))
+	files = append(files, filepath.Join(repoRoot, alerts.RulesPath), filepath.Join(repoRoot, alerts.PrometheusRulePath),
+		filepath.Join(repoRoot, alerts.KPITablePath), filepath.Join(repoRoot, alerts.RunbooksPath))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			// Input series and expected samples are machine values (the
+			// judgment tests feed values a millionth off the target).
+			if strings.Contains(line, "values:") || strings.Contains(line, "value:") && !strings.Contains(line, "{{") && !strings.Contains(line, "%") {
+				continue
+			}
+			if m := floatArtifact.FindString(line); m != "" {
+				t.Errorf("%s:%d: %s in %q", filepath.Base(f), i+1, m, strings.TrimSpace(line))
+			}
 		}
 	}
 }

@@ -199,7 +199,7 @@ func TestComposeGrafana(t *testing.T) {
 		m["/etc/grafana/provisioning/dashboards"] != path.Dir(provisioning.ProviderPath) {
 		t.Errorf("provisioning not mounted: %v", m)
 	}
-	all, err := dashboards.All(dashboards.Options{})
+	all, err := dashboards.All(dashboards.Options{Runbooks: alerts.RunbookSections(true)})
 	if err != nil {
 		t.Fatal(err)
 	}
