@@ -83,6 +83,9 @@ func (b Base) Executive() string {
 // external_url.
 const InfoSeries = kpi.SLinksInfo
 
-// Template is the Prometheus template of the external URL: it reads
-// InfoSeries when an alert fires (empty when no exporter sets it).
-const Template = `{{ with query "` + InfoSeries + `" }}{{ . | first | label "external_url" }}{{ end }}`
+// Template is the Prometheus template of the external URL, rendered with
+// an alert's annotations: the exporters' current InfoSeries, or while none
+// is scraped (the exporter is down, or Prometheus just restarted) the last
+// one seen in 7 days; empty when no exporter has set it.
+const Template = `{{ with query "max by (external_url) (` + InfoSeries + `)" }}{{ . | first | label "external_url" }}{{ else }}` +
+	`{{ with query "max by (external_url) (last_over_time(` + InfoSeries + `[7d]))" }}{{ . | first | label "external_url" }}{{ end }}{{ end }}`
