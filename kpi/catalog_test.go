@@ -188,6 +188,12 @@ func TestJudge(t *testing.T) {
 	if n != (Counts{Met: 2, Missed: 1, NoData: 1, NotJudged: 1}) || n.Judged() != 3 || n.Headline() != "2 of 3 targets met, 1 missed, 1 with no data" {
 		t.Errorf("counts %+v %q", n, n.Headline())
 	}
+	if h := Count([]Status{StatusNoData, StatusNoData, StatusNotJudged}).Headline(); h != "No target judged: 2 with no data" {
+		t.Errorf("no data headline %q", h)
+	}
+	if h := Count(nil).Headline(); h != "No target judged yet" {
+		t.Errorf("empty headline %q", h)
+	}
 }
 
 func TestFormatValue(t *testing.T) {

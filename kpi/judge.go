@@ -73,8 +73,15 @@ type Counts struct{ Met, Missed, NoData, NotJudged int }
 func (c Counts) Judged() int { return c.Met + c.Missed }
 
 // Headline is the score as people read it: "25 of 31 targets met, 4
-// missed, 2 with no data".
+// missed, 2 with no data"; "No target judged: 33 with no data" when
+// nothing can be judged.
 func (c Counts) Headline() string {
+	switch {
+	case c.Judged() == 0 && c.NoData == 0:
+		return "No target judged yet"
+	case c.Judged() == 0:
+		return fmt.Sprintf("No target judged: %d with no data", c.NoData)
+	}
 	s := fmt.Sprintf("%d of %d targets met", c.Met, c.Judged())
 	if c.Missed > 0 {
 		s += fmt.Sprintf(", %d missed", c.Missed)

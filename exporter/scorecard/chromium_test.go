@@ -5,6 +5,7 @@ package scorecard_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/heady/heady-metrics/exporter/scorecard/digest"
 	"github.com/heady/heady-metrics/exporter/scorecard/scorecardtest"
 	"github.com/heady/heady-metrics/exporter/source"
+	"github.com/heady/heady-metrics/kpi/kpitest"
 	"github.com/heady/heady-metrics/links"
 )
 
@@ -58,11 +60,23 @@ func TestPageAndDigestInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// With no data at all: the headline says so, no "targets met".
+	var noData kpitest.Scenario
+	for _, sc := range kpitest.Scenarios() {
+		if sc.Name == "no data" {
+			noData = sc
+		}
+	}
+	empty := scorecard.NewLive(at, noData.Results(), srcs)
+	emptyPage := render(t, empty, scorecard.HTMLOptions{Mode: scorecard.Page})
+	if !strings.Contains(string(emptyPage), "No target judged: ") || strings.Contains(string(emptyPage), "targets met") {
+		t.Errorf("no-data page headline: %q", empty.Headline())
+	}
 	for _, doc := range []struct {
 		name string
 		html []byte
 		wide bool // uses a desktop screen's width
-	}{{"page", page, true}, {"digest", r.FileHTML, false}} {
+	}{{"page", page, true}, {"digest", r.FileHTML, false}, {"page-nodata", emptyPage, true}} {
 		for _, s := range screens {
 			name := doc.name + "-" + s.name
 			l, img := scorecardtest.Measure(t, dir, name+".html", doc.html, s.width, s.height)
