@@ -22,7 +22,7 @@ import (
 var screens = []struct {
 	name          string
 	width, height int
-}{{"desktop", 1920, 1080}, {"phone", 390, 4000}}
+}{{"desktop", 1920, 1080}, {"phone", 390, 844}}
 
 // The live page and the digest, rendered in headless Chromium on a
 // desktop screen and a phone: nothing overflows or scrolls sideways, and
