@@ -3,11 +3,13 @@ package alerts
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strconv"
 
 	"github.com/heady/heady-metrics/dashboards"
 	"github.com/heady/heady-metrics/exporter/event"
 	"github.com/heady/heady-metrics/kpi"
+	"github.com/heady/heady-metrics/links"
 )
 
 // sloWindowDays is the window of tool_call_success's target, over which
@@ -24,10 +26,12 @@ func Runbooks(o Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return runbooksFor(o, rf)
+	return runbooksFor(o, rf, linker{})
 }
 
-func runbooksFor(o Options, rf RuleFile) ([]byte, error) {
+// runbooksFor writes the runbooks of rf, with links for where they are
+// read (lk): the same text is docs/runbooks.md and the runbooks dashboard.
+func runbooksFor(o Options, rf RuleFile, lk linker) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(mdHeader)
 	b.WriteString("# Runbooks\n\n")
@@ -35,7 +39,8 @@ func runbooksFor(o Options, rf RuleFile) ([]byte, error) {
 		"tool call error-budget alerts and the exporter's and sources' own alerts. Each says what the alert means, what " +
 		"it costs, the likely causes, the queries to run (paste them into Prometheus or Grafana Explore) and the fix. " +
 		"Definitions and targets come from the catalog ([kpis.md](kpis.md)); series: [metrics.md](metrics.md); " +
-		"the inputs and their skip reasons: [events.md](events.md).\n")
+		"the inputs and their skip reasons: [events.md](events.md). The same sections are the panels of the Grafana dashboard `" +
+		links.Path(links.RunbooksUID) + "` (\"Heady runbooks\"), which the alerts' runbook_url opens behind the `external_url` of the exporter's configuration.\n")
 	anchors := map[string]bool{}
 	for _, k := range kpi.Catalog {
 		a, ok := runbookAdvice[k.ID]
@@ -72,7 +77,22 @@ func runbooksFor(o Options, rf RuleFile) ([]byte, error) {
 			}
 		}
 	}
-	return b.Bytes(), nil
+	return []byte(lk.sectionLinks(lk.dashLinks(b.String()))), nil
+}
+
+// dashRef is the link target of a dashboard in a runbook, rewritten by
+// linker.dashLinks for where the runbook is read.
+func dashRef(uid string) string { return "dash:" + uid }
+
+var dashLink = regexp.MustCompile(`\[([^\]]+)\]\(dash:([^)]+)\)`)
+
+// dashLinks rewrites the [title](dash:uid) links of text: a Grafana path
+// inside Grafana, the title and the path to open in Grafana elsewhere.
+func (l linker) dashLinks(text string) string {
+	return dashLink.ReplaceAllStringFunc(text, func(m string) string {
+		sm := dashLink.FindStringSubmatch(m)
+		return l.dash(sm[1], sm[2])
+	})
 }
 
 func anchorLinked(o Options, url string, anchors map[string]bool) bool {
@@ -112,7 +132,7 @@ func kpiQueries(k kpi.KPI, a advice) []Query {
 	return append(qs, a.queries...)
 }
 
-func kpiRunbook(b *bytes.Buffer, o Options, k kpi.KPI, a advice) {
+func kpiRunbook(b *bytes.Buffer, _ Options, k kpi.KPI, a advice) {
 	fmt.Fprintf(b, "\n## %s\n\n", k.ID)
 	fmt.Fprintf(b, "**%s** (panel %s, unit %s)\n\n", k.Title, kpi.PanelTitle(k.Panel), k.Unit)
 	fmt.Fprintf(b, "- What it means: %s\n", k.Help)
@@ -145,16 +165,16 @@ func kpiRunbook(b *bytes.Buffer, o Options, k kpi.KPI, a advice) {
 		"The data, not the product, moved: a source is down or stale (see the exporter and sources dashboard and [source-not-updated](#source-not-updated))."))
 	queries(b, kpiQueries(k, a))
 	list(b, "Where to look:", append(append([]string{}, a.checks...),
-		fmt.Sprintf("Exporter and sources dashboard: %s.", o.DashboardURL(dashboards.SourcesUID))))
+		"[Heady: exporter and sources]("+dashRef(dashboards.SourcesUID)+")."))
 	list(b, "Fix:", a.fix)
 	fmt.Fprintf(b, "\nDashboard: [%s](%s) (drill-down), from [Is Heady winning?](%s).\n",
-		"Heady: "+kpi.PanelTitle(k.Panel), o.DashboardURL(dashboards.PanelUID(k.Panel)), o.DashboardURL(dashboards.ExecutiveUID))
+		"Heady: "+kpi.PanelTitle(k.Panel), dashRef(dashboards.PanelUID(k.Panel)), dashRef(dashboards.ExecutiveUID))
 }
 
 // burnRunbook writes a burn-rate alert's section: the time left on the
 // error budget at the alerting rate, the urgency, the queries that find
 // the failing tool, and the fix.
-func burnRunbook(b *bytes.Buffer, o Options, r Rule) {
+func burnRunbook(b *bytes.Buffer, _ Options, r Rule) {
 	k, _ := kpi.Lookup(BurnKPI)
 	a := runbookAdvice[BurnKPI]
 	var br = burnRates[0]
@@ -184,7 +204,7 @@ func burnRunbook(b *bytes.Buffer, o Options, r Rule) {
 	})
 	list(b, "Fix:", append(append([]string{}, a.fix...),
 		"Confirm: the "+br.Short+" ratio drops below the limit within minutes of the fix; the alert resolves once both windows are below it."))
-	fmt.Fprintf(b, "\nDashboard: [Heady: %s](%s).\n", kpi.PanelTitle(k.Panel), o.DashboardURL(dashboards.PanelUID(k.Panel)))
+	fmt.Fprintf(b, "\nDashboard: [Heady: %s](%s).\n", kpi.PanelTitle(k.Panel), dashRef(dashboards.PanelUID(k.Panel)))
 }
 
 // hours is a window label's length in hours.
@@ -204,7 +224,7 @@ func hours(window string) float64 {
 	panic("alerts: window " + window)
 }
 
-func writeOpsRunbook(b *bytes.Buffer, o Options, r Rule, rb opsRunbook) {
+func writeOpsRunbook(b *bytes.Buffer, _ Options, r Rule, rb opsRunbook) {
 	fmt.Fprintf(b, "\n## %s\n\n**%s** (alert `%s`, %s after %s)\n\n", Anchor(r.Alert), rb.title, r.Alert, r.Labels["severity"], r.For)
 	fmt.Fprintf(b, "- What it means: %s Rule: `%s`.\n", rb.means, r.Expr)
 	fmt.Fprintf(b, "- Impact: %s\n", rb.impact)
@@ -218,5 +238,5 @@ func writeOpsRunbook(b *bytes.Buffer, o Options, r Rule, rb opsRunbook) {
 			fmt.Fprintf(b, "| `%s` | %s | %s |\n", reason, cell(f.means), cell(f.fix))
 		}
 	}
-	fmt.Fprintf(b, "\nDashboard: [Heady: exporter and sources](%s).\n", o.DashboardURL(dashboards.SourcesUID))
+	fmt.Fprintf(b, "\nDashboard: [Heady: exporter and sources](%s).\n", dashRef(dashboards.SourcesUID))
 }

@@ -61,7 +61,12 @@ func TestRunbooksCoverEveryAlert(t *testing.T) {
 				continue
 			}
 			n++
-			anchor := strings.TrimPrefix(r.Annotations[alerts.AnnRunbook], o.RunbookBase()+"#")
+			anchor := ""
+			for a := range sections {
+				if r.Annotations[alerts.AnnRunbook] == o.RunbookURL(a) {
+					anchor = a
+				}
+			}
 			body, ok := sections[anchor]
 			if !ok {
 				t.Errorf("%s links to runbooks.md#%s, which has no section", r.Alert, anchor)
@@ -82,7 +87,7 @@ func TestRunbooksCoverEveryAlert(t *testing.T) {
 					}
 				}
 			}
-			if strings.Contains(r.Expr, "heady_source_") {
+			if strings.Contains(r.Expr, "heady_exporter_source_") {
 				for _, reason := range event.Reasons {
 					if !strings.Contains(body, "| `"+string(reason)+"` | ") {
 						t.Errorf("%s: runbook maps no fix to reason %s", r.Alert, reason)

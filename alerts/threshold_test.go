@@ -13,8 +13,9 @@ import (
 	"github.com/heady/heady-metrics/kpi"
 )
 
-// comparison finds "<selector> <op> <number>" in an alert expression.
-var comparison = regexp.MustCompile(`\} (<=|>=|==|!=|<|>) ([-+0-9.eE]+)`)
+// comparison finds "<selector> <op> bool <number>" in a judgment
+// expression.
+var comparison = regexp.MustCompile(`\} (<=|>=|==|!=|<|>) bool ([-+0-9.eE]+)`)
 
 func compare(op string, a, b float64) bool {
 	switch op {
@@ -47,41 +48,48 @@ func parseComparison(t *testing.T, expr string) (string, float64) {
 	return m[1], v
 }
 
-// A value alert's comparison holds exactly where the catalog says the
-// target is missed: just below, on and just above the threshold.
-func TestValueAlertsFireExactlyWhenTheTargetIsMissed(t *testing.T) {
+// A value KPI's judgment (RecordMet, which its alert fires on when 0)
+// says met exactly where the catalog does: just below, on and just above
+// the threshold.
+func TestValueJudgmentHoldsExactlyWhenTheTargetIsMet(t *testing.T) {
 	for _, k := range kpi.Catalog {
 		if !k.Target.HasValueTarget() {
 			continue
 		}
-		op, limit := parseComparison(t, alerts.ValueAlertExpr(k))
+		op, limit := parseComparison(t, alerts.MetExpr(k))
 		tv := k.Target.Value
 		if limit != tv {
-			t.Errorf("%s: alert compares with %v, target %v", k.ID, limit, tv)
+			t.Errorf("%s: judgment compares with %v, target %v", k.ID, limit, tv)
 		}
 		for _, v := range []float64{math.Nextafter(tv, math.Inf(-1)), tv, math.Nextafter(tv, math.Inf(1))} {
-			if fires, missed := compare(op, v, limit), !k.Target.MetValue(v); fires != missed {
-				t.Errorf("%s (target %s %v): at %v the alert %s fires=%v, but the target is missed=%v", k.ID, k.Target.Op, k.Target.Value, v, op, fires, missed)
+			if met, want := compare(op, v, limit), k.Target.MetValue(v); met != want {
+				t.Errorf("%s (target %s %v): at %v the rule's %s says met=%v, the catalog met=%v", k.ID, k.Target.Op, k.Target.Value, v, op, met, want)
 			}
+		}
+		if !strings.Contains(alerts.ValueAlertExpr(k), k.Selector(kpi.RecordMet)+" == 0") {
+			t.Errorf("%s: the alert does not fire on the judgment: %s", k.ID, alerts.ValueAlertExpr(k))
 		}
 	}
 }
 
-// A trend alert fires when the trend moves the wrong way by more than the
-// margin, not when it moves by exactly the margin.
-func TestTrendAlertsFireBeyondTheMargin(t *testing.T) {
+// A trend KPI is met up to the margin the wrong way, the margin included,
+// and missed beyond it; its alert fires on the judgment.
+func TestTrendJudgmentMissedBeyondTheMargin(t *testing.T) {
 	for _, k := range kpi.Catalog {
 		if !k.Target.HasTrendTarget() {
 			continue
 		}
-		op, limit := parseComparison(t, alerts.TrendAlertExpr(k))
-		edge, worse := 1+kpi.TrendAlertMargin, math.Nextafter(1+kpi.TrendAlertMargin, 2)
+		op, limit := parseComparison(t, alerts.MetExpr(k))
+		edge, worse := 1+kpi.TrendMargin, math.Nextafter(1+kpi.TrendMargin, 2)
 		if k.Target.Trend == kpi.TrendIncreasing {
-			edge, worse = 1-kpi.TrendAlertMargin, math.Nextafter(1-kpi.TrendAlertMargin, 0)
+			edge, worse = 1-kpi.TrendMargin, math.Nextafter(1-kpi.TrendMargin, 0)
 		}
-		if compare(op, edge, limit) || !compare(op, worse, limit) || compare(op, 1, limit) {
-			t.Errorf("%s (%s): trend alert %s %v fires at %v=%v, beyond it %v=%v, at 1=%v", k.ID, k.Target.Trend, op, limit,
+		if !compare(op, edge, limit) || compare(op, worse, limit) || !compare(op, 1, limit) {
+			t.Errorf("%s (%s): judgment %s %v says met at %v=%v, beyond it %v=%v, at 1=%v", k.ID, k.Target.Trend, op, limit,
 				edge, compare(op, edge, limit), worse, compare(op, worse, limit), compare(op, 1, limit))
+		}
+		if !strings.Contains(alerts.TrendAlertExpr(k), k.Selector(kpi.RecordMet)+" == 0") {
+			t.Errorf("%s: the alert does not fire on the judgment: %s", k.ID, alerts.TrendAlertExpr(k))
 		}
 	}
 }

@@ -73,4 +73,22 @@ func TestDigestCommand(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d", bad[2:], code, exitUsage)
 		}
 	}
+	// A missing sender is named with its configuration key and flag; the
+	// configuration file's settings are completed by the flags.
+	code, _, stderr = runCmd(t, "digest", "--config.file="+cfg, "--smtp.smarthost=127.0.0.1:25", "--smtp.to=c@example.com")
+	if code != exitUsage || !strings.Contains(stderr, "no sender: set digest.smtp.from") || !strings.Contains(stderr, "--smtp.from") {
+		t.Errorf("missing from: exit %d: %s", code, stderr)
+	}
+	withSMTP := filepath.Join(dir, "with-smtp.yml")
+	base, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(withSMTP, append(base, []byte("\ndigest:\n  smtp:\n    smarthost: 127.0.0.1:25\n    to: [ceo@example.com]\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCmd(t, "digest", "--config.file="+withSMTP, "--smtp.from=not an address")
+	if code != exitUsage || !strings.Contains(stderr, `from "not an address" is not a valid address`) {
+		t.Errorf("invalid from: exit %d: %s", code, stderr)
+	}
 }

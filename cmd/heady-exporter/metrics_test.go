@@ -75,7 +75,7 @@ func TestMetricReferenceCoversRegistry(t *testing.T) {
 			closed[m[1]] = closedLabelSets(line)
 		}
 	}
-	mfs, err := newRegistry(srv, hook).Gather()
+	mfs, err := newRegistry(srv, hook, newLinksSetting(cfg.ExternalURL.Base)).Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

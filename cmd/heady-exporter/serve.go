@@ -47,7 +47,8 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, loadConfi
 		return usageError{err}
 	}
 
-	reg := newRegistry(srv, hook)
+	linkSet := newLinksSetting(cfg.ExternalURL.Base)
+	reg := newRegistry(srv, hook, linkSet)
 
 	// Reload: SIGHUP or POST /-/reload. A config that does not load is
 	// refused and the running one stays.
@@ -76,6 +77,7 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, loadConfi
 			logger.Error("reload: webhook", "err", err)
 			return err
 		}
+		linkSet.set(c.ExternalURL.Base)
 		logger.Info("configuration reloaded", "config", configFile)
 		return nil
 	}
@@ -101,6 +103,7 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, loadConfi
 		Logger:    logger,
 		Version:   version.Info(),
 		Webhook:   hook,
+		Links:     linkSet.get,
 	})
 	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
@@ -166,10 +169,11 @@ func listen(flags *web.FlagConfig) ([]net.Listener, error) {
 
 // newRegistry is the registry /metrics serves: every family it gathers is
 // documented in docs/metrics.md (TestMetricReferenceCoversRegistry).
-func newRegistry(srv *pipeline.Server, hook *webhook.Handler) *prometheus.Registry {
+func newRegistry(srv *pipeline.Server, hook *webhook.Handler, linkSet prometheus.Collector) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collector.New(srv),
+		linkSet,
 		hook,
 		versioncollector.NewCollector("heady_exporter"),
 		collectors.NewGoCollector(),

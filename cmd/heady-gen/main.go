@@ -8,7 +8,11 @@
 //	go run ./cmd/heady-gen -out .
 //
 // The committed files are generated with the default flags; CI regenerates
-// them and fails on any difference.
+// them and fails on any difference. They name no host: links inside
+// Grafana are relative, and the alerts' links to Grafana and the runbooks
+// are built when an alert fires from the external_url the exporter serves
+// (package links), so a deployment sets its URL once, in the exporter's
+// configuration, without regenerating.
 package main
 
 import (
@@ -35,15 +39,13 @@ func run(args []string) error {
 	def := alerts.DefaultOptions()
 	fs := flag.NewFlagSet("heady-gen", flag.ContinueOnError)
 	out := fs.String("out", ".", "repository root to write the generated files under")
-	repo := fs.String("repo-url", def.RepoURL, "URL base of the repository's files; runbook links are <repo-url>/docs/runbooks.md#<kpi>")
-	grafana := fs.String("grafana-url", def.GrafanaURL, "base URL of Grafana, for the dashboard links of alerts")
 	job := fs.String("job", def.Job, "Prometheus job name scraping heady-exporter (exporter-absent alert, prometheus.yml)")
 	stale := fs.String("source-stale-after", def.SourceStaleAfter, "age of a source's last success beyond which HeadySourceNotUpdated fires")
 	webhook := fs.String("alert-webhook-url", "", "generic webhook Alertmanager sends every alert to besides Slack (your incident tool); empty: no webhook receiver")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ao := alerts.Options{RepoURL: *repo, GrafanaURL: *grafana, Job: *job, SourceStaleAfter: *stale}
+	ao := alerts.Options{Job: *job, SourceStaleAfter: *stale}
 	files, err := Generate(ao, *webhook)
 	if err != nil {
 		return err
@@ -74,7 +76,11 @@ func Generate(o alerts.Options, webhookURL string) ([]File, error) {
 		return nil, err
 	}
 	var out []File
-	ds, err := dashboards.Files(dashboards.Options{RunbookBase: o.RunbookBase()})
+	sections, err := alerts.RunbookSections(o, true)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := dashboards.Files(dashboards.Options{Runbooks: sections})
 	if err != nil {
 		return nil, err
 	}

@@ -78,11 +78,15 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 // Config is the whole file.
 type Config struct {
-	StateDir string       `yaml:"state_dir"`
-	Sources  Sources      `yaml:"sources"`
-	Engine   EngineConfig `yaml:"engine"`
-	Web      WebConfig    `yaml:"web"`
-	Shard    *Shard       `yaml:"shard"`
+	// ExternalURL is Grafana's root as people open it, for the links
+	// that leave Grafana (alerts, page, digest; package links).
+	ExternalURL ExternalURL  `yaml:"external_url"`
+	StateDir    string       `yaml:"state_dir"`
+	Sources     Sources      `yaml:"sources"`
+	Engine      EngineConfig `yaml:"engine"`
+	Web         WebConfig    `yaml:"web"`
+	Shard       *Shard       `yaml:"shard"`
+	Digest      DigestConfig `yaml:"digest"`
 
 	// File is the path the config was loaded from (not in YAML).
 	File string `yaml:"-"`
@@ -540,6 +544,9 @@ func (c *Config) finish(base string) error {
 		e.PollInterval = Duration(DefaultPollInterval)
 	}
 	if err := c.Web.finish(base); err != nil {
+		return err
+	}
+	if err := c.Digest.SMTP.finish(base); err != nil {
 		return err
 	}
 

@@ -470,6 +470,8 @@ type kpiDoc struct {
 	Previous *float64 `json:"previous"`
 	Trend    *float64 `json:"trend"`
 	Unit     string   `json:"unit"`
+	Met      *bool    `json:"met"`
+	Status   string   `json:"status"`
 }
 
 // kpisAt runs `heady-exporter kpis --now=now` on config.
@@ -681,4 +683,35 @@ func (r *receiver) summary() string {
 		return "(nothing received)"
 	}
 	return b.String()
+}
+
+// promAlert is one active alert of Prometheus's /api/v1/alerts.
+type promAlert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	State       string            `json:"state"`
+}
+
+// alerts lists the active (pending or firing) alerts with their rendered
+// annotations.
+func (a promAPI) alerts(ctx context.Context) ([]promAlert, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", a.base+"/api/v1/alerts", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Status string `json:"status"`
+		Data   struct {
+			Alerts []promAlert `json:"alerts"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || doc.Status != "success" {
+		return nil, fmt.Errorf("/api/v1/alerts: %s: %v", resp.Status, err)
+	}
+	return doc.Data.Alerts, nil
 }

@@ -51,9 +51,12 @@ func parseMIME(t *testing.T, raw []byte) (*mail.Message, []part) {
 	if err != nil {
 		t.Fatalf("not a mail message: %v", err)
 	}
+	// go-mail's layout: multipart/related holding the multipart/alternative
+	// (text, then HTML) and the inline images; without images, the
+	// alternative alone.
 	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/alternative" {
-		t.Fatalf("top-level Content-Type %q, want multipart/alternative", msg.Header.Get("Content-Type"))
+	if err != nil || (mt != "multipart/alternative" && mt != "multipart/related") {
+		t.Fatalf("top-level Content-Type %q, want multipart/related or multipart/alternative", msg.Header.Get("Content-Type"))
 	}
 	var leaves []part
 	var walk func(r io.Reader, boundary string, depth int)
@@ -69,8 +72,8 @@ func parseMIME(t *testing.T, raw []byte) (*mail.Message, []part) {
 			}
 			ct, pp, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
 			if strings.HasPrefix(ct, "multipart/") {
-				if depth > 0 || ct != "multipart/related" {
-					t.Errorf("unexpected nested %s", ct)
+				if depth > 0 || mt != "multipart/related" || ct != "multipart/alternative" {
+					t.Errorf("unexpected nested %s in %s", ct, mt)
 				}
 				walk(p, pp["boundary"], depth+1)
 				continue
@@ -125,8 +128,7 @@ func TestSendOverSTARTTLS(t *testing.T) {
 	msg, leaves := parseMIME(t, m.data)
 
 	card := scorecard.NewWeekly(scorecard.Week{Year: 2026, Week: 48}, "", scorecardtest.Results(monday), nil, nil)
-	met, judged := card.Score()
-	wantSubject := fmt.Sprintf("Heady scorecard 2026-W48: %d/%d targets met", met, judged)
+	wantSubject := card.Subject()
 	if got := msg.Header.Get("Subject"); got != wantSubject || out.Subject != wantSubject {
 		t.Errorf("subject %q (outcome %q), want %q", got, out.Subject, wantSubject)
 	}
@@ -269,7 +271,13 @@ func TestPromFetcher(t *testing.T) {
 				t.Errorf("query time %s", r.Form.Get("time"))
 			}
 			result = append(result, sample(map[string]string{"kpi": "north_star"}, 6.5), sample(map[string]string{"kpi": "fix_loop_p50"}, 3600),
-				sample(map[string]string{"kpi": "rollback_rate"}, 0.07), map[string]any{"metric": map[string]string{"kpi": "wau"}, "value": []any{float64(at.Unix()), "NaN"}})
+				sample(map[string]string{"kpi": "rollback_rate"}, 0.07), map[string]any{"metric": map[string]string{"kpi": "wau"}, "value": []any{float64(at.Unix()), "NaN"}},
+				sample(map[string]string{"kpi": "retention_w1"}, 0.1))
+		case q == "max by (kpi) (heady:kpi_met)":
+			// retention_w1 has a value but no judgment: its cohort guard
+			// failed in Prometheus.
+			result = append(result, sample(map[string]string{"kpi": "north_star"}, 1), sample(map[string]string{"kpi": "fix_loop_p50"}, 1),
+				sample(map[string]string{"kpi": "rollback_rate"}, 0))
 		case q == "max by (kpi) (heady:kpi_previous)":
 			result = append(result, sample(map[string]string{"kpi": "fix_loop_p50"}, 4000))
 		case q == "max by (kpi) (heady:kpi_trend)":
@@ -315,6 +323,9 @@ func TestPromFetcher(t *testing.T) {
 	}
 	if r := by["fix_loop_p50"]; !r.HasTrend || r.Trend != 0.9 || r.Prev != 4000 || r.Met == nil || !*r.Met {
 		t.Errorf("fix_loop_p50 %+v", r)
+	}
+	if r := by["retention_w1"]; !r.HasValue || r.Met != nil || r.Status != kpi.StatusNotJudged || !r.GuardFails {
+		t.Errorf("retention_w1 with a failed guard: %+v", r)
 	}
 	if r := by["wau"]; r.HasValue {
 		t.Errorf("NaN is no value: %+v", r)
