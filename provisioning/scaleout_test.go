@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/heady/heady-metrics/exporter/config"
+	"github.com/heady/heady-metrics/exporter/source/probe"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -19,8 +20,11 @@ func TestScaleOutExample(t *testing.T) {
 	if c.Shard == nil || c.Shard.Count != 3 {
 		t.Fatalf("shard block: %+v", c.Shard)
 	}
-	if len(c.Sources.Probe.Targets) != 9 {
-		t.Errorf("probe: {} should probe the nine default domains, got %d", len(c.Sources.Probe.Targets))
+	if c.Sources.Probe == nil {
+		t.Fatal("no probe block")
+	}
+	if p, err := probe.ParseConfig(c.Sources.Probe); err != nil || len(p.Targets) != 9 {
+		t.Errorf("probe: {} should probe the nine default domains, got %d (%v)", len(p.Targets), err)
 	}
 	b, err := os.ReadFile(filepath.Join(repoRoot, "provisioning/scale-out/prometheus.yml"))
 	if err != nil {

@@ -33,7 +33,7 @@ func loadInput(t *testing.T, cfg string) (stream.LineDecoder, error) {
 		}
 		in.Mapping = lookup(&root, "sources", "audit", "0", "mapping")
 	}
-	return stream.NewDecoder(in)
+	return stream.NewFormats(Decoders()).NewDecoder(in)
 }
 
 // lookup walks mapping keys and sequence indexes of a YAML document.
@@ -254,7 +254,7 @@ func TestEveryPresetCompiles(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 		in := &config.Input{Name: "x", Format: name}
-		if _, err := stream.NewDecoder(in); err != nil {
+		if _, err := stream.NewFormats(Decoders()).NewDecoder(in); err != nil {
 			t.Errorf("%s is not registered: %v", name, err)
 		}
 	}

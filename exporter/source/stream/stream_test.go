@@ -22,7 +22,7 @@ func TestBatchEventsKeepEscapedStrings(t *testing.T) {
 			`{"ts":"2026-11-20T10:00:02Z","type":"signup","user":"plain"}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	in, err := New(&config.Input{Name: "auth", Paths: []string{p}, Format: "canonical"}, time.Second, nil, source.NewHealth("auth"), time.Now)
+	in, err := New(&config.Input{Name: "auth", Paths: []string{p}, Format: "canonical"}, Options{PollInterval: time.Second, Health: source.NewHealth("auth"), Now: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
