@@ -18,10 +18,10 @@ import (
 	"github.com/heady/heady-metrics/exporter/collector"
 	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/demo"
-	"github.com/heady/heady-metrics/exporter/source/probe"
 	"github.com/heady/heady-metrics/exporter/engine"
 	"github.com/heady/heady-metrics/exporter/pipeline"
 	"github.com/heady/heady-metrics/exporter/source"
+	"github.com/heady/heady-metrics/exporter/source/probe"
 	"github.com/heady/heady-metrics/kpi"
 )
 
