@@ -56,15 +56,98 @@ func maxi(series, selector string) string {
 
 func ratioOf(num, den string) string { return fmt.Sprintf("(%s) / ((%s) > 0)", num, den) }
 
+// quantiles reads the exported quantile gauges of a windowed
+// distribution (the highest over instances, as the KPI rules do).
 func quantiles(series, selector string, qs ...float64) []q {
 	var out []q
 	for _, x := range qs {
+		sel := fmt.Sprintf("q=%q", fmt.Sprint(x))
+		if selector != "" {
+			sel = selector + "," + sel
+		}
 		out = append(out, q{
-			fmt.Sprintf("histogram_quantile(%g, %s)", x, sum(series+"_bucket", selector)),
+			fmt.Sprintf("max without (instance, q) (%s{%s})", series, sel),
 			fmt.Sprintf("p%g {{window}}", x*100),
 		})
 	}
 	return out
+}
+
+// perUnit is the rate of a counter, summed over instances and the given
+// labels, per second times scale (60: per minute, 3600: per hour).
+func perUnit(series, selector string, scale int, drop ...string) string {
+	if selector != "" {
+		series += "{" + selector + "}"
+	}
+	return fmt.Sprintf("%s * %d", sum("rate("+series+"[$__rate_interval])", "", drop...), scale)
+}
+
+// histQuantile is a quantile of a cumulative histogram's rate: from the
+// native histogram where Prometheus ingests it, else from the classic
+// buckets.
+func histQuantile(series string, x float64) q {
+	native := fmt.Sprintf("histogram_quantile(%g, sum without (instance) (rate(%s[$__rate_interval])))", x, series)
+	classic := fmt.Sprintf("histogram_quantile(%g, sum without (instance) (rate(%s_bucket[$__rate_interval])))", x, series)
+	return q{native + " or " + classic, fmt.Sprintf("p%g", x*100)}
+}
+
+// rates lists the drill-down panels over the counters and cumulative
+// histograms: rate() over any range, next to the exact windowed KPIs.
+func rates(p kpi.Panel) []breakdown {
+	switch p {
+	case kpi.PanelAdoption:
+		return []breakdown{
+			{"Time to first verified outcome (cumulative histogram)", "Quantiles of the first-activity-to-first-outcome times observed in the dashboard's rate interval (each user once, when the first outcome arrives).", "s", series,
+				[]q{histQuantile(kpi.STimeToFirstOutcomeHist, 0.5), histQuantile(kpi.STimeToFirstOutcomeHist, 0.9)}},
+		}
+	case kpi.PanelOutcomes, kpi.PanelNorthStar:
+		return []breakdown{
+			{"Verified outcomes per hour by workflow and status", "rate() of heady_outcomes_verified_total, per hour.", "short", series,
+				[]q{{perUnit(kpi.SVerifiedTotal, "", 3600), "{{workflow}} {{status}}"}}},
+			{"Arena runs per hour by result", "rate() of heady_outcomes_arena_runs_total, per hour; promoted are the promotions.", "short", series,
+				[]q{{perUnit(kpi.SArenaRunsTotal, "", 3600), "{{result}}"}}},
+		}
+	case kpi.PanelTrust:
+		return []breakdown{
+			{"Tool calls per minute by tool", "rate() of heady_trust_tool_calls_total over all statuses, per minute.", "short", series,
+				[]q{{perUnit(kpi.SToolCallsTotal, "", 60, "status"), "{{tool}}"}}},
+			{"Tool call errors per minute by tool", "rate() of heady_trust_tool_calls_total with a status other than success, per minute.", "short", series,
+				[]q{{perUnit(kpi.SToolCallsTotal, `status!="success"`, 60, "status"), "{{tool}}"}}},
+			{"Policy blocks per hour by policy", "rate() of heady_trust_policy_blocks_total, per hour.", "short", series,
+				[]q{{perUnit(kpi.SPolicyBlocksTotal, "", 3600), "{{policy}}"}}},
+			{"Incidents opened and resolved per day", "rate() of the incident counters, per day.", "short", series,
+				[]q{{perUnit(kpi.SIncidentsOpenedTotal, "", 86400), "opened"}, {perUnit(kpi.SSecurityOpenedTotal, "", 86400), "security opened"},
+					{perUnit(kpi.SIncidentsResolvedTotal, "", 86400), "resolved"}}},
+		}
+	case kpi.PanelCost:
+		return []breakdown{
+			{"Inference cost per hour by model", "rate() of heady_cost_inference_usd_total less credits, in USD per hour.", "currencyUSD", series,
+				[]q{{perUnit(kpi.SInferenceUSDTotal, "", 3600), "{{provider}} {{model}}"}}},
+			{"Inference requests per minute by model", "rate() of heady_cost_inference_requests_total, per minute.", "short", series,
+				[]q{{perUnit(kpi.SInferenceReqTotal, "", 60), "{{provider}} {{model}}"}}},
+			{"Arena cost per hour", "rate() of heady_cost_arena_usd_total, in USD per hour.", "currencyUSD", series,
+				[]q{{perUnit(kpi.SArenaUSDTotal, "", 3600), "arena"}}},
+		}
+	case kpi.PanelPlatform:
+		return []breakdown{
+			{"Gateway requests per minute", "rate() of the gateway duration histogram's count, per minute.", "short", series,
+				[]q{{perUnit(kpi.SGatewayDurationHist+"_count", "", 60), "requests"}}},
+			{"Gateway latency (cumulative histogram)", "Quantiles of the gateway durations observed in the dashboard's rate interval.", "s", series,
+				[]q{histQuantile(kpi.SGatewayDurationHist, 0.5), histQuantile(kpi.SGatewayDurationHist, 0.95), histQuantile(kpi.SGatewayDurationHist, 0.99)}},
+			{"Circuit breaker trips per hour", "rate() of heady_platform_circuit_breaker_trips_total, per hour.", "short", series,
+				[]q{{perUnit(kpi.SBreakerTripsTotal, "", 3600), "trips"}}},
+		}
+	case kpi.PanelDelivery:
+		return []breakdown{
+			{"Deploys per day by environment and result", "rate() of heady_delivery_deploys_total, per day.", "short", series,
+				[]q{{perUnit(kpi.SDeploysTotal, "", 86400), "{{env}} {{result}}"}}},
+			{"Merges and reverts per day", "rate() of the merge and revert counters, per day.", "short", series,
+				[]q{{perUnit(kpi.SMergesTotal, "", 86400), "merges"}, {perUnit(kpi.SRevertsTotal, "", 86400), "reverts"}}},
+			{"Cycle time (cumulative histogram)", "Quantiles of the cycle times of the items shipped in the dashboard's rate interval.", "s", series,
+				[]q{histQuantile(kpi.SCycleTimeHist, 0.5), histQuantile(kpi.SCycleTimeHist, 0.9)}},
+		}
+	}
+	return nil
 }
 
 // breakdowns lists the drill-down panels of each catalog panel.
@@ -252,6 +335,12 @@ func detail(o Options, p kpi.Panel) *dashboard.DashboardBuilder {
 	b.WithRow(dashboard.NewRowBuilder("Breakdowns").Id(id.next()))
 	for _, bd := range breakdowns(p) {
 		b.WithPanel(bd.panel(id))
+	}
+	if r := rates(p); len(r) > 0 {
+		b.WithRow(dashboard.NewRowBuilder("Rates (counters)").Id(id.next()))
+		for _, bd := range r {
+			b.WithPanel(bd.panel(id))
+		}
 	}
 	return b
 }
