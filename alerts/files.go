@@ -94,6 +94,13 @@ func Files(o Options) ([]File, error) {
 			return nil, err
 		}
 	}
+	spec, err := Sloth(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := add(SlothSpecPath, spec); err != nil {
+		return nil, err
+	}
 	out = append(out, File{Path: KPITablePath, Data: KPITable()}, File{Path: RunbooksPath, Data: Runbooks(o)})
 	return out, nil
 }
