@@ -95,11 +95,6 @@ func histQuantile(series string, x float64) q {
 // histograms: rate() over any range, next to the exact windowed KPIs.
 func rates(p kpi.Panel) []breakdown {
 	switch p {
-	case kpi.PanelAdoption:
-		return []breakdown{
-			{"Time to first verified outcome (cumulative histogram)", "Quantiles of the first-activity-to-first-outcome times observed in the dashboard's rate interval (each user once, when the first outcome arrives).", "s", series,
-				[]q{histQuantile(kpi.STimeToFirstOutcomeHist, 0.5), histQuantile(kpi.STimeToFirstOutcomeHist, 0.9)}},
-		}
 	case kpi.PanelOutcomes, kpi.PanelNorthStar:
 		return []breakdown{
 			{"Verified outcomes per hour by workflow and status", "rate() of heady_outcomes_verified_total, per hour.", "short", series,

@@ -151,10 +151,8 @@ const (
 
 	// Cumulative histograms of durations (native buckets and a classic
 	// fallback).
-	SGatewayDurationHist    = "heady_platform_gateway_duration_seconds"
-	SFixLoopHist            = "heady_outcomes_fix_loop_seconds"
-	SCycleTimeHist          = "heady_delivery_cycle_time_seconds"
-	STimeToFirstOutcomeHist = "heady_adoption_time_to_first_outcome_seconds"
+	SGatewayDurationHist = "heady_platform_gateway_duration_seconds"
+	SCycleTimeHist       = "heady_delivery_cycle_time_seconds"
 )
 
 // AllSeries is every metric family the exporter may serve.
@@ -257,9 +255,7 @@ var AllSeries = []Series{
 	{SRevertsTotal, Counter, "CI revert events applied.", nil, nil},
 	{SMilestonesTotal, Counter, "Milestones closed applied, by whether they were hit.", []string{"hit"}, nil},
 	{SGatewayDurationHist, Histogram, "Gateway (tool call) durations of the calls applied.", nil, nil},
-	{SFixLoopHist, Histogram, "Fix loops (change_accepted to change_reverted), observed once per change when both are first known.", nil, nil},
 	{SCycleTimeHist, Histogram, "Cycle times (opened_at to shipped) of the shipped events applied.", nil, nil},
-	{STimeToFirstOutcomeHist, Histogram, "Seconds from a user's first activity to their first verified outcome, observed once per user when the first outcome is first known.", nil, nil},
 	{SBuildInfo, Gauge, "A metric with a constant '1' value labeled by version, revision, branch, goversion from which heady-exporter was built, and the goos and goarch for the build.", []string{"version", "revision", "branch", "goversion", "goos", "goarch", "tags"}, nil},
 }
 

@@ -24,8 +24,8 @@ import (
 // Layout: magic, then sections of varints and length-prefixed bytes, then a
 // CRC-32C of everything before it.
 //
-// Version 3 adds the counters and cumulative histograms (and each change's
-// fix-loop-observed flag). A version 2 checkpoint still loads, whole: its
+// Version 3 adds the counters and cumulative histograms at the end. A
+// version 2 checkpoint still loads, whole: its
 // state is kept and the new counters start from zero, which Prometheus
 // reads as new series, not as a reset (LoadInfo says so).
 const (
@@ -350,9 +350,6 @@ func (e *Engine) encode(w *encoder, version int) {
 		w.str(k)
 		w.varint(c.accepted)
 		w.varint(c.reverted)
-		if version >= 3 {
-			w.uvarint(boolU(c.observed))
-		}
 	}
 	w.uvarint(uint64(len(e.incidents)))
 	for k, in := range e.incidents {
@@ -422,13 +419,6 @@ func (e *Engine) encode(w *encoder, version int) {
 	if version >= 3 {
 		w.cumulative(&e.cum)
 	}
-}
-
-func boolU(b bool) uint64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // cumulative writes the counters (sorted) and the cumulative histograms.
@@ -669,15 +659,7 @@ func (e *Engine) decode(d *decoder) {
 	d.samples(&e.cycleTime)
 	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
 		key := d.str()
-		c := &changeState{accepted: d.varint(), reverted: d.varint()}
-		if d.version >= 3 {
-			c.observed = d.uvarint() == 1
-		} else {
-			// Applied before the fix-loop histogram existed: a complete
-			// pair is not observed again.
-			c.observed = c.accepted != event.NoTime && c.reverted != event.NoTime && c.reverted >= c.accepted
-		}
-		e.changes[key] = c
+		e.changes[key] = &changeState{accepted: d.varint(), reverted: d.varint()}
 	}
 	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
 		key := d.str()

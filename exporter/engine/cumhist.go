@@ -51,11 +51,17 @@ func nativeKey(v float64) int32 {
 // cumHistFam is one cumulative histogram family.
 type cumHistFam uint8
 
+// Only durations that one event carries are histogrammed this way: the
+// gateway duration of a tool call, the cycle time of a shipped event.
+// The fix loop and the time to first outcome relate two events that may
+// arrive in either order, and an earlier one arriving late would have to
+// move an observation to another bucket (a bucket going down) or the
+// histogram would depend on the order of arrival (no longer the same on a
+// restart or summed over shards); they stay exact windowed quantile
+// gauges (docs/metrics.md).
 const (
-	hGateway      cumHistFam = iota // tool call durations
-	hFixLoop                        // change accepted -> reverted
-	hCycleTime                      // opened -> shipped
-	hFirstOutcome                   // first activity -> first verified outcome
+	hGateway   cumHistFam = iota // tool call durations
+	hCycleTime                   // opened -> shipped
 	nCumHists
 )
 
@@ -65,8 +71,8 @@ type cumHistDef struct {
 	bounds  []float64
 }
 
-// Classic bounds: latencies from 5ms to 2 minutes, and the long durations
-// from a minute to 90 days. 14 and 16 buckets (plus +Inf).
+// Classic bounds: latencies from 5ms to 2 minutes, and cycle times from a
+// minute to 90 days. 14 and 16 buckets (plus +Inf).
 var (
 	gatewayClassic = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}
 	longClassic    = []float64{60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600,
@@ -74,10 +80,8 @@ var (
 )
 
 var cumHistDefs = [nCumHists]cumHistDef{
-	hGateway:      {kpi.SGatewayDurationHist, 1e-6, gatewayClassic},
-	hFixLoop:      {kpi.SFixLoopHist, 1e-3, longClassic},
-	hCycleTime:    {kpi.SCycleTimeHist, 1e-3, longClassic},
-	hFirstOutcome: {kpi.STimeToFirstOutcomeHist, 1, longClassic},
+	hGateway:   {kpi.SGatewayDurationHist, 1e-6, gatewayClassic},
+	hCycleTime: {kpi.SCycleTimeHist, 1e-3, longClassic},
 }
 
 // observe adds one observation of units (of the family's sumUnit).

@@ -139,9 +139,6 @@ type Engine struct {
 type changeState struct {
 	accepted int64 // ms, event.NoTime if unknown
 	reverted int64
-	// observed: the change's fix loop went into the cumulative histogram
-	// (once, when both ends were first known in order).
-	observed bool
 }
 
 type incidentState struct {
@@ -491,12 +488,6 @@ func (e *Engine) applyUser(ev *event.Event, userHash uint64, sec int64, old bool
 	switch ev.Type {
 	case event.TypeOutcome:
 		if verifiedOutcome(ev) && (u.firstOutcome == 0 || uint32(sec) < u.firstOutcome) {
-			if u.firstOutcome == 0 {
-				// Observed once per user, when the first outcome is first
-				// known; an earlier one arriving later moves the exact
-				// windowed value, not this histogram.
-				e.cum.observe(hFirstOutcome, int64(sec)-int64(u.firstAct))
-			}
 			u.firstOutcome = uint32(sec)
 		}
 	case event.TypeSessionStart:
@@ -579,13 +570,6 @@ func (e *Engine) change(ev *event.Event) {
 	}
 	if *p == event.NoTime || ev.Time < *p {
 		*p = ev.Time
-	}
-	// The fix loop is observed once, when the change is first known
-	// accepted and then reverted; a later, earlier end moves the exact
-	// windowed value only.
-	if !c.observed && c.accepted != event.NoTime && c.reverted != event.NoTime && c.reverted >= c.accepted {
-		c.observed = true
-		e.cum.observe(hFixLoop, c.reverted-c.accepted)
 	}
 }
 
