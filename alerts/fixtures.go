@@ -280,10 +280,14 @@ func (ss *samples) build(k kpi.KPI, f *kpi.Formula, v, den float64) (float64, er
 	return got, nil
 }
 
-// histogram adds the quantile gauges of a windowed distribution: v on one
+// histogram adds the quantile gauges of a windowed distribution (or its
+// counts by upper bound, see buckets): v on one
 // instance and less on the other (the rule takes the highest), and other
 // quantiles far from v (the rule must pick its own); it returns v.
 func (ss *samples) histogram(f *kpi.Formula, v float64) float64 {
+	if ser, _ := kpi.LookupSeries(f.Num.Series); len(ser.Labels) > 0 && ser.Labels[len(ser.Labels)-1] == "le" {
+		return ss.buckets(f, v)
+	}
 	q := strconv.FormatFloat(f.Q, 'g', -1, 64)
 	for _, qs := range kpi.Quantiles {
 		l := map[string]string{"q": qs}
@@ -298,6 +302,22 @@ func (ss *samples) histogram(f *kpi.Formula, v float64) float64 {
 		ss.add(sample{f.Num.Series, withInstance(l, testInstances[1]), x / 2})
 	}
 	return v
+}
+
+// buckets adds windowed counts by upper bound whose observations all lie
+// in one bucket (0, b], so that quantile q interpolates to about v, and
+// returns the value histogram_quantile computes: b * (q*count / count).
+func (ss *samples) buckets(f *kpi.Formula, v float64) float64 {
+	b, _ := strconv.ParseFloat(strconv.FormatFloat(v/f.Q, 'g', 4, 64), 64)
+	const count = 10.0
+	for _, le := range []string{strconv.FormatFloat(b, 'g', -1, 64), "+Inf"} {
+		l := map[string]string{"le": le}
+		if f.Window != "" {
+			l["window"] = f.Window
+		}
+		ss.split(f.Num.Series, l, count)
+	}
+	return b * (f.Q * count / count)
 }
 
 // targetValues picks a value meeting a value target and one missing it.

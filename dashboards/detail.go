@@ -169,7 +169,7 @@ func breakdowns(p kpi.Panel) []breakdown {
 			{"New users and first-day conversions", "Users whose first activity lies in (now-30d, now-1d], and those with a verified outcome within 24 h.", "short", series,
 				[]q{{sum(kpi.SNewUsers, ""), "new users"}, {sum(kpi.SNewUsersConverted, ""), "converted"}}},
 			{"Time to first verified outcome: quantiles", "Quantiles of the seconds from first activity to first verified outcome, over users whose first verified outcome lies in 30d.", "s", series,
-				quantiles(kpi.STimeToFirstOutcome, "", 0.5, 0.9)},
+				quantiles(kpi.STimeToFirstOutcomeQ, "", 0.5, 0.9)},
 		}
 	case kpi.PanelOutcomes:
 		return []breakdown{
@@ -238,7 +238,7 @@ func breakdowns(p kpi.Panel) []breakdown {
 			{"Registry components by status and criticality", "Registry components by status and criticality.", "short", series,
 				[]q{{maxi(kpi.SComponents, ""), "{{status}} {{criticality}}"}}},
 			{"Gateway latency: quantiles (1h)", "Quantiles of gateway (tool call) durations over the last hour.", "s", series,
-				quantiles(kpi.SGatewayDuration, `window="1h"`, 0.5, 0.95, 0.99)},
+				quantiles(kpi.SGatewayDurationQ, `window="1h"`, 0.5, 0.95, 0.99)},
 			{"Circuit breakers", "Circuit breaker trips (1d) and circuit breakers the registry declares.", "short", series,
 				[]q{{sum(kpi.SBreakerTrips, ""), "trips {{window}}"}, {maxi(kpi.SRegistryBreakers, ""), "declared"}}},
 		}

@@ -139,9 +139,19 @@ func (f Formula) PromQL() string {
 		return fmt.Sprintf("%s without (%s) (max without (instance) (%s))", f.Agg,
 			strings.Join(ser.Labels, ", "), f.Num.promql())
 	case FQuantile:
+		if ser, _ := LookupSeries(f.Num.Series); len(ser.Labels) > 0 && ser.Labels[len(ser.Labels)-1] == "le" {
+			// Windowed counts by upper bound (gauges of user-split
+			// distributions, which shards add up): interpolated.
+			w := S(f.Num.Series, "window", f.Window)
+			c := S(f.Num.Series, "window", f.Window, "le", "+Inf")
+			if f.Window == "" {
+				w, c = Sel{Series: f.Num.Series}, S(f.Num.Series, "le", "+Inf")
+			}
+			return fmt.Sprintf("histogram_quantile(%g, sum without (instance, window) (%s)) and (sum without (instance, window, le) (%s) > 0)",
+				f.Q, w.promql(), c.promql())
+		}
 		// The exporter exports the exact quantile of the window as a
-		// gauge; several instances (shards) each export their own, and
-		// the highest is taken (docs/scaling.md).
+		// gauge (of distributions one shard holds: the highest is taken).
 		q := S(f.Num.Series, "window", f.Window, "q", strconv.FormatFloat(f.Q, 'g', -1, 64))
 		if f.Window == "" {
 			q = S(f.Num.Series, "q", strconv.FormatFloat(f.Q, 'g', -1, 64))

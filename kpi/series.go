@@ -51,7 +51,8 @@ const (
 	SActiveUsersMonthAgo  = "heady_adoption_active_users_month_ago"
 	SStickinessDAUSum     = "heady_adoption_stickiness_daily_actives"
 	SStickinessUsers      = "heady_adoption_stickiness_active_users"
-	STimeToFirstOutcome   = "heady_adoption_time_to_first_outcome_quantile_seconds"
+	STimeToFirstOutcome   = "heady_adoption_first_outcome_window_users"
+	STimeToFirstOutcomeQ  = "heady_adoption_time_to_first_outcome_quantile_seconds"
 	SNewUsers             = "heady_adoption_new_users"
 	SNewUsersConverted    = "heady_adoption_new_users_converted"
 	SSetupUsers           = "heady_adoption_setup_users"
@@ -94,7 +95,8 @@ const (
 	SRegistryBreakers    = "heady_platform_registry_circuit_breakers"
 	SRegistryProviders   = "heady_platform_registry_providers"
 	SRegistryLastScan    = "heady_platform_registry_last_scan_timestamp_seconds"
-	SGatewayDuration     = "heady_platform_gateway_duration_quantile_seconds"
+	SGatewayDuration     = "heady_platform_gateway_window_calls"
+	SGatewayDurationQ    = "heady_platform_gateway_duration_quantile_seconds"
 	SBreakerTrips        = "heady_platform_circuit_breaker_trips"
 	SProbeSuccess        = "heady_probe_success"
 	SProbeStatusCode     = "heady_probe_http_status_code"
@@ -161,7 +163,8 @@ var AllSeries = []Series{
 	{SActiveUsersMonthAgo, Gauge, "Distinct users active in the 7 days ending 28 days ago: (now-35d, now-28d].", nil, nil},
 	{SStickinessDAUSum, Gauge, "The sum of daily active users over the last 7 complete UTC days.", nil, nil},
 	{SStickinessUsers, Gauge, "Distinct users active in the last 7 complete UTC days.", nil, nil},
-	{STimeToFirstOutcome, Gauge, "Quantiles of the seconds from a user's first activity to their first verified outcome, over users whose first verified outcome lies in the last 30d (exact; absent with no such user).", []string{"q"}, nil},
+	{STimeToFirstOutcome, Gauge, "Users whose first verified outcome lies in the last 30d, by whether their seconds from first activity to first verified outcome are at most le (cumulative, as buckets; shards add up).", []string{"le"}, nil},
+	{STimeToFirstOutcomeQ, Gauge, "Quantiles of the seconds from a user's first activity to their first verified outcome, over users whose first verified outcome lies in the last 30d (exact; absent with no such user).", []string{"q"}, nil},
 	{SNewUsers, Gauge, "Users whose first activity lies in (now-30d, now-1d].", nil, nil},
 	{SNewUsersConverted, Gauge, "Users of heady_adoption_new_users with a verified outcome within 24h of their first activity.", nil, nil},
 	{SSetupUsers, Gauge, "Users with a setup attempt (connector or IDE) in the window.", []string{"window"}, []string{W7d}},
@@ -204,7 +207,8 @@ var AllSeries = []Series{
 	{SRegistryBreakers, Gauge, "Circuit breakers the registry declares.", nil, nil},
 	{SRegistryProviders, Gauge, "Providers the registry lists, 1 per provider.", []string{"provider"}, nil},
 	{SRegistryLastScan, Gauge, "Time of the registry's last scan.", nil, nil},
-	{SGatewayDuration, Gauge, "Quantiles of gateway (tool call) durations in the window (nearest rank, within 0.9%; absent with no call).", []string{"window", "q"}, []string{W1h}},
+	{SGatewayDuration, Gauge, "Tool calls with a duration in the window, by whether the duration is at most le seconds (cumulative, as buckets; shards add up).", []string{"window", "le"}, []string{W1h}},
+	{SGatewayDurationQ, Gauge, "Quantiles of gateway (tool call) durations in the window (nearest rank, within 0.9%; absent with no call).", []string{"window", "q"}, []string{W1h}},
 	{SBreakerTrips, Gauge, "Circuit breaker transitions to open in the window.", []string{"window"}, []string{W1d}},
 	{SProbeSuccess, Gauge, "1 if the target answered 2xx (after redirects) within the timeout.", []string{"target"}, nil},
 	{SProbeStatusCode, Gauge, "HTTP status of the target's last probe (0 if none).", []string{"target"}, nil},

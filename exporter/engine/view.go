@@ -556,8 +556,11 @@ func (e *Engine) evalUsers(v *View, now int64) {
 	sort.Float64s(ttfo)
 	if len(ttfo) > 0 {
 		v.Exact["time_to_first_outcome_p50"] = exactQuantile(ttfo, 0.5)
-		quantileGauges(v, kpi.STimeToFirstOutcome, "", func(q float64) float64 { return exactQuantile(ttfo, q) })
+		quantileGauges(v, kpi.STimeToFirstOutcomeQ, "", func(q float64) float64 { return exactQuantile(ttfo, q) })
 	}
+	bucketGauges(v, kpi.STimeToFirstOutcome, "", longBounds, func(b float64) uint64 {
+		return uint64(sort.Search(len(ttfo), func(i int) bool { return ttfo[i] > b }))
+	}, uint64(len(ttfo)))
 }
 
 func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
@@ -577,6 +580,23 @@ func (e *Engine) evalSamples(v *View, s *samples, series, id string, now, w int6
 		v.Exact[id+"@prev"] = exactQuantile(prev, 0.5)
 		quantileGauges(v, series, kpi.WPrev30, func(q float64) float64 { return exactQuantile(prev, q) })
 	}
+}
+
+// bucketGauges exports the cumulative counts of a windowed distribution
+// at every bound (ascending; at is called in order) and +Inf: gauges in
+// the shape histogram_quantile reads, which shards add up.
+func bucketGauges(v *View, series, window string, bounds []float64, at func(float64) uint64, total uint64) {
+	add := func(n uint64, le string) {
+		if window == "" {
+			v.add(series, float64(n), le)
+		} else {
+			v.add(series, float64(n), window, le)
+		}
+	}
+	for _, b := range bounds {
+		add(at(b), FormatBound(b))
+	}
+	add(total, "+Inf")
 }
 
 // quantileGauges exports the kpi.Quantiles of a windowed distribution
@@ -607,6 +627,18 @@ func (e *Engine) evalGateway(v *View, now int64) {
 			total += n
 		}
 	})
+	j := 0
+	var cum uint64
+	bucketGauges(v, kpi.SGatewayDuration, kpi.W1h, latencyBounds, func(bound float64) uint64 {
+		// Sketch bucket i has upper bound 2^(i/40); it fits under the
+		// exported bound 2^(k/4) when i <= 10k.
+		lim := int16(math.Round(math.Log2(bound) * sketchPerOctave))
+		for j < len(rows) && rows[j].b <= lim {
+			cum += rows[j].n
+			j++
+		}
+		return cum
+	}, total)
 	if total == 0 {
 		return
 	}
@@ -622,7 +654,7 @@ func (e *Engine) evalGateway(v *View, now int64) {
 		return sketchValue(rows[len(rows)-1].b)
 	}
 	v.Exact["gateway_latency_p95"] = at(0.95)
-	quantileGauges(v, kpi.SGatewayDuration, kpi.W1h, at)
+	quantileGauges(v, kpi.SGatewayDurationQ, kpi.W1h, at)
 }
 
 // evalExternal exports the polled and active sources' snapshots.

@@ -419,6 +419,11 @@ func kpisAt(t *testing.T, config string, now time.Time) map[string]kpiDoc {
 	return doc
 }
 
+// bucketRatio is the ratio of consecutive bounds of the exporter's
+// windowed counts by upper bound: a bucket-interpolated quantile is within
+// one bucket of the exact one.
+var bucketRatio = math.Pow(2, 0.25)
+
 // tolerance says how closely a Prometheus value must equal the exporter's.
 type tolerance int
 
@@ -431,15 +436,21 @@ const (
 	// incrementally (mean += v/n - mean/n), the exporter as sum/n, which
 	// differ in the last bits.
 	relative1e12
+	// oneBucket: a quantile interpolated from counts by upper bound (the
+	// distributions shards split), against the exact one.
+	oneBucket
 )
 
 // toleranceOf is the tolerance of one KPI's value, previous value or trend
 // (trend true).
 func toleranceOf(id, unit string, trend bool) tolerance {
 	k, _ := kpi.Lookup(id)
-	// Quantile KPIs are exact: the rules read the exporter's quantile
-	// gauges.
+	// Quantile KPIs are exact where the rules read the exporter's
+	// quantile gauges, within a bucket where they interpolate counts by
+	// upper bound (le).
 	switch {
+	case k.Quantile && k.F != nil && interpolated(k.F.Num.Series):
+		return oneBucket
 	case k.F != nil && k.F.Kind == kpi.FAgg && k.F.Agg == "avg":
 		return relative1e12
 	case unit == string(kpi.UnitUSD):
@@ -458,8 +469,21 @@ func agrees(prom, want float64, tol tolerance) bool {
 		return rel(1e-9)
 	case relative1e12:
 		return rel(1e-12)
+	case oneBucket:
+		if want == 0 || prom == 0 {
+			return prom == want
+		}
+		r := prom / want
+		return r <= bucketRatio*(1+1e-12) && r >= 1/bucketRatio*(1-1e-12)
 	}
 	return prom == want
+}
+
+// interpolated reports whether a quantile KPI's series are counts by
+// upper bound.
+func interpolated(series string) bool {
+	ser, _ := kpi.LookupSeries(series)
+	return len(ser.Labels) > 0 && ser.Labels[len(ser.Labels)-1] == "le"
 }
 
 // notification is one HTTP POST the fake Slack or webhook received.
