@@ -285,7 +285,7 @@ func (ss *samples) build(k kpi.KPI, f *kpi.Formula, v, den float64) (float64, er
 // instance and less on the other (the rule takes the highest), and other
 // quantiles far from v (the rule must pick its own); it returns v.
 func (ss *samples) histogram(f *kpi.Formula, v float64) float64 {
-	if ser, _ := kpi.LookupSeries(f.Num.Series); len(ser.Labels) > 0 && ser.Labels[len(ser.Labels)-1] == "le" {
+	if kpi.IsAtMostSeries(f.Num.Series) {
 		return ss.buckets(f, v)
 	}
 	q := strconv.FormatFloat(f.Q, 'g', -1, 64)
@@ -311,7 +311,7 @@ func (ss *samples) buckets(f *kpi.Formula, v float64) float64 {
 	b, _ := strconv.ParseFloat(strconv.FormatFloat(v/f.Q, 'g', 4, 64), 64)
 	const count = 10.0
 	for _, le := range []string{strconv.FormatFloat(b, 'g', -1, 64), "+Inf"} {
-		l := map[string]string{"le": le}
+		l := map[string]string{kpi.LabelAtMost: le}
 		if f.Window != "" {
 			l["window"] = f.Window
 		}

@@ -139,16 +139,17 @@ func (f Formula) PromQL() string {
 		return fmt.Sprintf("%s without (%s) (max without (instance) (%s))", f.Agg,
 			strings.Join(ser.Labels, ", "), f.Num.promql())
 	case FQuantile:
-		if ser, _ := LookupSeries(f.Num.Series); len(ser.Labels) > 0 && ser.Labels[len(ser.Labels)-1] == "le" {
+		if IsAtMostSeries(f.Num.Series) {
 			// Windowed counts by upper bound (gauges of user-split
-			// distributions, which shards add up): interpolated.
+			// distributions, which shards add up), interpolated: the
+			// at_most label becomes histogram_quantile's le.
 			w := S(f.Num.Series, "window", f.Window)
-			c := S(f.Num.Series, "window", f.Window, "le", "+Inf")
+			c := S(f.Num.Series, "window", f.Window, LabelAtMost, "+Inf")
 			if f.Window == "" {
-				w, c = Sel{Series: f.Num.Series}, S(f.Num.Series, "le", "+Inf")
+				w, c = Sel{Series: f.Num.Series}, S(f.Num.Series, LabelAtMost, "+Inf")
 			}
-			return fmt.Sprintf("histogram_quantile(%g, sum without (instance, window) (%s)) and (sum without (instance, window, le) (%s) > 0)",
-				f.Q, w.promql(), c.promql())
+			return fmt.Sprintf(`histogram_quantile(%g, sum without (instance, window, %s) (label_replace(%s, "le", "$1", "%s", "(.*)"))) and (sum without (instance, window, %s) (%s) > 0)`,
+				f.Q, LabelAtMost, w.promql(), LabelAtMost, LabelAtMost, c.promql())
 		}
 		// The exporter exports the exact quantile of the window as a
 		// gauge (of distributions one shard holds: the highest is taken).

@@ -13,6 +13,17 @@ const (
 	Histogram SeriesType = "histogram"
 )
 
+// LabelAtMost is the upper bound label of the windowed counts by upper
+// bound: gauges shaped as histogram buckets, whose "le" only histograms
+// may carry. PromQL renames it to le for histogram_quantile.
+const LabelAtMost = "at_most"
+
+// IsAtMostSeries reports whether a series is windowed counts by upper bound.
+func IsAtMostSeries(name string) bool {
+	ser, _ := LookupSeries(name)
+	return len(ser.Labels) > 0 && ser.Labels[len(ser.Labels)-1] == LabelAtMost
+}
+
 // Quantiles are the values of the "q" label of the windowed quantile
 // gauges ("quantile" is reserved for summaries).
 var Quantiles = []string{"0.5", "0.9", "0.95", "0.99"}
@@ -163,7 +174,7 @@ var AllSeries = []Series{
 	{SActiveUsersMonthAgo, Gauge, "Distinct users active in the 7 days ending 28 days ago: (now-35d, now-28d].", nil, nil},
 	{SStickinessDAUSum, Gauge, "The sum of daily active users over the last 7 complete UTC days.", nil, nil},
 	{SStickinessUsers, Gauge, "Distinct users active in the last 7 complete UTC days.", nil, nil},
-	{STimeToFirstOutcome, Gauge, "Users whose first verified outcome lies in the last 30d, by whether their seconds from first activity to first verified outcome are at most le (cumulative, as buckets; shards add up).", []string{"le"}, nil},
+	{STimeToFirstOutcome, Gauge, "Users whose first verified outcome lies in the last 30d, by whether their seconds from first activity to first verified outcome are at most at_most (cumulative, as histogram buckets; shards add up).", []string{LabelAtMost}, nil},
 	{STimeToFirstOutcomeQ, Gauge, "Quantiles of the seconds from a user's first activity to their first verified outcome, over users whose first verified outcome lies in the last 30d (exact; absent with no such user).", []string{"q"}, nil},
 	{SNewUsers, Gauge, "Users whose first activity lies in (now-30d, now-1d].", nil, nil},
 	{SNewUsersConverted, Gauge, "Users of heady_adoption_new_users with a verified outcome within 24h of their first activity.", nil, nil},
@@ -207,7 +218,7 @@ var AllSeries = []Series{
 	{SRegistryBreakers, Gauge, "Circuit breakers the registry declares.", nil, nil},
 	{SRegistryProviders, Gauge, "Providers the registry lists, 1 per provider.", []string{"provider"}, nil},
 	{SRegistryLastScan, Gauge, "Time of the registry's last scan.", nil, nil},
-	{SGatewayDuration, Gauge, "Tool calls with a duration in the window, by whether the duration is at most le seconds (cumulative, as buckets; shards add up).", []string{"window", "le"}, []string{W1h}},
+	{SGatewayDuration, Gauge, "Tool calls with a duration in the window, by whether the duration is at most at_most seconds (cumulative, as histogram buckets; shards add up).", []string{"window", LabelAtMost}, []string{W1h}},
 	{SGatewayDurationQ, Gauge, "Quantiles of gateway (tool call) durations in the window (nearest rank, within 0.9%; absent with no call).", []string{"window", "q"}, []string{W1h}},
 	{SBreakerTrips, Gauge, "Circuit breaker transitions to open in the window.", []string{"window"}, []string{W1d}},
 	{SProbeSuccess, Gauge, "1 if the target answered 2xx (after redirects) within the timeout.", []string{"target"}, nil},

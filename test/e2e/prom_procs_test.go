@@ -447,9 +447,9 @@ func toleranceOf(id, unit string, trend bool) tolerance {
 	k, _ := kpi.Lookup(id)
 	// Quantile KPIs are exact where the rules read the exporter's
 	// quantile gauges, within a bucket where they interpolate counts by
-	// upper bound (le).
+	// upper bound (at_most).
 	switch {
-	case k.Quantile && k.F != nil && interpolated(k.F.Num.Series):
+	case k.Quantile && k.F != nil && kpi.IsAtMostSeries(k.F.Num.Series):
 		return oneBucket
 	case k.F != nil && k.F.Kind == kpi.FAgg && k.F.Agg == "avg":
 		return relative1e12
@@ -477,13 +477,6 @@ func agrees(prom, want float64, tol tolerance) bool {
 		return r <= bucketRatio*(1+1e-12) && r >= 1/bucketRatio*(1-1e-12)
 	}
 	return prom == want
-}
-
-// interpolated reports whether a quantile KPI's series are counts by
-// upper bound.
-func interpolated(series string) bool {
-	ser, _ := kpi.LookupSeries(series)
-	return len(ser.Labels) > 0 && ser.Labels[len(ser.Labels)-1] == "le"
 }
 
 // notification is one HTTP POST the fake Slack or webhook received.
