@@ -41,7 +41,7 @@ func TestSlothRulesAreSlothsOutput(t *testing.T) {
 	if !bytes.Equal(slothHeader(got), slothHeader(want)) {
 		t.Fatalf("%s is not what Sloth generates from %s: run `make slo-rules` and commit", alerts.SlothRulesPath, alerts.SlothSpecPath)
 	}
-	if !bytes.Contains(got, []byte("heady_trust_tool_calls_total")) || !bytes.Contains(got, []byte("heady_outcomes_verified_total")) {
+	if !bytes.Contains(got, []byte("heady_trust_tool_call_events_total")) || !bytes.Contains(got, []byte("heady_outcomes_verified_events_total")) {
 		t.Error("the SLO rules do not read the counters")
 	}
 }

@@ -97,18 +97,18 @@ func rates(p kpi.Panel) []breakdown {
 	switch p {
 	case kpi.PanelOutcomes, kpi.PanelNorthStar:
 		return []breakdown{
-			{"Verified outcomes per hour by workflow and status", "rate() of heady_outcomes_verified_total, per hour.", "short", series,
+			{"Verified outcomes per hour by workflow and status", "rate() of " + kpi.SVerifiedTotal + ", per hour.", "short", series,
 				[]q{{perUnit(kpi.SVerifiedTotal, "", 3600), "{{workflow}} {{status}}"}}},
-			{"Arena runs per hour by result", "rate() of heady_outcomes_arena_runs_total, per hour; promoted are the promotions.", "short", series,
+			{"Arena runs per hour by result", "rate() of " + kpi.SArenaRunsTotal + ", per hour; promoted are the promotions.", "short", series,
 				[]q{{perUnit(kpi.SArenaRunsTotal, "", 3600), "{{result}}"}}},
 		}
 	case kpi.PanelTrust:
 		return []breakdown{
-			{"Tool calls per minute by tool", "rate() of heady_trust_tool_calls_total over all statuses, per minute.", "short", series,
+			{"Tool calls per minute by tool", "rate() of " + kpi.SToolCallsTotal + " over all statuses, per minute.", "short", series,
 				[]q{{perUnit(kpi.SToolCallsTotal, "", 60, "status"), "{{tool}}"}}},
-			{"Tool call errors per minute by tool", "rate() of heady_trust_tool_calls_total with a status other than success, per minute.", "short", series,
+			{"Tool call errors per minute by tool", "rate() of " + kpi.SToolCallsTotal + " with a status other than success, per minute.", "short", series,
 				[]q{{perUnit(kpi.SToolCallsTotal, `status!="success"`, 60, "status"), "{{tool}}"}}},
-			{"Policy blocks per hour by policy", "rate() of heady_trust_policy_blocks_total, per hour.", "short", series,
+			{"Policy blocks per hour by policy", "rate() of " + kpi.SPolicyBlocksTotal + ", per hour.", "short", series,
 				[]q{{perUnit(kpi.SPolicyBlocksTotal, "", 3600), "{{policy}}"}}},
 			{"Incidents opened and resolved per day", "rate() of the incident counters, per day.", "short", series,
 				[]q{{perUnit(kpi.SIncidentsOpenedTotal, "", 86400), "opened"}, {perUnit(kpi.SSecurityOpenedTotal, "", 86400), "security opened"},
@@ -116,11 +116,11 @@ func rates(p kpi.Panel) []breakdown {
 		}
 	case kpi.PanelCost:
 		return []breakdown{
-			{"Inference cost per hour by model", "rate() of heady_cost_inference_usd_total less credits, in USD per hour.", "currencyUSD", series,
+			{"Inference cost per hour by model", "rate() of " + kpi.SInferenceUSDTotal + " in USD per hour (credits are counted apart).", "currencyUSD", series,
 				[]q{{perUnit(kpi.SInferenceUSDTotal, "", 3600), "{{provider}} {{model}}"}}},
-			{"Inference requests per minute by model", "rate() of heady_cost_inference_requests_total, per minute.", "short", series,
+			{"Inference requests per minute by model", "rate() of " + kpi.SInferenceReqTotal + ", per minute.", "short", series,
 				[]q{{perUnit(kpi.SInferenceReqTotal, "", 60), "{{provider}} {{model}}"}}},
-			{"Arena cost per hour", "rate() of heady_cost_arena_usd_total, in USD per hour.", "currencyUSD", series,
+			{"Arena cost per hour", "rate() of " + kpi.SArenaUSDTotal + ", in USD per hour.", "currencyUSD", series,
 				[]q{{perUnit(kpi.SArenaUSDTotal, "", 3600), "arena"}}},
 		}
 	case kpi.PanelPlatform:
@@ -129,12 +129,12 @@ func rates(p kpi.Panel) []breakdown {
 				[]q{{perUnit(kpi.SGatewayDurationHist+"_count", "", 60), "requests"}}},
 			{"Gateway latency (cumulative histogram)", "Quantiles of the gateway durations observed in the dashboard's rate interval.", "s", series,
 				[]q{histQuantile(kpi.SGatewayDurationHist, 0.5), histQuantile(kpi.SGatewayDurationHist, 0.95), histQuantile(kpi.SGatewayDurationHist, 0.99)}},
-			{"Circuit breaker trips per hour", "rate() of heady_platform_circuit_breaker_trips_total, per hour.", "short", series,
+			{"Circuit breaker trips per hour", "rate() of " + kpi.SBreakerTripsTotal + ", per hour.", "short", series,
 				[]q{{perUnit(kpi.SBreakerTripsTotal, "", 3600), "trips"}}},
 		}
 	case kpi.PanelDelivery:
 		return []breakdown{
-			{"Deploys per day by environment and result", "rate() of heady_delivery_deploys_total, per day.", "short", series,
+			{"Deploys per day by environment and result", "rate() of " + kpi.SDeploysTotal + ", per day.", "short", series,
 				[]q{{perUnit(kpi.SDeploysTotal, "", 86400), "{{env}} {{result}}"}}},
 			{"Merges and reverts per day", "rate() of the merge and revert counters, per day.", "short", series,
 				[]q{{perUnit(kpi.SMergesTotal, "", 86400), "merges"}, {perUnit(kpi.SRevertsTotal, "", 86400), "reverts"}}},
