@@ -167,8 +167,15 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 	// The highest value every counter showed so far, across processes:
 	// a restart after kill -9 must never show less.
 	shown := map[string]float64{}
-	monotonic := func(when string) {
+	// monotonic compares a scrape with what was shown; first (after a
+	// restart) polls until the new process shows counters at all, so its
+	// earliest values, the ones a lost checkpoint would lower, are seen.
+	monotonic := func(when string, first bool) {
 		m, err := fetchMetrics(ctx, e.url("/metrics"))
+		for deadline := time.Now().Add(10 * time.Second); first && time.Now().Before(deadline) &&
+			(err != nil || len(monotonicSeries(m)) == 0); time.Sleep(5 * time.Millisecond) {
+			m, err = fetchMetrics(ctx, e.url("/metrics"))
+		}
 		if err != nil {
 			return // not listening yet
 		}
@@ -188,11 +195,12 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 			w.rotate("auth.jsonl")
 		}
 		time.Sleep(time.Duration(w.r.IntN(120)) * time.Millisecond)
-		monotonic(fmt.Sprintf("round %d", round))
+		monotonic(fmt.Sprintf("round %d", round), false)
 		if round%4 == 3 {
 			e.kill()
 			kills++
 			e = startExporter(t, cfg)
+			monotonic(fmt.Sprintf("restart %d", kills), true)
 		}
 	}
 	if len(shown) == 0 {
@@ -200,7 +208,7 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 	}
 	// Let the last process read everything, then compare with a clean run.
 	e.waitReady(60 * time.Second)
-	monotonic("after the last restart")
+	monotonic("after the last restart", false)
 	clean := startExporter(t, writeConfig(t, dir, t.TempDir()))
 	clean.waitReady(60 * time.Second)
 	var want map[string]float64
@@ -223,7 +231,7 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 			return false, err.Error()
 		}
 		got = scrape.EngineSeries(m)
-		monotonic("catching up")
+		monotonic("catching up", false)
 		return scrape.Ingested(got) >= scrape.Ingested(want) && maps.Equal(monotonicSeries(got), monotonicSeries(want)),
 			fmt.Sprintf("%v of %v", scrape.Ingested(got), scrape.Ingested(want))
 	})
