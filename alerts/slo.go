@@ -3,6 +3,7 @@ package alerts
 import (
 	"fmt"
 
+	"github.com/heady/heady-metrics/dashboards"
 	"github.com/heady/heady-metrics/kpi"
 )
 
@@ -65,6 +66,7 @@ func Sloth(o Options) (SlothSpec, error) {
 		if err != nil {
 			return spec, err
 		}
+		k, _ := kpi.Lookup(s.KPI)
 		slo := SlothSLO{Name: s.Name, Objective: obj, Description: s.Description,
 			Labels: map[string]string{"kpi": s.KPI}}
 		slo.SLI.Events.ErrorQuery = fmt.Sprintf("sum(rate(%s{%s}[{{.window}}]))", s.Counter, s.Errors)
@@ -75,6 +77,9 @@ func Sloth(o Options) (SlothSpec, error) {
 			Annotations: map[string]string{
 				"summary":     fmt.Sprintf("The %s SLO (%g%%) is burning its error budget too fast.", s.Name, obj),
 				"runbook_url": o.RunbookURL(s.KPI),
+				AnnDashboard:  o.DashboardURL(dashboards.PanelUID(k.Panel)),
+				"description": fmt.Sprintf("Multi-window burn rate of the %s SLO over %s (the exact windowed KPI is %s). %s",
+					s.Name, s.Counter, s.KPI, s.Description),
 			},
 			PageAlert:   SlothAlert{Labels: map[string]string{"severity": "critical"}},
 			TicketAlert: SlothAlert{Labels: map[string]string{"severity": "warning"}},
