@@ -199,6 +199,10 @@ func labelOf(v string) string {
 // countToolCall counts a tool call of status index st; a tool's every
 // status exists from its first call, so error ratios start from zero.
 func (e *Engine) countToolCall(tool string, st int) {
+	if p, ok := e.cum.counters.m[counterKey{cToolCalls, [3]string{tool, toolStatuses[st]}}]; ok {
+		*p++ // the common case: a tool seen before
+		return
+	}
 	for i, s := range toolStatuses {
 		n := uint64(0)
 		if i == st {
@@ -211,6 +215,10 @@ func (e *Engine) countToolCall(tool string, st int) {
 // countVerified counts a verified outcome of status index st (both
 // statuses exist from a workflow's first outcome).
 func (e *Engine) countVerified(workflow string, st int) {
+	if p, ok := e.cum.counters.m[counterKey{cVerified, [3]string{workflow, verifiedStatus[st]}}]; ok {
+		*p++
+		return
+	}
 	for i, s := range verifiedStatus {
 		n := uint64(0)
 		if i == st {
