@@ -286,23 +286,7 @@ func TestCountersMergeAcrossShards(t *testing.T) {
 	merged := newCumulative()
 	for i := 0; i < 3; i++ {
 		s, _ := countersFixture(t, evs, now, Options{ShardIndex: i, ShardCount: 3})
-		merged.counters.merge(&s.cum.counters)
-		for h := range s.cum.hists {
-			m, p := &merged.hists[h], &s.cum.hists[h]
-			m.count, m.sum, m.zero = m.count+p.count, m.sum+p.sum, m.zero+p.zero
-			for k, n := range p.native {
-				if m.native == nil {
-					m.native = map[int32]uint64{}
-				}
-				m.native[k] += n
-			}
-			for j, n := range p.classic {
-				if m.classic == nil {
-					m.classic = make([]uint64, len(p.classic))
-				}
-				m.classic[j] += n
-			}
-		}
+		merged.merge(&s.cum)
 	}
 	a, b := &View{}, &View{}
 	single.cum.eval(a)

@@ -166,6 +166,29 @@ func (c *cumulative) clone() *cumulative {
 	return out
 }
 
+// merge adds o into c: the read of engines that each hold part of the
+// events (shards, or partitions of one engine by user hash). Integer
+// values, so the result does not depend on the order of the merges.
+func (c *cumulative) merge(o *cumulative) {
+	c.counters.merge(&o.counters)
+	for i := range c.hists {
+		m, p := &c.hists[i], &o.hists[i]
+		m.count, m.sum, m.zero = m.count+p.count, m.sum+p.sum, m.zero+p.zero
+		for k, n := range p.native {
+			if m.native == nil {
+				m.native = map[int32]uint64{}
+			}
+			m.native[k] += n
+		}
+		if p.classic != nil && m.classic == nil {
+			m.classic = make([]uint64, len(p.classic))
+		}
+		for j, n := range p.classic {
+			m.classic[j] += n
+		}
+	}
+}
+
 func (c *cumulative) observe(f cumHistFam, units int64) {
 	c.hists[f].observe(&cumHistDefs[f], units)
 }
