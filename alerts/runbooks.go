@@ -72,7 +72,7 @@ var runbookAdvice = map[string]advice{
 	},
 	"time_to_first_outcome_p50": {
 		causes:  []string{"Onboarding friction: setup failing, connectors slow to configure.", "A first-run workflow failing so users reach an outcome later."},
-		queries: []Query{q("p90 time to first outcome", `histogram_quantile(0.9, sum by (le) (heady_adoption_time_to_first_outcome_seconds_bucket))`), q("Users who had a setup attempt but no success (7d)", `sum(heady_adoption_setup_users{window="7d"}) - sum(heady_adoption_setup_succeeded_users{window="7d"})`)},
+		queries: []Query{q("p90 time to first outcome (30d)", `max without (instance) (`+kpi.STimeToFirstOutcomeQ+`{q="0.9"})`), q("Users who had a setup attempt but no success (7d)", `sum(heady_adoption_setup_users{window="7d"}) - sum(heady_adoption_setup_succeeded_users{window="7d"})`)},
 		checks:  []string{"Adoption drill-down: setup attempts and successes, time-to-first-outcome quantiles.", "Trust drill-down: tool call success by tool."},
 		fix:     []string{"Fix failing setups first ([setup_success](#setup_success)); then look for the first-run workflow with the lowest success."},
 	},
@@ -139,7 +139,7 @@ var runbookAdvice = map[string]advice{
 	},
 	"fix_loop_p50": {
 		causes:  []string{"Reverted changes stay in longer: slower detection (tests, monitoring) or slower review of fixes."},
-		queries: []Query{q("Fix loop median, this 30d and the previous", `histogram_quantile(0.5, sum by (le, window) (heady_outcomes_fix_loop_seconds_bucket))`)},
+		queries: []Query{q("Fix loop median, this 30d and the previous", `max by (window) (`+kpi.SFixLoop+`{q="0.5"})`)},
 		checks:  []string{"Delivery drill-down: quality-gate pass rate and test coverage."},
 		fix:     []string{"No operational action: review the slowest reverts in the retrospective."},
 	},

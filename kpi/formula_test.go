@@ -189,7 +189,7 @@ func TestFormulaPromQL(t *testing.T) {
 		{Formula{Kind: FShareOfOnes, Num: S(SProbeSuccess)},
 			`(sum without (target) (max without (instance) (heady_probe_success))) / (count without (target) (max without (instance) (heady_probe_success)))`},
 		{Quantile(0.95, SGatewayDuration, W1h),
-			`histogram_quantile(0.95, sum without (instance, window) (heady_platform_gateway_duration_seconds_bucket{window="1h"})) and (sum without (instance, window) (heady_platform_gateway_duration_seconds_count{window="1h"}) > 0)`},
+			`histogram_quantile(0.95, sum without (instance, window, at_most) (label_replace(heady_platform_gateway_window_calls{window="1h"}, "le", "$1", "at_most", "(.*)"))) and (sum without (instance, window, at_most) (heady_platform_gateway_window_calls{window="1h",at_most="+Inf"}) > 0)`},
 	}
 	for _, c := range cases {
 		if got := c.f.PromQL(); got != c.want {

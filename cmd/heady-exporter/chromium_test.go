@@ -3,17 +3,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,51 +21,7 @@ import (
 // every source's row must render.
 func TestLivePageInChromium(t *testing.T) {
 	scorecardtest.Chromium(t)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "heady-exporter")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	data := filepath.Join(dir, "demo")
-	// The demo ends at the wall clock so that the live engine sees it.
-	if out, err := exec.Command(bin, "demo", "--out="+data).CombinedOutput(); err != nil {
-		t.Fatalf("demo: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	srv := exec.Command(bin, "--config.file="+filepath.Join(data, "config.yml"), "--web.listen-address="+addr)
-	logf, _ := os.Create(filepath.Join(dir, "exporter.log"))
-	srv.Stdout, srv.Stderr = logf, logf
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = srv.Process.Signal(syscall.SIGTERM) // it may have exited already
-		_ = srv.Wait()                          // stopped at the end: its status says nothing
-		logf.Close()
-	})
-	base := "http://" + addr
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	for {
-		resp, err := http.Get(base + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			log, _ := os.ReadFile(filepath.Join(dir, "exporter.log"))
-			t.Fatalf("exporter not ready: %v\n%s", err, log)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	base, _ := serveDemoBinary(t)
 	resp, err := http.Get(base + "/scorecard.json")
 	if err != nil {
 		t.Fatal(err)

@@ -1,19 +1,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // The shard flags shard the demo data as the config file's `shard` block
@@ -86,39 +81,7 @@ func TestShardFlags(t *testing.T) {
 // and after POST /-/reload. (Without the flags, the reloaded unsharded
 // instance would start those sources, whose series appear at once.)
 func TestShardFlagsSurviveReload(t *testing.T) {
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "heady-exporter")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	data := filepath.Join(dir, "demo")
-	if out, err := exec.Command(bin, "demo", "--out="+data).CombinedOutput(); err != nil {
-		t.Fatalf("demo: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	srv := exec.Command(bin, "--config.file="+filepath.Join(data, "config.yml"), "--web.listen-address="+addr,
-		"--shard.count=2", "--shard.index-from-pod-name=heady-metrics-1")
-	logFile := filepath.Join(dir, "exporter.log")
-	logf, err := os.Create(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Stdout, srv.Stderr = logf, logf
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = srv.Process.Signal(syscall.SIGTERM) // it may have exited already
-		_ = srv.Wait()                          // its exit status is not what the test checks
-		logf.Close()
-	})
-	base := "http://" + addr
-	waitReady(t, base, logFile)
+	base, logFile := serveDemoBinary(t, "--shard.count=2", "--shard.index-from-pod-name=heady-metrics-1")
 
 	sources := func() map[string]bool {
 		t.Helper()
@@ -152,26 +115,4 @@ func TestShardFlagsSurviveReload(t *testing.T) {
 		t.Fatalf("reload: %s\n%s", resp.Status, log)
 	}
 	check("after the reload")
-}
-
-// waitReady polls /-/ready until it answers 200, for at most two minutes.
-func waitReady(t *testing.T, base, logFile string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	for {
-		resp, err := http.Get(base + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-ctx.Done():
-			log, _ := os.ReadFile(logFile)
-			t.Fatalf("exporter not ready: %v\n%s", err, log)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
