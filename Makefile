@@ -31,8 +31,10 @@ run: demo
 	@echo
 	$(BIN) --config.file=$(DEMO_DIR)/config.yml --web.listen-address=$(LISTEN)
 
-# Installs the Debian packages the tests run for real (promtool, amtool,
-# prometheus, alertmanager) when they are missing.
+# Installs what the tests run for real when it is missing: the Debian
+# packages (promtool, amtool, prometheus, alertmanager, chromium) and the
+# pinned upstream tools built with go install into a cache outside the clone
+# (promtool, amtool, alertmanager, sloth, helm, golangci-lint).
 test-deps:
 	./scripts/test-deps.sh
 
