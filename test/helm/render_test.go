@@ -96,26 +96,19 @@ func render(t *testing.T, args ...string) manifests {
 		var target any
 		switch kind {
 		case "StatefulSet":
-			m.statefulSets = append(m.statefulSets, appsv1.StatefulSet{})
-			target = &m.statefulSets[len(m.statefulSets)-1]
+			target = appendNew(&m.statefulSets)
 		case "Service":
-			m.services = append(m.services, corev1.Service{})
-			target = &m.services[len(m.services)-1]
+			target = appendNew(&m.services)
 		case "ConfigMap":
-			m.configMaps = append(m.configMaps, corev1.ConfigMap{})
-			target = &m.configMaps[len(m.configMaps)-1]
+			target = appendNew(&m.configMaps)
 		case "ServiceMonitor":
-			m.serviceMonitors = append(m.serviceMonitors, monitoringv1.ServiceMonitor{})
-			target = &m.serviceMonitors[len(m.serviceMonitors)-1]
+			target = appendNew(&m.serviceMonitors)
 		case "PrometheusRule":
-			m.prometheusRules = append(m.prometheusRules, monitoringv1.PrometheusRule{})
-			target = &m.prometheusRules[len(m.prometheusRules)-1]
+			target = appendNew(&m.prometheusRules)
 		case "CronJob":
-			m.cronJobs = append(m.cronJobs, batchv1.CronJob{})
-			target = &m.cronJobs[len(m.cronJobs)-1]
+			target = appendNew(&m.cronJobs)
 		case "PersistentVolumeClaim":
-			m.claims = append(m.claims, corev1.PersistentVolumeClaim{})
-			target = &m.claims[len(m.claims)-1]
+			target = appendNew(&m.claims)
 		default:
 			t.Fatalf("the chart renders a %q, which this test does not decode", kind)
 		}
@@ -281,3 +274,10 @@ func TestTemplateRefusesBadValues(t *testing.T) {
 }
 
 func yamlUnmarshal(s string, into any) error { return yaml.Unmarshal([]byte(s), into) }
+
+// appendNew appends a zero T to *s and returns a pointer to it.
+func appendNew[T any](s *[]T) *T {
+	var zero T
+	*s = append(*s, zero)
+	return &(*s)[len(*s)-1]
+}
