@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cespare/xxhash/v2"
 	"hash/crc32"
 	"io"
 	"math"
@@ -86,7 +87,7 @@ func (e *encoder) timeline(tl *timeline) {
 		c.each(func(s secCount) {
 			e.uvarint(uint64(s.off))
 			e.uvarint(uint64(s.n))
-			e.float(s.sum)
+			e.float(fromUnits(s.sum)) // exact back through units
 		})
 	}
 }
@@ -191,7 +192,7 @@ func (d *decoder) timeline(tl *timeline) {
 		m := d.count()
 		c.secs = make([]secCount, 0, min(m, 3600))
 		for j := 0; j < m && d.err == nil; j++ {
-			s := secCount{off: uint16(d.uvarint()), n: uint32(d.uvarint()), sum: d.float()}
+			s := secCount{off: uint16(d.uvarint()), n: uint32(d.uvarint()), sum: units(d.float())}
 			c.count += uint64(s.n)
 			c.sum += s.sum
 			c.secs = append(c.secs, s)
@@ -224,43 +225,7 @@ func eventFloats(ev *event.Event) []*float64 {
 }
 
 // Save writes the checkpoint atomically into dir.
-func (e *Engine) Save(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, CheckpointFile+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	enc := &encoder{w: bufio.NewWriterSize(f, 1<<20)}
-	enc.raw([]byte(checkpointMagic))
-	e.encode(enc)
-	sum := enc.crc.sum
-	if enc.err == nil {
-		var b [4]byte
-		binary.LittleEndian.PutUint32(b[:], sum)
-		_, enc.err = enc.w.Write(b[:])
-	}
-	if enc.err == nil {
-		enc.err = enc.w.Flush()
-	}
-	if enc.err == nil {
-		enc.err = f.Sync()
-	}
-	if cerr := f.Close(); enc.err == nil {
-		enc.err = cerr
-	}
-	if enc.err != nil {
-		return fmt.Errorf("write checkpoint: %w", enc.err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, CheckpointFile)); err != nil {
-		return err
-	}
-	_ = syncDir(dir) // the checkpoint is whole either way; this makes the rename durable
-	return nil
-}
+func (e *Engine) Save(dir string) error { return saveWith(dir, e.encode) }
 
 // syncDir makes a rename in dir durable.
 func syncDir(dir string) error {
@@ -274,8 +239,48 @@ func syncDir(dir string) error {
 
 func (e *Engine) encode(w *encoder) {
 	w.varint(e.now)
-	// users
-	w.uvarint(uint64(len(e.users.list)))
+	encodeUsers(w, []*Engine{e})
+	e.encodeEvents(w)
+}
+
+// encodeUsers writes the users of parts (the partitions of one engine's
+// users) as one table, and the surface names they use. One part keeps its
+// surface indexes; several are given the indexes of their sorted union.
+func encodeUsers(w *encoder, parts []*Engine) {
+	n := 0
+	union := map[string]uint16{}
+	for _, p := range parts {
+		n += len(p.users.list)
+		for s, i := range p.surfaces {
+			union[s] = i
+		}
+	}
+	names := sortedKeys(union)
+	if len(parts) > 1 {
+		for i, s := range names {
+			union[s] = uint16(i)
+		}
+	}
+	w.uvarint(uint64(n))
+	for _, p := range parts {
+		remap := make([]uint16, 0, len(p.surfaces))
+		for s, i := range p.surfaces {
+			for int(i) >= len(remap) {
+				remap = append(remap, 0)
+			}
+			remap[i] = union[s]
+		}
+		p.encodeUserList(w, remap)
+	}
+	w.uvarint(uint64(len(names)))
+	for _, s := range names {
+		w.str(s)
+		w.uvarint(uint64(union[s]))
+	}
+}
+
+// encodeUserList writes e's users, their surface indexes mapped by remap.
+func (e *Engine) encodeUserList(w *encoder, remap []uint16) {
 	for i := range e.users.list {
 		u := &e.users.list[i]
 		w.bytes(e.users.idBytes(i))
@@ -292,20 +297,14 @@ func (e *Engine) encode(w *encoder) {
 		w.uvarint(uint64(len(surfaces)))
 		for _, v := range surfaces {
 			idx, last := unpackSurface(v)
-			w.uvarint(uint64(idx))
+			w.uvarint(uint64(remap[idx]))
 			w.uvarint(uint64(last))
 		}
 	}
-	names := make([]string, 0, len(e.surfaces))
-	for s := range e.surfaces {
-		names = append(names, s)
-	}
-	sort.Strings(names)
-	w.uvarint(uint64(len(names)))
-	for _, s := range names {
-		w.str(s)
-		w.uvarint(uint64(e.surfaces[s]))
-	}
+}
+
+// encodeEvents writes everything but the clock and the users.
+func (e *Engine) encodeEvents(w *encoder) {
 	// fixed timelines, in a fixed order
 	for _, tl := range e.fixedTimelines() {
 		w.timeline(tl)
@@ -464,32 +463,9 @@ var ErrNoCheckpoint = errors.New("no checkpoint")
 // then starts from scratch: sources re-read from the beginning, so nothing
 // is counted twice).
 func Load(dir string, opt Options) (*Engine, error) {
-	f, err := os.Open(filepath.Join(dir, CheckpointFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, ErrNoCheckpoint
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	e := New(opt)
-	d := &decoder{r: bufio.NewReaderSize(f, 1<<20)}
-	if m := d.full(len(checkpointMagic)); d.err != nil || string(m) != checkpointMagic {
-		return nil, fmt.Errorf("%s: not a heady-exporter checkpoint (or an incompatible version)", f.Name())
-	}
-	e.decode(d)
-	sum := d.crc
-	var tail [4]byte
-	if d.err == nil {
-		if _, err := io.ReadFull(d.r, tail[:]); err != nil {
-			d.fail(err)
-		}
-	}
-	if d.err != nil {
-		return nil, fmt.Errorf("%s: damaged checkpoint: %w", f.Name(), d.err)
-	}
-	if binary.LittleEndian.Uint32(tail[:]) != sum {
-		return nil, fmt.Errorf("%s: damaged checkpoint: checksum mismatch", f.Name())
+	if err := loadWith(dir, e.decode); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -497,11 +473,22 @@ func Load(dir string, opt Options) (*Engine, error) {
 func (e *Engine) decode(d *decoder) {
 	e.now = d.varint()
 	d.sealBefore = ceilSec(e.now) - sealAfterSec
+	decodeUsers(d, []*Engine{e})
+	e.decodeEvents(d)
+}
+
+// decodeUsers reads the users table into parts, each user into the part
+// partOf its id (a checkpoint restores at any partition count).
+func decodeUsers(d *decoder, parts []*Engine) {
 	n := d.count()
-	e.users.reserve(min(n, 1<<26))
+	for _, p := range parts {
+		p.users.reserve(min(n/len(parts)+n/(8*len(parts))+16, 1<<26))
+	}
 	var scratch []uint64
 	for i := 0; i < n && d.err == nil; i++ {
 		id := d.full(int(d.uvarint()))
+		h := xxhash.Sum64(id)
+		e := parts[partOf(h, len(parts))]
 		u := user{
 			firstAct: uint32(d.uvarint()), firstOutcome: uint32(d.uvarint()),
 			setupTry: uint32(d.uvarint()), setupOK: uint32(d.uvarint()), cur: d.uvarint(),
@@ -530,12 +517,19 @@ func (e *Engine) decode(d *decoder) {
 			}
 			u.surfaces = e.users.pool.newList(scratch)
 		}
-		*e.users.get(string(id)) = u
+		*e.users.getHashed(string(id), h) = u
 	}
 	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
 		s := d.str()
-		e.surfaces[s] = uint16(d.uvarint())
+		idx := uint16(d.uvarint())
+		for _, p := range parts {
+			p.surfaces[s] = idx
+		}
 	}
+}
+
+// decodeEvents reads what encodeEvents wrote.
+func (e *Engine) decodeEvents(d *decoder) {
 	for _, tl := range e.fixedTimelines() {
 		d.timeline(tl)
 	}

@@ -45,7 +45,23 @@ type Options struct {
 	// hashes (FNV-1a 64) to ShardIndex mod ShardCount; events without a user
 	// are kept by shard GlobalShard only. ShardCount 0 or 1 keeps all.
 	ShardIndex, ShardCount, GlobalShard int
+	// Side restricts the engine to one side of every event (see
+	// ownership); a Partitioned engine is one EventSide engine and
+	// UserSide partitions of the users.
+	Side Side
+	// Partitions is how many partitions of the user table a Partitioned
+	// engine applies in parallel (0: GOMAXPROCS). New ignores it.
+	Partitions int
 }
+
+// Side is the part of every event an engine applies.
+type Side uint8
+
+const (
+	BothSides Side = iota
+	EventSide      // counts, deduplication, changes, incidents: everything but users
+	UserSide       // the users' activity, firsts, surfaces and setup
+)
 
 func (o *Options) defaults() {
 	if o.TopN <= 0 {
@@ -314,6 +330,18 @@ type pendingEvent struct {
 //     carries no user). The event side is deduplicated where it is owned,
 //     so every copy of an id meets the same dedup set.
 func (e *Engine) ownership(ev *event.Event) (doEvent, doUser bool) {
+	doEvent, doUser = e.shardOwnership(ev)
+	switch e.opt.Side {
+	case EventSide:
+		doUser = false
+	case UserSide:
+		doEvent = false
+	}
+	return doEvent, doUser
+}
+
+// shardOwnership is ownership across shards (processes), both sides.
+func (e *Engine) shardOwnership(ev *event.Event) (doEvent, doUser bool) {
 	if e.opt.ShardCount <= 1 {
 		return true, true
 	}
@@ -361,7 +389,7 @@ func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 		e.toolByTool.get(ev.Tool)[st].add(sec, 1, 0)
 		e.action(ev, sec)
 		if !math.IsNaN(ev.DurationMS) && ev.DurationMS >= 0 {
-			e.gateway.get(sketchBucket(ev.DurationMS/1000)).add(sec, 1, ev.DurationMS/1000)
+			e.gateway.get(sketchBucket(ev.DurationMS/1000)).add(sec, 1, units(ev.DurationMS/1000))
 		}
 	case event.TypeOutcome:
 		e.action(ev, sec)
@@ -380,11 +408,11 @@ func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 	case event.TypeArenaRun:
 		e.arena[indexOf(arenaResults, ev.Status)].add(sec, 1, 0)
 		if !math.IsNaN(ev.CostUSD) {
-			e.arenaCost.add(sec, 1, ev.CostUSD)
+			e.arenaCost.add(sec, 1, units(ev.CostUSD))
 		}
 	case event.TypeConsensus:
 		if !math.IsNaN(ev.Confidence) {
-			e.consensus.add(sec, 1, ev.Confidence)
+			e.consensus.add(sec, 1, units(ev.Confidence))
 		}
 	case event.TypeChangeAccepted, event.TypeChangeReverted:
 		e.change(ev)
@@ -393,10 +421,7 @@ func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 			e.breakerTrips.add(sec, 1, 0)
 		}
 	case event.TypeInference:
-		cost := ev.CostUSD
-		if math.IsNaN(cost) {
-			cost = 0
-		}
+		cost := units(ev.CostUSD) // NaN: 0
 		e.inferenceCost.add(sec, 1, cost)
 		e.byModel.get(ev.Provider).get(ev.Model).add(sec, 1, cost)
 		r := ev.Routed
