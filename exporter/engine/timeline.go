@@ -24,7 +24,7 @@ type timeline struct {
 type chunk struct {
 	hour  int64
 	count uint64
-	sum   int64 // micro-units (see units)
+	sum   int64      // micro-units (see units)
 	secs  []secCount // sorted by off, one entry per second; nil when sealed
 	// packed holds a sealed chunk's entries: per entry the uvarint of its
 	// second minus the previous entry's, the uvarint of its count and, when
