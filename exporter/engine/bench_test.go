@@ -201,3 +201,83 @@ func BenchmarkHistoryMemory(b *testing.B) {
 		runtime.KeepAlive(e)
 	}
 }
+
+// BenchmarkIngestParallel is the ingest of the pipeline on every core:
+// batches of tailBatch lines are decoded in parallel (one run of lines per
+// core, as package stream does) on a reader goroutine, while a Partitioned
+// engine of GOMAXPROCS partitions applies the previous batch. At
+// GOMAXPROCS=1 it is one goroutine decoding and applying, as the pipeline
+// is then. Its lines/s against BenchmarkIngest's at GOMAXPROCS=1 is the
+// speed-up of the cores.
+func BenchmarkIngestParallel(b *testing.B) {
+	const tailBatch = 4096 // tail.DefaultBatchLines
+	lines := ingestInput()
+	procs := runtime.GOMAXPROCS(0)
+	decode := func(start, n int, decs []event.Decoder) []event.Event {
+		evs := make([]event.Event, n)
+		workers := min(procs, n/512)
+		if workers <= 1 {
+			k := 0
+			for j := range n {
+				if decs[0].Decode(lines[(start+j)%len(lines)], &evs[k]) == "" {
+					k++
+				}
+			}
+			return evs[:k]
+		}
+		parts := make([][]event.Event, workers)
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				lo, hi := w*n/workers, (w+1)*n/workers
+				out := evs[lo:lo:hi]
+				for j := lo; j < hi; j++ {
+					out = out[:len(out)+1]
+					if decs[w].Decode(lines[(start+j)%len(lines)], &out[len(out)-1]) != "" {
+						out = out[:len(out)-1]
+					}
+				}
+				parts[w] = out
+			}()
+		}
+		wg.Wait()
+		k := 0
+		for _, p := range parts {
+			k += copy(evs[k:], p)
+		}
+		return evs[:k]
+	}
+	decs := make([]event.Decoder, procs)
+	b.SetBytes(285)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; {
+		b.StopTimer()
+		e := NewPartitioned(Options{})
+		e.Advance(benchNow.UnixMilli())
+		n := min(b.N-i, len(lines)-i%len(lines))
+		b.StartTimer()
+		if procs == 1 {
+			// One goroutine, as the pipeline at GOMAXPROCS=1.
+			for j := 0; j < n; j += tailBatch {
+				evs := decode(i+j, min(tailBatch, n-j), decs)
+				e.ApplyBatch(evs, make([]Result, len(evs)))
+			}
+		} else {
+			batches := make(chan []event.Event, 2)
+			go func() {
+				defer close(batches)
+				for j := 0; j < n; j += tailBatch {
+					batches <- decode(i+j, min(tailBatch, n-j), decs)
+				}
+			}()
+			for evs := range batches {
+				e.ApplyBatch(evs, make([]Result, len(evs)))
+			}
+		}
+		i += n
+	}
+	reportRates(b, cpu0)
+}

@@ -212,9 +212,23 @@ func (e *Engine) ApplyBatch(evs []event.Event, res []Result) {
 	var hs [prefetchGroup]evHashes
 	for start := 0; start < len(evs); start += prefetchGroup {
 		group := evs[start:min(start+prefetchGroup, len(evs))]
-		e.prefetch(group, hs[:len(group)])
+		for i := range group {
+			hs[i] = hashesOf(&group[i])
+		}
+		e.prefetch(hs[:len(group)])
 		for i := range group {
 			res[start+i] = e.applyHashed(&group[i], hs[i])
+		}
+	}
+}
+
+// applyBatchHashed is ApplyBatch with the events' hashes already known.
+func (e *Engine) applyBatchHashed(evs []event.Event, hs []evHashes, res []Result) {
+	for start := 0; start < len(evs); start += prefetchGroup {
+		end := min(start+prefetchGroup, len(evs))
+		e.prefetch(hs[start:end])
+		for i := start; i < end; i++ {
+			res[i] = e.applyHashed(&evs[i], hs[i])
 		}
 	}
 }
@@ -239,27 +253,29 @@ func hashesOf(ev *event.Event) evHashes {
 	return h
 }
 
-// prefetch computes the hashes of evs into hs and reads the memory the
-// events are about to touch: the user table's and the dedup set's home
+// prefetch reads the memory the events of hashes hs are about to touch: the user table's and the dedup set's home
 // slots, then the user records they point to, then the last of those
 // users' earlier days. The loads of one pass do not depend on each other,
 // so the CPU overlaps their misses. The reads are only a hint: a slot may
 // hold another user, or the tables may grow before the events are applied.
-func (e *Engine) prefetch(evs []event.Event, hs []evHashes) {
+func (e *Engine) prefetch(hs []evHashes) {
 	var x uint64
 	us := &e.users
 	umask := uint64(len(us.slots) - 1)
 	seen := e.dedup.seen.slots
 	dmask := uint64(len(seen) - 1)
-	for i := range evs {
-		h := hashesOf(&evs[i])
-		hs[i] = h
-		if h.user != 0 {
+	users := e.opt.Side != EventSide
+	for _, h := range hs {
+		if h.user != 0 && users {
 			x += us.slots[h.user&umask].hash
 		}
 		if h.id != 0 && len(seen) > 0 {
 			x += seen[h.id&dmask]
 		}
+	}
+	if !users {
+		e.prefetched = x
+		return
 	}
 	var recs [prefetchGroup]*user
 	for i := range hs {

@@ -123,18 +123,32 @@ func (p *Partitioned) applyBatch(evs []event.Event, res []Result) {
 		p.ev.ApplyBatch(evs, res)
 		return
 	}
+	// The events' hashes are computed in parallel first; then the event
+	// side applies the batch while each partition applies its users' side.
 	// The user side's results matter only where the event side does not
 	// own the event (another shard counts it).
+	n := len(p.parts)
+	hs := make([]evHashes, len(evs))
 	ures := make([]Result, len(evs))
 	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := i * len(evs) / n; j < (i+1)*len(evs)/n; j++ {
+				hs[j] = hashesOf(&evs[j])
+			}
+		}()
+	}
+	wg.Wait()
 	for i, e := range p.parts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.applyUsers(evs, ures, i, len(p.parts))
+			e.applyUsers(evs, hs, ures, i, n)
 		}()
 	}
-	p.ev.ApplyBatch(evs, res)
+	p.ev.applyBatchHashed(evs, hs, res)
 	wg.Wait()
 	for i := range res {
 		if res[i] == NotOwned && evs[i].User != "" {
@@ -146,7 +160,7 @@ func (p *Partitioned) applyBatch(evs []event.Event, res []Result) {
 // applyUsers applies the user side of the events of evs whose users are in
 // partition part of n, in order, storing their results in res. Like
 // ApplyBatch it prefetches each group's user records before applying it.
-func (e *Engine) applyUsers(evs []event.Event, res []Result, part, n int) {
+func (e *Engine) applyUsers(evs []event.Event, hashes []evHashes, res []Result, part, n int) {
 	var idx [prefetchGroup]int32
 	var hs [prefetchGroup]evHashes
 	k := 0
@@ -157,16 +171,11 @@ func (e *Engine) applyUsers(evs []event.Event, res []Result, part, n int) {
 		}
 		k = 0
 	}
-	for i := range evs {
-		ev := &evs[i]
-		if ev.User == "" {
+	for i, h := range hashes {
+		if h.user == 0 || partOf(h.user, n) != part {
 			continue
 		}
-		h := xxhash.Sum64String(ev.User)
-		if partOf(h, n) != part {
-			continue
-		}
-		idx[k], hs[k] = int32(i), evHashes{user: h}
+		idx[k], hs[k] = int32(i), evHashes{user: h.user}
 		k++
 		if k == prefetchGroup {
 			flush()

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -98,8 +99,12 @@ type Input struct {
 	Health *source.Health
 	f      *tail.Follower
 	dec    LineDecoder
+	cfg    *config.Input
 	now    func() time.Time
 	errs   int
+	// decs are the decoders of the parallel workers (decode), made on
+	// first use; decs[0] is dec.
+	decs []LineDecoder
 }
 
 // New returns an input resuming from positions saved by the engine (nil to
@@ -115,7 +120,7 @@ func New(cfg *config.Input, pollInterval time.Duration, positions []byte, health
 			return nil, fmt.Errorf("source %s: saved positions: %w", cfg.Name, err)
 		}
 	}
-	in := &Input{Name: cfg.Name, Health: health, dec: dec, now: now}
+	in := &Input{Name: cfg.Name, Health: health, dec: dec, cfg: cfg, now: now}
 	f, err := tail.New(tail.Config{
 		Paths:        cfg.Paths,
 		PollInterval: pollInterval,
@@ -165,34 +170,87 @@ func (in *Input) Drain(ctx context.Context, fn func(*Batch) error) error {
 	}
 }
 
+// decodeChunk is the fewest lines a decoding worker is given: below it,
+// starting a goroutine costs more than it saves.
+const decodeChunk = 512
+
+// decode decodes a tail batch. A large batch is cut into one run of lines
+// per core, decoded in parallel (each worker with its own decoder) and
+// joined in line order, so the result is the same as one decoder's.
 func (in *Input) decode(b tail.Batch) *Batch {
-	out := &Batch{Source: in.Name, Events: make([]event.Event, 0, len(b.Lines)), Lines: len(b.Lines) + len(b.TooLong)}
+	out := &Batch{Source: in.Name, Lines: len(b.Lines) + len(b.TooLong)}
 	pos, _ := json.Marshal(b.Positions)
 	out.Positions = pos
-	skip := func(r event.Reason, n uint64) {
-		if out.Skipped == nil {
-			out.Skipped = map[event.Reason]uint64{}
-		}
-		out.Skipped[r] += n
-	}
 	if len(b.TooLong) > 0 {
-		skip(event.ReasonTooLong, uint64(len(b.TooLong)))
+		out.skip(event.ReasonTooLong, uint64(len(b.TooLong)))
 	}
+	workers := min(runtime.GOMAXPROCS(0), len(b.Lines)/decodeChunk)
+	if workers <= 1 {
+		out.Events = make([]event.Event, 0, len(b.Lines))
+		decodeLines(in.dec, b.Lines, out)
+		return out
+	}
+	for len(in.decs) < workers {
+		if len(in.decs) == 0 {
+			in.decs = append(in.decs, in.dec)
+			continue
+		}
+		d, err := NewDecoder(in.cfg)
+		if err != nil { // built once already, in New
+			workers = len(in.decs)
+			break
+		}
+		in.decs = append(in.decs, d)
+	}
+	parts := make([]Batch, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lines := b.Lines[w*len(b.Lines)/workers : (w+1)*len(b.Lines)/workers]
+		parts[w].Events = make([]event.Event, 0, len(lines))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			decodeLines(in.decs[w], lines, &parts[w])
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for i := range parts {
+		n += len(parts[i].Events)
+	}
+	out.Events = make([]event.Event, 0, n)
+	for i := range parts {
+		out.Events = append(out.Events, parts[i].Events...)
+		for r, k := range parts[i].Skipped {
+			out.skip(r, k)
+		}
+	}
+	return out
+}
+
+func (b *Batch) skip(r event.Reason, n uint64) {
+	if b.Skipped == nil {
+		b.Skipped = map[event.Reason]uint64{}
+	}
+	b.Skipped[r] += n
+}
+
+// decodeLines decodes lines with dec into out's events and skip counts.
+func decodeLines(dec LineDecoder, lines []tail.Line, out *Batch) {
 	var line []byte
 	emit := func(e *event.Event) {
 		out.Events = append(out.Events, *e)
 		ownStrings(&out.Events[len(out.Events)-1], line)
 	}
-	for _, l := range b.Lines {
+	for _, l := range lines {
 		if len(l.Text) == 0 || isBlank(l.Text) {
 			continue
 		}
 		line = l.Text
-		if r := in.dec.DecodeLine(l.Text, emit); r != "" {
-			skip(r, 1)
+		if r := dec.DecodeLine(l.Text, emit); r != "" {
+			out.skip(r, 1)
 		}
 	}
-	return out
 }
 
 // ownStrings copies the strings of e that do not point into line (which
