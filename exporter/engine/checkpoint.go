@@ -105,6 +105,7 @@ type decoder struct {
 	crc uint32
 	err error
 	buf []byte
+	one [1]byte
 	// sealBefore: timeline hours that ended before this second are sealed
 	// as they are read.
 	sealBefore int64
@@ -113,9 +114,24 @@ type decoder struct {
 func (d *decoder) ReadByte() (byte, error) {
 	b, err := d.r.ReadByte()
 	if err == nil {
-		d.crc = crc32.Update(d.crc, castagnoli, []byte{b})
+		d.one[0] = b
+		d.crc = crc32.Update(d.crc, castagnoli, d.one[:])
 	}
 	return b, err
+}
+
+// peekVarint returns the bytes of the varint at the reader's position,
+// read without copying, or nil if they are not all buffered (at the end
+// of the file) or do not end within binary.MaxVarintLen64 bytes: the slow
+// path, byte by byte, then says what is wrong.
+func (d *decoder) peekVarint() []byte {
+	p, _ := d.r.Peek(binary.MaxVarintLen64)
+	for i, c := range p {
+		if c < 0x80 {
+			return p[:i+1]
+		}
+	}
+	return nil
 }
 
 func (d *decoder) fail(err error) {
@@ -128,6 +144,13 @@ func (d *decoder) uvarint() uint64 {
 	if d.err != nil {
 		return 0
 	}
+	if p := d.peekVarint(); p != nil {
+		if v, n := binary.Uvarint(p); n == len(p) {
+			d.crc = crc32.Update(d.crc, castagnoli, p)
+			_, _ = d.r.Discard(n)
+			return v
+		}
+	}
 	v, err := binary.ReadUvarint(d)
 	d.fail(err)
 	return v
@@ -136,6 +159,13 @@ func (d *decoder) uvarint() uint64 {
 func (d *decoder) varint() int64 {
 	if d.err != nil {
 		return 0
+	}
+	if p := d.peekVarint(); p != nil {
+		if v, n := binary.Varint(p); n == len(p) {
+			d.crc = crc32.Update(d.crc, castagnoli, p)
+			_, _ = d.r.Discard(n)
+			return v
+		}
 	}
 	v, err := binary.ReadVarint(d)
 	d.fail(err)
