@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/heady/heady-metrics/exporter/event"
@@ -508,46 +509,80 @@ func (e *Engine) decode(d *decoder) {
 }
 
 // decodeUsers reads the users table into parts, each user into the part
-// partOf its id (a checkpoint restores at any partition count).
+// partOf its id (a checkpoint restores at any partition count). The file
+// is parsed here; with several parts, each part files its users (the
+// table inserts, the bulk of a restart) on its own goroutine.
 func decodeUsers(d *decoder, parts []*Engine) {
 	n := d.count()
 	for _, p := range parts {
 		p.users.reserve(min(n/len(parts)+n/(8*len(parts))+16, 1<<26))
 	}
-	var scratch []uint64
+	file := func(k int, c *userChunk) { parts[k].fileUsers(c) }
+	var wg sync.WaitGroup
+	if len(parts) > 1 {
+		chans := make([]chan *userChunk, len(parts))
+		for k := range parts {
+			chans[k] = make(chan *userChunk, 4)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for c := range chans[k] {
+					parts[k].fileUsers(c)
+				}
+			}()
+		}
+		file = func(k int, c *userChunk) { chans[k] <- c }
+		defer func() {
+			for _, ch := range chans {
+				close(ch)
+			}
+			wg.Wait()
+		}()
+	}
+	cur := make([]*userChunk, len(parts))
 	for i := 0; i < n && d.err == nil; i++ {
 		id := d.full(int(d.uvarint()))
 		h := xxhash.Sum64(id)
-		e := parts[partOf(h, len(parts))]
-		u := user{
+		k := partOf(h, len(parts))
+		if cur[k] == nil {
+			cur[k] = &userChunk{}
+		}
+		c := cur[k]
+		c.ids = append(c.ids, id...)
+		r := userRec{h: h, idEnd: uint32(len(c.ids)), u: user{
 			firstAct: uint32(d.uvarint()), firstOutcome: uint32(d.uvarint()),
 			setupTry: uint32(d.uvarint()), setupOK: uint32(d.uvarint()), cur: d.uvarint(),
-		}
-		if u.cur != 0 {
-			e.dayActive[recDay(u.cur)]++
-		}
-		if k := d.count(); k > maxUserList {
-			d.fail(fmt.Errorf("user list of %d entries out of range", k))
-		} else if k > 0 && d.err == nil {
-			scratch = scratch[:0]
-			for j := 0; j < k && d.err == nil; j++ {
-				r := d.uvarint()
-				scratch = append(scratch, r)
-				e.dayActive[recDay(r)]++
+		}}
+		if m := d.count(); m > maxUserList {
+			d.fail(fmt.Errorf("user list of %d entries out of range", m))
+		} else {
+			for j := 0; j < m && d.err == nil; j++ {
+				c.lists = append(c.lists, d.uvarint())
 			}
-			u.days = e.users.pool.newList(scratch)
 		}
-		if k := d.count(); k > maxUserList {
-			d.fail(fmt.Errorf("user list of %d entries out of range", k))
-		} else if k > 0 && d.err == nil {
-			scratch = scratch[:0]
-			for j := 0; j < k && d.err == nil; j++ {
+		r.days = uint32(len(c.lists))
+		if m := d.count(); m > maxUserList {
+			d.fail(fmt.Errorf("user list of %d entries out of range", m))
+		} else {
+			for j := 0; j < m && d.err == nil; j++ {
 				idx := uint16(d.uvarint())
-				scratch = append(scratch, packSurface(idx, uint32(d.uvarint())))
+				c.lists = append(c.lists, packSurface(idx, uint32(d.uvarint())))
 			}
-			u.surfaces = e.users.pool.newList(scratch)
 		}
-		*e.users.getHashed(string(id), h) = u
+		r.listEnd = uint32(len(c.lists))
+		if d.err != nil {
+			break
+		}
+		c.recs = append(c.recs, r)
+		if len(c.recs) == userChunkLen {
+			file(k, c)
+			cur[k] = nil
+		}
+	}
+	for k, c := range cur {
+		if c != nil && d.err == nil {
+			file(k, c)
+		}
 	}
 	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
 		s := d.str()
@@ -555,6 +590,47 @@ func decodeUsers(d *decoder, parts []*Engine) {
 		for _, p := range parts {
 			p.surfaces[s] = idx
 		}
+	}
+}
+
+// userChunk is a run of users parsed from a checkpoint for one part: ids
+// and lists back to back, each record saying where its own end.
+type userChunk struct {
+	recs  []userRec
+	ids   []byte
+	lists []uint64
+}
+
+type userRec struct {
+	h       uint64
+	idEnd   uint32 // end of the id in ids
+	days    uint32 // end of the day records in lists (the surfaces follow)
+	listEnd uint32 // end of the surfaces
+	u       user   // without its lists
+}
+
+const userChunkLen = 4096
+
+// fileUsers puts the users of c into e's table.
+func (e *Engine) fileUsers(c *userChunk) {
+	idStart, listStart := uint32(0), uint32(0)
+	for i := range c.recs {
+		r := &c.recs[i]
+		u := r.u
+		if u.cur != 0 {
+			e.dayActive[recDay(u.cur)]++
+		}
+		if days := c.lists[listStart:r.days]; len(days) > 0 {
+			for _, x := range days {
+				e.dayActive[recDay(x)]++
+			}
+			u.days = e.users.pool.newList(days)
+		}
+		if surfaces := c.lists[r.days:r.listEnd]; len(surfaces) > 0 {
+			u.surfaces = e.users.pool.newList(surfaces)
+		}
+		*e.users.getHashed(string(c.ids[idStart:r.idEnd]), r.h) = u
+		idStart, listStart = r.idEnd, r.listEnd
 	}
 }
 
