@@ -214,7 +214,7 @@ func BenchmarkHistoryMemory(b *testing.B) {
 // BenchmarkIngestParallel is the ingest of the pipeline on every core:
 // batches of tailBatch lines are decoded in parallel (one run of lines per
 // core, as package stream does) on a reader goroutine, while a Partitioned
-// engine of GOMAXPROCS partitions applies the previous batch. At
+// engine (event side and GOMAXPROCS-1 user partitions) applies the previous batch. At
 // GOMAXPROCS=1 it is one goroutine decoding and applying, as the pipeline
 // is then. Its lines/s against BenchmarkIngest's at GOMAXPROCS=1 is the
 // speed-up of the cores.

@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -510,8 +511,9 @@ func (e *Engine) decode(d *decoder) {
 
 // decodeUsers reads the users table into parts, each user into the part
 // partOf its id (a checkpoint restores at any partition count). The file
-// is parsed here; with several parts, each part files its users (the
-// table inserts, the bulk of a restart) on its own goroutine.
+// is parsed here; each part files its users (the
+// table inserts, the bulk of a restart) on its own goroutine while the
+// parsing goes on, when there is more than one core.
 func decodeUsers(d *decoder, parts []*Engine) {
 	n := d.count()
 	for _, p := range parts {
@@ -519,7 +521,7 @@ func decodeUsers(d *decoder, parts []*Engine) {
 	}
 	file := func(k int, c *userChunk) { parts[k].fileUsers(c) }
 	var wg sync.WaitGroup
-	if len(parts) > 1 {
+	if runtime.GOMAXPROCS(0) > 1 {
 		chans := make([]chan *userChunk, len(parts))
 		for k := range parts {
 			chans[k] = make(chan *userChunk, 4)

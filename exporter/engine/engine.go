@@ -49,8 +49,9 @@ type Options struct {
 	// ownership); a Partitioned engine is one EventSide engine and
 	// UserSide partitions of the users.
 	Side Side
-	// Partitions is how many partitions of the user table a Partitioned
-	// engine applies in parallel (0: GOMAXPROCS). New ignores it.
+	// Partitions is how many goroutines a Partitioned engine applies
+	// events on (0: GOMAXPROCS): the event side and Partitions-1
+	// partitions of the users. New ignores it.
 	Partitions int
 }
 

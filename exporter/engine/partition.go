@@ -39,8 +39,10 @@ type Partitioned struct {
 // the high bits, since the user tables index their slots by the low ones.
 func partOf(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
 
-// NewPartitioned returns an empty engine of opt.Partitions partitions
-// (0: GOMAXPROCS).
+// NewPartitioned returns an empty engine that applies events on
+// opt.Partitions goroutines (0: GOMAXPROCS): one is a plain engine; n > 1
+// is the event side and n-1 partitions of the users, so that on two cores
+// the two sides, about equal in cost, run side by side.
 func NewPartitioned(opt Options) *Partitioned {
 	n := partitionCount(opt)
 	if n == 1 {
@@ -51,7 +53,7 @@ func NewPartitioned(opt Options) *Partitioned {
 	evOpt := opt
 	evOpt.Side = EventSide
 	p.ev = New(evOpt)
-	for range n {
+	for range n - 1 {
 		uOpt := opt
 		uOpt.Side = UserSide
 		p.parts = append(p.parts, New(uOpt))
@@ -67,8 +69,9 @@ func partitionCount(opt Options) int {
 	return max(1, min(n, 256))
 }
 
-// Partitions returns the number of user partitions.
-func (p *Partitioned) Partitions() int { return max(1, len(p.parts)) }
+// Partitions returns the number of goroutines that apply events: 1, or
+// the event side and the user partitions.
+func (p *Partitioned) Partitions() int { return len(p.all()) }
 
 // all is every engine of p.
 func (p *Partitioned) all() []*Engine { return append([]*Engine{p.ev}, p.parts...) }
