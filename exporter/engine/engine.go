@@ -254,9 +254,10 @@ func hashesOf(ev *event.Event) evHashes {
 	return h
 }
 
-// prefetch reads the memory the events of hashes hs are about to touch: the user table's and the dedup set's home
-// slots, then the user records they point to, then the last of those
-// users' earlier days. The loads of one pass do not depend on each other,
+// prefetch reads the memory the events of hashes hs are about to touch:
+// the user table's and the dedup set's home slots (the dedup set's alone
+// on the event side), then the user records they point to, then the last
+// of those users' earlier days. The loads of one pass do not depend on each other,
 // so the CPU overlaps their misses. The reads are only a hint: a slot may
 // hold another user, or the tables may grow before the events are applied.
 func (e *Engine) prefetch(hs []evHashes) {
