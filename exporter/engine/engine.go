@@ -223,17 +223,6 @@ func (e *Engine) ApplyBatch(evs []event.Event, res []Result) {
 	}
 }
 
-// applyBatchHashed is ApplyBatch with the events' hashes already known.
-func (e *Engine) applyBatchHashed(evs []event.Event, hs []evHashes, res []Result) {
-	for start := 0; start < len(evs); start += prefetchGroup {
-		end := min(start+prefetchGroup, len(evs))
-		e.prefetch(hs[start:end])
-		for i := start; i < end; i++ {
-			res[i] = e.applyHashed(&evs[i], hs[i])
-		}
-	}
-}
-
 // prefetchGroup is how many events ApplyBatch prepares at once: enough
 // misses in flight to hide memory latency, few enough that what they bring
 // in is still cached when the events are applied.

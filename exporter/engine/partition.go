@@ -126,32 +126,20 @@ func (p *Partitioned) applyBatch(evs []event.Event, res []Result) {
 		p.ev.ApplyBatch(evs, res)
 		return
 	}
-	// The events' hashes are computed in parallel first; then the event
-	// side applies the batch while each partition applies its users' side.
-	// The user side's results matter only where the event side does not
-	// own the event (another shard counts it).
-	n := len(p.parts)
-	hs := make([]evHashes, len(evs))
+	// The event side applies the batch on this goroutine while each
+	// partition applies its users' side on its own. The user side's
+	// results matter only where the event side does not own the event
+	// (another shard counts it).
 	ures := make([]Result, len(evs))
 	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := i * len(evs) / n; j < (i+1)*len(evs)/n; j++ {
-				hs[j] = hashesOf(&evs[j])
-			}
-		}()
-	}
-	wg.Wait()
 	for i, e := range p.parts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.applyUsers(evs, hs, ures, i, n)
+			e.applyUsers(evs, ures, i, len(p.parts))
 		}()
 	}
-	p.ev.applyBatchHashed(evs, hs, res)
+	p.ev.ApplyBatch(evs, res)
 	wg.Wait()
 	for i := range res {
 		if res[i] == NotOwned && evs[i].User != "" {
@@ -163,7 +151,7 @@ func (p *Partitioned) applyBatch(evs []event.Event, res []Result) {
 // applyUsers applies the user side of the events of evs whose users are in
 // partition part of n, in order, storing their results in res. Like
 // ApplyBatch it prefetches each group's user records before applying it.
-func (e *Engine) applyUsers(evs []event.Event, hashes []evHashes, res []Result, part, n int) {
+func (e *Engine) applyUsers(evs []event.Event, res []Result, part, n int) {
 	var idx [prefetchGroup]int32
 	var hs [prefetchGroup]evHashes
 	k := 0
@@ -174,11 +162,15 @@ func (e *Engine) applyUsers(evs []event.Event, hashes []evHashes, res []Result, 
 		}
 		k = 0
 	}
-	for i, h := range hashes {
-		if h.user == 0 || partOf(h.user, n) != part {
+	for i := range evs {
+		if evs[i].User == "" {
 			continue
 		}
-		idx[k], hs[k] = int32(i), evHashes{user: h.user}
+		h := xxhash.Sum64String(evs[i].User)
+		if partOf(h, n) != part {
+			continue
+		}
+		idx[k], hs[k] = int32(i), evHashes{user: h}
 		k++
 		if k == prefetchGroup {
 			flush()
