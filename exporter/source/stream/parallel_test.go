@@ -18,10 +18,10 @@ import (
 
 // readAll reads the file at p to its end with one core or four and
 // returns every batch's events (strings included), skip counts and lines.
-func readAll(t *testing.T, p string, procs int) ([]event.Event, map[event.Reason]uint64, int) {
+func readAll(t *testing.T, p, format string, procs int) ([]event.Event, map[event.Reason]uint64, int) {
 	t.Helper()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-	in, err := New(&config.Input{Name: "audit", Paths: []string{p}, Format: "canonical"}, time.Second, nil, source.NewHealth("audit"), time.Now)
+	in, err := New(&config.Input{Name: "audit", Paths: []string{p}, Format: format}, time.Second, nil, source.NewHealth("audit"), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,17 +61,35 @@ func TestParallelDecodeKeepsOrder(t *testing.T) {
 	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	one, skipOne, linesOne := readAll(t, p, 1)
-	four, skipFour, linesFour := readAll(t, p, 4)
-	if len(one) < 9000 || skipOne[event.ReasonTruncated] == 0 {
-		t.Fatalf("%d events, skipped %v: the input is not what the test means", len(one), skipOne)
-	}
-	if fmt.Sprintf("%#v", one) != fmt.Sprintf("%#v", four) || !reflect.DeepEqual(skipOne, skipFour) || linesOne != linesFour {
-		t.Fatalf("4 cores: %d events, skipped %v, %d lines; 1 core: %d, %v, %d", len(four), skipFour, linesFour, len(one), skipOne, linesOne)
-	}
-	for i, e := range four {
-		if !strings.HasPrefix(e.User, "ué") {
-			t.Fatalf("event %d: user %q", i, e.User)
+	// "twice" yields two events a line (as a mapping that fans out may):
+	// the workers outgrow their regions of the batch.
+	Register("twice", func(in *config.Input) (LineDecoder, error) { return twice{}, nil })
+	for _, format := range []string{"canonical", "twice"} {
+		one, skipOne, linesOne := readAll(t, p, format, 1)
+		four, skipFour, linesFour := readAll(t, p, format, 4)
+		if len(one) < 9000 || skipOne[event.ReasonTruncated] == 0 {
+			t.Fatalf("%s: %d events, skipped %v: the input is not what the test means", format, len(one), skipOne)
+		}
+		if fmt.Sprintf("%#v", one) != fmt.Sprintf("%#v", four) || !reflect.DeepEqual(skipOne, skipFour) || linesOne != linesFour {
+			t.Fatalf("%s, 4 cores: %d events, skipped %v, %d lines; 1 core: %d, %v, %d", format, len(four), skipFour, linesFour, len(one), skipOne, linesOne)
+		}
+		for i, e := range four {
+			if !strings.HasPrefix(e.User, "ué") {
+				t.Fatalf("%s: event %d: user %q", format, i, e.User)
+			}
 		}
 	}
+}
+
+// twice decodes the canonical shape and emits each event twice, the
+// second with the time a millisecond later.
+type twice struct{}
+
+func (twice) DecodeLine(line []byte, emit func(*event.Event)) event.Reason {
+	c := &Canonical{}
+	return c.DecodeLine(line, func(e *event.Event) {
+		emit(e)
+		e.Time++
+		emit(e)
+	})
 }

@@ -202,29 +202,50 @@ func (in *Input) decode(b tail.Batch) *Batch {
 		}
 		in.decs = append(in.decs, d)
 	}
+	// Each worker decodes into its own region of one slice, a line's worth
+	// of room per line; the regions are then closed up in place (nothing
+	// moves unless lines were skipped). A worker whose lines yield more
+	// events than lines (a mapping that fans out) outgrows its region:
+	// then every part is copied into a new slice.
+	all := make([]event.Event, len(b.Lines))
 	parts := make([]Batch, workers)
+	bound := func(w int) int { return w * len(b.Lines) / workers }
 	var wg sync.WaitGroup
 	for w := range workers {
-		lines := b.Lines[w*len(b.Lines)/workers : (w+1)*len(b.Lines)/workers]
-		parts[w].Events = make([]event.Event, 0, len(lines))
+		parts[w].Events = all[bound(w):bound(w):bound(w+1)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			decodeLines(in.decs[w], lines, &parts[w])
+			decodeLines(in.decs[w], b.Lines[bound(w):bound(w+1)], &parts[w])
 		}()
 	}
 	wg.Wait()
-	n := 0
-	for i := range parts {
-		n += len(parts[i].Events)
-	}
-	out.Events = make([]event.Event, 0, n)
-	for i := range parts {
-		out.Events = append(out.Events, parts[i].Events...)
-		for r, k := range parts[i].Skipped {
+	inPlace, n := true, 0
+	for w := range parts {
+		evs := parts[w].Events
+		n += len(evs)
+		if len(evs) > 0 && unsafe.SliceData(evs) != &all[bound(w)] {
+			inPlace = false
+		}
+		for r, k := range parts[w].Skipped {
 			out.skip(r, k)
 		}
 	}
+	if !inPlace {
+		out.Events = make([]event.Event, 0, n)
+		for w := range parts {
+			out.Events = append(out.Events, parts[w].Events...)
+		}
+		return out
+	}
+	k := 0
+	for w := range parts {
+		if k != bound(w) {
+			copy(all[k:], parts[w].Events)
+		}
+		k += len(parts[w].Events)
+	}
+	out.Events = all[:k]
 	return out
 }
 
