@@ -2,15 +2,19 @@
 #   docker build -t heady-exporter .
 #   docker run --rm -v heady-demo:/data heady-exporter demo --out=/data
 #   docker run --rm -p 9877:9877 -v heady-demo:/data heady-exporter --config.file=/data/config.yml
+# The Helm chart (charts/heady-metrics) runs it as user 65532 with a
+# read-only root filesystem; its state lives on a volume.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG VERSION=0.0.0
+# Default: the VERSION file, which the Helm chart's appVersion (the image
+# tag it deploys) follows.
+ARG VERSION=
 ARG REVISION=unknown
-RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-X github.com/prometheus/common/version.Version=${VERSION} -X github.com/prometheus/common/version.Revision=${REVISION} -X github.com/prometheus/common/version.BuildUser=docker" \
+RUN version="${VERSION:-$(cat VERSION)}" && CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-X github.com/prometheus/common/version.Version=${version} -X github.com/prometheus/common/version.Revision=${REVISION} -X github.com/prometheus/common/version.BuildUser=docker" \
       -o /out/heady-exporter ./cmd/heady-exporter \
  && mkdir -p /out/data
 

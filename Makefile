@@ -36,18 +36,24 @@ run: demo
 test-deps:
 	./scripts/test-deps.sh
 
+# gofmt, go vet (both test tiers) and golangci-lint (.golangci.yml), the
+# version scripts/test-deps.sh builds.
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
+	@eval "$$(./scripts/test-deps.sh --print-env)"; \
+		if [ ! -x "$$HEADY_GOLANGCI_LINT_BIN" ]; then echo "$$HEADY_GOLANGCI_LINT_BIN missing: run scripts/test-deps.sh (make test-deps)"; exit 1; fi; \
+		echo "$$HEADY_GOLANGCI_LINT_BIN run ./..."; "$$HEADY_GOLANGCI_LINT_BIN" run ./...
 
 generate:
 	$(GO) run ./cmd/heady-gen -out .
 
 # Regenerates every generated file and fails when a committed one differs.
 check-generated: generate
-	@git diff --exit-code --stat -- dashboards alerts provisioning docs || \
+	@git diff --exit-code --stat -- dashboards alerts provisioning docs charts || \
 		(echo "generated files are out of date: run 'make generate' and commit"; exit 1)
-	@untracked=$$(git ls-files --others --exclude-standard -- dashboards alerts provisioning docs); \
+	@untracked=$$(git ls-files --others --exclude-standard -- dashboards alerts provisioning docs charts); \
 		if [ -n "$$untracked" ]; then echo "generated files not committed: $$untracked"; exit 1; fi
 
 # Tests that run external binaries (Prometheus, Alertmanager, Chromium, helm,

@@ -94,10 +94,10 @@ const (
 )
 
 func guardNote(k kpi.KPI) string {
-	if k.Guard == "" {
+	if k.GuardOn == nil {
 		return ""
 	}
-	return " Only alerted while the cohort-size guard holds: " + k.Guard + "."
+	return " Judged only while its cohort has at least " + kpi.FormatValue(kpi.UnitCount, k.GuardMin) + " users."
 }
 
 // valueAnnotations are a value alert's annotations; value is the template
@@ -107,10 +107,10 @@ func valueAnnotations(o Options, k kpi.KPI) map[string]string {
 }
 
 func valueAnnotationsWith(o Options, k kpi.KPI, value string) map[string]string {
-	target := k.Target.Format(k.Unit)
+	target := k.Target.Text(k.Unit)
 	return map[string]string{
-		AnnSummary:     fmt.Sprintf("%s is %s, target %s", k.Title, value, target),
-		AnnDescription: fmt.Sprintf("%s (KPI %s, panel %s) has missed its target for %s: value %s, target %s. Definition: %s%s", k.Title, k.ID, kpi.PanelTitle(k.Panel), k.For, value, target, k.Help, guardNote(k)),
+		AnnSummary:     fmt.Sprintf("%s missed its target: %s, target %s", k.Title, value, target),
+		AnnDescription: fmt.Sprintf("%s (KPI %s, panel %s) has missed its target for %s: it is %s, the target is %s. Definition: %s%s", k.Title, k.ID, kpi.PanelTitle(k.Panel), forText(k.For), value, target, k.Help, guardNote(k)),
 		AnnValue:       value,
 		AnnTarget:      target,
 		AnnRunbook:     o.RunbookURL(k.ID),
@@ -122,18 +122,29 @@ func trendAnnotations(o Options, k kpi.KPI) map[string]string {
 	return trendAnnotationsWith(o, k, `{{ $value | humanizePercentage }}`)
 }
 
-// TrendTarget renders a trend target with its alert limit.
-func TrendTarget(t kpi.Target) string {
-	op, limit := TrendLimit(t)
-	return fmt.Sprintf("%s (alert when the trend is %s %s of the previous window)", t.Trend, op, humanizePercentage(limit))
+// forText writes an alert's for: duration for people.
+func forText(d string) string {
+	if d == "0s" {
+		return "any time at all"
+	}
+	return d
 }
 
-func trendAnnotationsWith(o Options, k kpi.KPI, trend string) map[string]string {
-	value := trend + " of the previous window"
-	target := TrendTarget(k.Target)
+// TrendChangeText is how a trend alert writes its value, the trend's
+// move on the previous window (change is |trend - 1|, rendered).
+func TrendChangeText(t kpi.Target, change string) string {
+	if t.Trend == kpi.TrendIncreasing {
+		return "down " + change + " on the previous window"
+	}
+	return "up " + change + " on the previous window"
+}
+
+func trendAnnotationsWith(o Options, k kpi.KPI, change string) map[string]string {
+	value := TrendChangeText(k.Target, change)
+	target := k.Target.Text(k.Unit)
 	return map[string]string{
-		AnnSummary:     fmt.Sprintf("%s is moving the wrong way: %s, target %s", k.Title, value, k.Target.Trend),
-		AnnDescription: fmt.Sprintf("%s (KPI %s, panel %s) should be %s; it is at %s and has been so for %s. Target: %s. Definition: %s%s", k.Title, k.ID, kpi.PanelTitle(k.Panel), k.Target.Trend, value, k.For, target, k.Help, guardNote(k)),
+		AnnSummary:     fmt.Sprintf("%s missed its target: %s, target %s", k.Title, value, target),
+		AnnDescription: fmt.Sprintf("%s (KPI %s, panel %s) has missed its target for %s: it is %s, the target is %s. Definition: %s%s", k.Title, k.ID, kpi.PanelTitle(k.Panel), forText(k.For), value, target, k.Help, guardNote(k)),
 		AnnValue:       value,
 		AnnTarget:      target,
 		AnnRunbook:     o.RunbookURL(k.ID),
@@ -141,12 +152,14 @@ func trendAnnotationsWith(o Options, k kpi.KPI, trend string) map[string]string 
 	}
 }
 
-func burnAnnotations(o Options, k kpi.KPI, long, short string, factor, budget float64) map[string]string {
-	return burnAnnotationsWith(o, k, long, short, factor, budget, `{{ $value | humanizePercentage }}`)
+func burnAnnotations(o Options, k kpi.KPI, alert, long, short string, factor, budget float64) map[string]string {
+	return burnAnnotationsWith(o, k, alert, long, short, factor, budget, `{{ $value | humanizePercentage }}`)
 }
 
-func burnAnnotationsWith(o Options, k kpi.KPI, long, short string, factor, budget float64, value string) map[string]string {
-	target := k.Target.Format(k.Unit)
+// burnAnnotationsWith are a burn-rate alert's annotations; its runbook is
+// the alert's own section (time left, urgency, the failing tool).
+func burnAnnotationsWith(o Options, k kpi.KPI, alert, long, short string, factor, budget float64, value string) map[string]string {
+	target := k.Target.Text(k.Unit)
 	limit := humanizePercentage(factor * budget)
 	return map[string]string{
 		AnnSummary: fmt.Sprintf("Tool calls are burning their error budget %gx too fast: %s failed over %s", factor, value, long),
@@ -156,7 +169,7 @@ func burnAnnotationsWith(o Options, k kpi.KPI, long, short string, factor, budge
 		}, " "),
 		AnnValue:     value + " errors over " + long,
 		AnnTarget:    target,
-		AnnRunbook:   o.RunbookURL(k.ID),
+		AnnRunbook:   o.RunbookURL(Anchor(alert)),
 		AnnDashboard: o.DashboardURL(dashboards.PanelUID(k.Panel)),
 	}
 }

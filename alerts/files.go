@@ -6,6 +6,8 @@ import (
 	"path"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/heady/heady-metrics/kpi"
 )
 
 // File is one generated file, its path relative to the repository root.
@@ -21,6 +23,14 @@ const (
 	PrometheusRulePath = "alerts/prometheusrule.yaml"
 	TestDir            = "alerts/tests"
 	KPITablePath       = "docs/kpis.md"
+	// BackfillValuesPath and BackfillTrendsPath hold the recording rules
+	// alone, for `promtool tsdb create-blocks-from rules`, which would also
+	// turn alerting rules into series named after the alerts, and whose
+	// rules cannot read what earlier rules of the same run recorded: the
+	// values and previous values first, then, once those blocks are
+	// loaded, the trends that read them.
+	BackfillValuesPath = "alerts/backfill/heady-kpi-values.yml"
+	BackfillTrendsPath = "alerts/backfill/heady-kpi-trends.yml"
 	RunbooksPath       = "docs/runbooks.md"
 )
 
@@ -85,6 +95,15 @@ func Files(o Options) ([]File, error) {
 	if err := add(PrometheusRulePath, pr); err != nil {
 		return nil, err
 	}
+	values, trends := BackfillRules()
+	for _, f := range []struct {
+		path string
+		rf   RuleFile
+	}{{BackfillValuesPath, values}, {BackfillTrendsPath, trends}} {
+		if err := add(f.path, f.rf); err != nil {
+			return nil, err
+		}
+	}
 	tests, err := TestFiles(o)
 	if err != nil {
 		return nil, err
@@ -94,6 +113,32 @@ func Files(o Options) ([]File, error) {
 			return nil, err
 		}
 	}
-	out = append(out, File{Path: KPITablePath, Data: KPITable()}, File{Path: RunbooksPath, Data: Runbooks(o)})
+	table, err := KPITable(o)
+	if err != nil {
+		return nil, err
+	}
+	runbooks, err := Runbooks(o)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, File{Path: KPITablePath, Data: table}, File{Path: RunbooksPath, Data: runbooks})
 	return out, nil
+}
+
+// BackfillRules splits the KPI recording rules for a promtool backfill:
+// every rule recording a value or previous value, then every rule recording
+// a trend. Neither holds an alert. Do not load them into Prometheus: the
+// same rules are in the rules file.
+func BackfillRules() (values, trends RuleFile) {
+	all := recording()
+	v := Group{Name: GroupKPI + ".backfill.values"}
+	tr := Group{Name: GroupKPI + ".backfill.trends"}
+	for _, r := range all.Rules {
+		if r.Record == kpi.RecordTrend {
+			tr.Rules = append(tr.Rules, r)
+		} else {
+			v.Rules = append(v.Rules, r)
+		}
+	}
+	return RuleFile{Groups: []Group{v}}, RuleFile{Groups: []Group{tr}}
 }

@@ -326,6 +326,25 @@ func targetValues(k kpi.KPI) (met, missed float64) {
 	return t, t / 2
 }
 
+// thresholdDens are the denominators tried for a fixture whose value must be
+// exactly the target (with 1000 a ratio of 0.85 is 850/1000, exactly the
+// float 0.85; a scaled or shifted ratio may need another).
+var thresholdDens = []float64{1000, 2000, 4000, 5000, 7000, 8000, 10000, 14000, 20000, 70000}
+
+// onThresholdDen returns a denominator with which the inputs of k's value
+// give exactly its target value, as PromQL computes it, and false when no
+// inputs the fixtures build do (a growth rate: n/d - 1 is never exactly
+// 0.1 in floating point).
+func onThresholdDen(k kpi.KPI) (float64, bool) {
+	for _, den := range thresholdDens {
+		var ss samples
+		if v, err := ss.build(k, k.F, k.Target.Value, den); err == nil && ss.err == nil && v == k.Target.Value {
+			return den, true
+		}
+	}
+	return 0, false
+}
+
 // baseValue is a plausible value of a KPI without a value target.
 func baseValue(u kpi.Unit) float64 {
 	switch u {
@@ -374,6 +393,16 @@ func scenarios(k kpi.KPI) ([]scenario, error) {
 		wants = []want{{"target met", met, 0, 1000, false}, {"target missed", missed, 0, 1000, true}}
 		if k.Guard != "" {
 			wants = append(wants, want{"target missed, cohort too small to alert", missed, 0, 10, false})
+		}
+		// Exactly on the threshold a strict target (> or <) is missed and
+		// an inclusive one (>= or <=) met: the alert's comparison must tell
+		// them apart. (An == target's "target met" is on it already.)
+		if den, ok := onThresholdDen(k); ok && k.Target.Op != kpi.OpEQ {
+			name, fires := "exactly on the threshold, target met", false
+			if !k.Target.MetValue(k.Target.Value) {
+				name, fires = "exactly on the threshold, target missed", true
+			}
+			wants = append(wants, want{name, k.Target.Value, 0, den, fires})
 		}
 	case k.Target.Trend == kpi.TrendDecreasing:
 		wants = []want{{"trend met (decreasing)", base, 2 * base, 1000, false}, {"trend missed (increasing)", 2 * base, base, 1000, true}}

@@ -1,9 +1,12 @@
 // Package alerts generates, from the KPI catalog (package kpi), the
 // Prometheus recording and alerting rules of heady-metrics, the same rules as
-// a prometheus-operator PrometheusRule, the promtool unit tests that prove
+// a prometheus-operator PrometheusRule, the recording rules alone for a
+// promtool backfill (alerts/backfill/), the promtool unit tests that prove
 // every alert fires when its target is missed and stays silent when it is
 // met, and the two docs derived from the catalog: the KPI table
-// (docs/kpis.md) and the runbooks (docs/runbooks.md) the alerts link to.
+// (docs/kpis.md) and the runbooks (docs/runbooks.md) the alerts link to,
+// whose hand-written part (impact, causes, queries, fixes) is in
+// runbooks.go.
 //
 // The package owns alert names, severities' routing labels and the rule
 // layout. It declares no KPI, target or series name (those are kpi's), and
@@ -20,29 +23,41 @@ import (
 
 	"github.com/heady/heady-metrics/dashboards"
 	"github.com/heady/heady-metrics/kpi"
+	"github.com/heady/heady-metrics/links"
 )
 
 // Options are the generator's inputs besides the catalog.
+//
+// The rules carry no host: their runbook and dashboard links are Grafana
+// paths behind the external URL the exporter serves (links.Template), so
+// the one setting, external_url in the exporter's configuration, reaches
+// them without regenerating.
 type Options struct {
-	// RepoURL is the URL base of the repository's files, e.g.
-	// https://github.com/heady/heady-metrics/blob/main; runbook links are
-	// RepoURL + "/docs/runbooks.md#" + anchor.
-	RepoURL string
-	// GrafanaURL is the base URL of the Grafana the dashboard links point
-	// at.
-	GrafanaURL string
 	// Job is the Prometheus job name that scrapes heady-exporter.
 	Job string
 	// SourceStaleAfter is how old a source's last success may get before
 	// the stale-source alert fires (Prometheus duration).
 	SourceStaleAfter string
+
+	// rendered, when set, replaces links.Template in the links: the
+	// promtool tests expect the annotations as Prometheus renders them.
+	rendered *string
+}
+
+// renderedAs is o with links expected as Prometheus renders them when the
+// external URL is base.
+func (o Options) renderedAs(base string) Options { o.rendered = &base; return o }
+
+func (o Options) linkBase() string {
+	if o.rendered != nil {
+		return *o.rendered
+	}
+	return links.Template
 }
 
 // DefaultOptions are the values the committed files are generated with.
 func DefaultOptions() Options {
 	return Options{
-		RepoURL:          "https://github.com/heady/heady-metrics/blob/main",
-		GrafanaURL:       "http://localhost:3000",
 		Job:              "heady",
 		SourceStaleAfter: "1h",
 	}
@@ -51,10 +66,6 @@ func DefaultOptions() Options {
 // Validate checks the options.
 func (o Options) Validate() error {
 	switch {
-	case o.RepoURL == "":
-		return fmt.Errorf("alerts: repository URL is empty")
-	case o.GrafanaURL == "":
-		return fmt.Errorf("alerts: Grafana URL is empty")
 	case !model.LabelValue(o.Job).IsValid() || o.Job == "":
 		return fmt.Errorf("alerts: invalid job name %q", o.Job)
 	}
@@ -64,18 +75,14 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// RunbookBase is the URL of the runbooks document.
-func (o Options) RunbookBase() string {
-	return strings.TrimSuffix(o.RepoURL, "/") + "/docs/runbooks.md"
+// RunbookURL is the link of a runbook section as an alert template: its
+// panel on the runbooks dashboard, behind the external URL.
+func (o Options) RunbookURL(anchor string) string {
+	return o.linkBase() + links.RunbookPath(RunbookID(anchor))
 }
 
-// RunbookURL is the URL of a runbook section.
-func (o Options) RunbookURL(anchor string) string { return o.RunbookBase() + "#" + anchor }
-
-// DashboardURL is the URL of a dashboard.
-func (o Options) DashboardURL(uid string) string {
-	return strings.TrimSuffix(o.GrafanaURL, "/") + dashboards.Path(uid)
-}
+// DashboardURL is the link of a dashboard as an alert template.
+func (o Options) DashboardURL(uid string) string { return o.linkBase() + links.Path(uid) }
 
 // RuleFile is a Prometheus rule file.
 type RuleFile struct {
@@ -121,8 +128,8 @@ var burnRates = []struct {
 // BurnKPI is the KPI the burn-rate alerts protect.
 const BurnKPI = "tool_call_success"
 
-// Exporter and source alert names; their runbook anchors are the names in
-// lower case with dashes.
+// Exporter and source alert names. Their runbook anchors, and the
+// burn-rate alerts', are the names in lower case with dashes (Anchor).
 const (
 	AlertExporterAbsent = "HeadyExporterAbsent"
 	AlertExporterDown   = "HeadyExporterDown"
@@ -168,30 +175,13 @@ func TrendAlertName(k kpi.KPI) string { return "Heady" + camel(k.ID) + "TrendWor
 // num renders a number for PromQL.
 func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
-// missedOp is the comparison that holds when a value target is missed.
-func missedOp(op kpi.Op) string {
-	switch op {
-	case kpi.OpGT:
-		return "<="
-	case kpi.OpGE:
-		return "<"
-	case kpi.OpLT:
-		return ">="
-	case kpi.OpLE:
-		return ">"
-	case kpi.OpEQ:
-		return "!="
-	}
-	panic("alerts: no value target")
-}
-
 // TrendLimit is the trend beyond which a trend alert fires, and the
-// comparison that says it is beyond.
+// comparison that says it is beyond (the catalog's margin).
 func TrendLimit(t kpi.Target) (string, float64) {
 	if t.Trend == kpi.TrendIncreasing {
-		return "<", 1 - kpi.TrendAlertMargin
+		return "<", t.TrendLimit()
 	}
-	return ">", 1 + kpi.TrendAlertMargin
+	return ">", t.TrendLimit()
 }
 
 func kpiLabels(k kpi.KPI) map[string]string {
@@ -233,23 +223,50 @@ func NotifiesOnce(k kpi.KPI) bool {
 	return true
 }
 
-// ValueAlertExpr is the PromQL of a KPI's value alert.
-func ValueAlertExpr(k kpi.KPI) string {
-	e := fmt.Sprintf("%s %s %s", k.Selector(kpi.RecordValue), missedOp(k.Target.Op), num(k.Target.Value))
+// metOp is the comparison that holds when a value target is met.
+func metOp(op kpi.Op) string { return string(op) }
+
+// MetExpr is the PromQL of a judged KPI's RecordMet: 1 when met, 0 when
+// missed, no sample with no data or while the cohort guard fails.
+func MetExpr(k kpi.KPI) string {
+	var e string
+	if k.Target.HasValueTarget() {
+		e = fmt.Sprintf("%s %s bool %s", k.Selector(kpi.RecordValue), metOp(k.Target.Op), num(k.Target.Value))
+	} else {
+		op := "<="
+		if k.Target.Trend == kpi.TrendIncreasing {
+			op = ">="
+		}
+		e = fmt.Sprintf("%s %s bool %s", k.Selector(kpi.RecordTrend), op, num(k.Target.TrendLimit()))
+	}
 	if k.Guard != "" {
 		e = fmt.Sprintf("(%s) and ignoring (kpi, panel) (%s)", e, k.Guard)
 	}
 	return e
 }
 
-// TrendAlertExpr is the PromQL of a KPI's trend alert.
-func TrendAlertExpr(k kpi.KPI) string {
-	op, limit := TrendLimit(k.Target)
-	e := fmt.Sprintf("%s %s %s", k.Selector(kpi.RecordTrend), op, num(limit))
-	if k.Guard != "" {
-		e = fmt.Sprintf("(%s) and ignoring (kpi, panel) (%s)", e, k.Guard)
+// NoDataExpr is the PromQL of a judged KPI's RecordNoData.
+func NoDataExpr(k kpi.KPI) string {
+	rec := kpi.RecordValue
+	if !k.Target.HasValueTarget() {
+		rec = kpi.RecordTrend
 	}
-	return e
+	return "absent(" + k.Selector(rec) + ")"
+}
+
+// missed selects a KPI's missed judgment.
+func missed(k kpi.KPI) string { return "(" + k.Selector(kpi.RecordMet) + " == 0)" }
+
+// ValueAlertExpr is the PromQL of a KPI's value alert: the value, while
+// the judgment says missed.
+func ValueAlertExpr(k kpi.KPI) string {
+	return k.Selector(kpi.RecordValue) + " and " + missed(k)
+}
+
+// TrendAlertExpr is the PromQL of a KPI's trend alert: how far the trend
+// has moved (|trend - 1|), while the judgment says missed.
+func TrendAlertExpr(k kpi.KPI) string {
+	return "abs(" + k.Selector(kpi.RecordTrend) + " - 1) and " + missed(k)
 }
 
 // TrendExpr is the recording rule expression of a KPI's trend.
@@ -266,6 +283,7 @@ func Rules(o Options) (RuleFile, error) {
 	// evaluated in order, so every alert reads the values recorded in the
 	// same evaluation, whatever the evaluation interval.
 	kpis := recording()
+	kpis.Rules = append(kpis.Rules, Judgment()...)
 	kpis.Rules = append(kpis.Rules, kpiAlerts(o).Rules...)
 	return RuleFile{Groups: []Group{kpis, slo(o), exporter(o)}}, nil
 }
@@ -284,6 +302,26 @@ func recording() Group {
 		}
 	}
 	return g
+}
+
+// Judgment is the judgment's recording rules, which read the recorded
+// values and trends: RecordMet and RecordNoData per judged KPI, then the
+// counts. They follow the value rules in the same group.
+func Judgment() []Rule {
+	var out []Rule
+	for _, k := range kpi.Catalog {
+		if !k.Judged() {
+			continue
+		}
+		out = append(out,
+			Rule{Record: kpi.RecordMet, Expr: MetExpr(k), Labels: kpiLabels(k)},
+			Rule{Record: kpi.RecordNoData, Expr: NoDataExpr(k), Labels: kpiLabels(k)})
+	}
+	return append(out,
+		Rule{Record: kpi.RecordCountMet, Expr: "count(" + kpi.RecordMet + " == 1) or vector(0)"},
+		Rule{Record: kpi.RecordCountMissed, Expr: "count(" + kpi.RecordMet + " == 0) or vector(0)"},
+		Rule{Record: kpi.RecordCountNoData, Expr: "count(" + kpi.RecordNoData + ") or vector(0)"},
+		Rule{Record: kpi.RecordCountJudged, Expr: "count(" + kpi.RecordMet + ") or vector(0)"})
 }
 
 func withSeverity(k kpi.KPI) map[string]string {
@@ -340,7 +378,7 @@ func slo(o Options) Group {
 			Alert: b.Alert,
 			Expr:  fmt.Sprintf("(%s) > %s\nand\n(%s) > %s", ErrorRatioExpr(b.Long), limit, ErrorRatioExpr(b.Short), limit),
 			For:   b.For, Labels: l,
-			Annotations: burnAnnotations(o, k, b.Long, b.Short, b.Factor, budget),
+			Annotations: burnAnnotations(o, k, b.Alert, b.Long, b.Short, b.Factor, budget),
 		})
 	}
 	return g

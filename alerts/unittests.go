@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,7 +144,7 @@ func kpiTests(o Options, k kpi.KPI) ([]testGroup, error) {
 		if k.Target.HasTrendTarget() {
 			t := alertTest{EvalTime: at, Alertname: TrendAlertName(k), ExpAlerts: []expAlert{}}
 			if sc.fires {
-				t.ExpAlerts = append(t.ExpAlerts, expAlert{labels, trendAnnotationsWith(o, k, humanizePercentage(sc.trend()))})
+				t.ExpAlerts = append(t.ExpAlerts, expAlert{labels, trendAnnotationsWith(o, k, humanizePercentage(math.Abs(sc.trend()-1)))})
 			}
 			g.AlertTests = append(g.AlertTests, t)
 		}
@@ -194,7 +195,7 @@ func burnTests(o Options) []testGroup {
 			if v, ok := c.fires[b.Alert]; ok {
 				t.ExpAlerts = append(t.ExpAlerts, expAlert{
 					map[string]string{"job": testJob, "kpi": k.ID, "panel": string(k.Panel), "severity": b.Severity},
-					burnAnnotationsWith(o, k, b.Long, b.Short, b.Factor, budget, humanizePercentage(v)),
+					burnAnnotationsWith(o, k, b.Alert, b.Long, b.Short, b.Factor, budget, humanizePercentage(v)),
 				})
 			}
 			g.AlertTests = append(g.AlertTests, t)
@@ -332,6 +333,9 @@ func TestFiles(o Options) ([]TestFile, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	// Without the exporter's links series the links are Grafana paths;
+	// the judgment tests feed it and expect full URLs.
+	o = o.renderedAs("")
 	newFile := func(name string) TestFile {
 		return TestFile{Name: name, file: testFile{
 			RuleFiles:          []string{TestRuleFile},
@@ -356,5 +360,7 @@ func TestFiles(o Options) ([]TestFile, error) {
 	slo.file.Tests = burnTests(o)
 	exp := newFile("exporter.yml")
 	exp.file.Tests = exporterTests(o)
-	return append(out, slo, exp), nil
+	judgment := newFile("judgment.yml")
+	judgment.file.Tests = judgmentTests(o)
+	return append(out, slo, exp, judgment), nil
 }

@@ -12,7 +12,6 @@ package dashboards
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
@@ -20,10 +19,10 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
-	"github.com/grafana/grafana-foundation-sdk/go/stat"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
 	"github.com/heady/heady-metrics/kpi"
+	"github.com/heady/heady-metrics/links"
 )
 
 // Fixed identifiers other generators (alerts, provisioning) refer to.
@@ -34,7 +33,9 @@ const (
 	// DatasourceVar is the name of the datasource template variable.
 	DatasourceVar = "datasource"
 	// ExecutiveUID is the uid of the executive dashboard.
-	ExecutiveUID = "heady-executive"
+	ExecutiveUID = links.ExecutiveUID
+	// RunbooksUID is the uid of the runbooks dashboard.
+	RunbooksUID = links.RunbooksUID
 	// SourcesUID is the uid of the exporter and sources dashboard.
 	SourcesUID = "heady-sources"
 	// Tag is set on every generated dashboard; the dashboards' link menus
@@ -44,9 +45,18 @@ const (
 
 // Options are the generator's inputs besides the catalog.
 type Options struct {
-	// RunbookBase is the URL of docs/runbooks.md; panels link to
-	// RunbookBase + "#" + kpi id.
-	RunbookBase string
+	// Runbooks are the runbook sections (alerts.RunbookSections): the
+	// runbooks dashboard shows them, and KPI panels link to theirs with a
+	// relative link.
+	Runbooks []RunbookSection
+}
+
+// RunbookSection is one runbook: a text panel of the runbooks dashboard.
+type RunbookSection struct {
+	ID       uint32 // the panel id, which links open with viewPanel
+	Anchor   string // the KPI id or the alert's anchor
+	Title    string
+	Markdown string
 }
 
 // PanelUID is the uid of the drill-down dashboard of panel p.
@@ -55,7 +65,7 @@ func PanelUID(p kpi.Panel) string {
 }
 
 // Path is the Grafana URL path of the dashboard with the given uid.
-func Path(uid string) string { return "/d/" + uid }
+func Path(uid string) string { return links.Path(uid) }
 
 // Dashboard is one generated dashboard and the file it is written to.
 type Dashboard struct {
@@ -86,6 +96,11 @@ func All(o Options) ([]Dashboard, error) {
 	}
 	if err := add(SourcesUID, sources()); err != nil {
 		return nil, err
+	}
+	if len(o.Runbooks) > 0 {
+		if err := add(RunbooksUID, runbooks(o.Runbooks)); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -175,47 +190,49 @@ func step(v *float64, color string) dashboard.Threshold {
 
 func f(v float64) *float64 { return &v }
 
-// above is the smallest float64 greater than v: a Grafana threshold step
-// applies from its value up, so a step at above(v) colours exactly the
-// values > v.
-func above(v float64) float64 { return math.Nextafter(v, math.Inf(1)) }
-
+// Status colours: one per kpi.Status.
 const (
-	green  = "green"
-	red    = "red"
-	orange = "orange"
-	blue   = "blue"
+	green       = "green"
+	red         = "red"
+	grey        = "#8e8e8e"
+	blue        = "blue"
+	transparent = "transparent"
 )
 
-// ValueThresholds returns threshold steps that colour a KPI value green
-// where it meets its target and red where it misses it, honouring the
-// direction and strictness of the target's operator. A KPI without a value
-// target gets a single neutral step.
-func ValueThresholds(t kpi.Target) []dashboard.Threshold {
-	switch t.Op {
-	case kpi.OpGT:
-		return []dashboard.Threshold{step(nil, red), step(f(above(t.Value)), green)}
-	case kpi.OpGE:
-		return []dashboard.Threshold{step(nil, red), step(f(t.Value), green)}
-	case kpi.OpLT:
-		return []dashboard.Threshold{step(nil, green), step(f(t.Value), red)}
-	case kpi.OpLE:
-		return []dashboard.Threshold{step(nil, green), step(f(above(t.Value)), red)}
-	case kpi.OpEQ:
-		return []dashboard.Threshold{step(nil, red), step(f(t.Value), green), step(f(above(t.Value)), red)}
+// StatusColour is the colour of a status on every dashboard.
+func StatusColour(s kpi.Status) string {
+	switch s {
+	case kpi.StatusMet:
+		return green
+	case kpi.StatusMissed:
+		return red
+	case kpi.StatusNoData:
+		return grey
 	}
-	return []dashboard.Threshold{step(nil, blue)}
+	return blue
 }
 
-// TrendThresholds colours a trend (current / previous window): green where
-// the trend target is met, orange where it is missed by no more than the
-// alert margin, red beyond (where the trend alert fires).
+// ValueThresholds is the target line of a KPI's time series: one step at
+// the target's own value (Grafana draws it dashed). Whether a value meets
+// the target is not coloured by thresholds (a strict target would need a
+// step at the next float, which people then read as 5.000000000000001):
+// the stats read the judgment's recording rules instead.
+func ValueThresholds(t kpi.Target) []dashboard.Threshold {
+	if !t.HasValueTarget() {
+		return []dashboard.Threshold{step(nil, blue)}
+	}
+	return []dashboard.Threshold{step(nil, transparent), step(f(t.Value), red)}
+}
+
+// TrendThresholds is the limit line of a trend's change (current /
+// previous window - 1, see TrendChangeExpr): at +TrendMargin for a
+// decreasing target, -TrendMargin for an increasing one.
 func TrendThresholds(t kpi.Target) []dashboard.Threshold {
 	switch t.Trend {
 	case kpi.TrendDecreasing:
-		return []dashboard.Threshold{step(nil, green), step(f(above(1)), orange), step(f(above(1+kpi.TrendAlertMargin)), red)}
+		return []dashboard.Threshold{step(nil, transparent), step(f(kpi.TrendMargin), red)}
 	case kpi.TrendIncreasing:
-		return []dashboard.Threshold{step(nil, red), step(f(1-kpi.TrendAlertMargin), orange), step(f(1), green)}
+		return []dashboard.Threshold{step(nil, transparent), step(f(-kpi.TrendMargin), red)}
 	}
 	return []dashboard.Threshold{step(nil, blue)}
 }
@@ -230,63 +247,29 @@ func TrendExpr(k kpi.KPI) string {
 	return fmt.Sprintf("(%s) / ((%s) > 0)", k.Expr, k.PrevExpr)
 }
 
+// TrendChangeExpr is the trend as a change on the previous window
+// (current / previous - 1), which Grafana shows as "-8%" rather than a
+// ratio read as a percentage.
+func TrendChangeExpr(k kpi.KPI) string { return TrendExpr(k) + " - 1" }
+
 // Description is the panel description of a KPI: its definition, target and
 // alert.
 func Description(k kpi.KPI) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s (KPI `%s`)\n\nTarget: %s.", k.Help, k.ID, k.Target.Format(k.Unit))
+	fmt.Fprintf(&b, "%s (KPI `%s`)\n\n", k.Help, k.ID)
 	switch {
 	case k.Target.HasValueTarget():
-		fmt.Fprintf(&b, " Green when met, red when missed. Alert: %s after %s.", k.Severity, k.For)
+		fmt.Fprintf(&b, "Target: %s. Green when met, red when missed, grey with no data. Alert: %s after %s.", k.Target.Text(k.Unit), k.Severity, k.For)
 	case k.Target.HasTrendTarget():
-		fmt.Fprintf(&b, " Trend = value / value over the previous window; green when %s, orange when moving the wrong way by up to %.0f%%, red beyond (alert: %s after %s).",
-			k.Target.Trend, kpi.TrendAlertMargin*100, k.Severity, k.For)
+		fmt.Fprintf(&b, "Target: %s. The value is judged by its trend (value / value over the previous window): green when met, red when missed, grey with no data. Alert: %s after %s.",
+			k.Target.Text(k.Unit), k.Severity, k.For)
 	default:
-		b.WriteString(" No alert.")
+		b.WriteString("No target, no alert (shown in blue).")
 	}
-	if k.Guard != "" {
-		b.WriteString(" Not alerted on while the cohort-size guard fails.")
+	if k.GuardOn != nil {
+		fmt.Fprintf(&b, " Not judged (blue) while the cohort has fewer than %s users.", kpi.FormatValue(kpi.UnitCount, k.GuardMin))
 	}
 	return b.String()
-}
-
-func valueStat(id *ids, k kpi.KPI, w, h uint32, o Options) *stat.PanelBuilder {
-	unit, dec := grafanaUnit(k.Unit)
-	colour := common.BigValueColorModeBackground
-	if !k.Target.HasValueTarget() {
-		colour = common.BigValueColorModeValue
-	}
-	return stat.NewPanelBuilder().
-		Id(id.next()).
-		Title(k.Title).
-		Description(Description(k)).
-		Datasource(ds()).
-		WithTarget(query("A", k.Expr, k.Title).Instant()).
-		Unit(unit).Decimals(dec).
-		Thresholds(thresholds(ValueThresholds(k.Target))).
-		ColorMode(colour).
-		GraphMode(common.BigValueGraphModeNone).
-		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
-		NoValue("no data").
-		Span(w).Height(h).
-		Links(kpiLinks(k, o))
-}
-
-func trendStat(id *ids, k kpi.KPI, w, h uint32, o Options) *stat.PanelBuilder {
-	return stat.NewPanelBuilder().
-		Id(id.next()).
-		Title(k.Title + ": trend").
-		Description(Description(k)).
-		Datasource(ds()).
-		WithTarget(query("A", TrendExpr(k), "trend").Instant()).
-		Unit("percentunit").Decimals(1).
-		Thresholds(thresholds(TrendThresholds(k.Target))).
-		ColorMode(common.BigValueColorModeBackground).
-		GraphMode(common.BigValueGraphModeNone).
-		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
-		NoValue("no data").
-		Span(w).Height(h).
-		Links(kpiLinks(k, o))
 }
 
 // valueSeries is a KPI's time series with its target drawn as a dashed
@@ -314,15 +297,15 @@ func valueSeries(id *ids, k kpi.KPI, w, h uint32, o Options) *timeseries.PanelBu
 	return p
 }
 
-// trendSeries is a trend KPI's trend over time with the target (1, no
-// change) and the alert margin drawn.
+// trendSeries is a trend KPI's change on the previous window over time,
+// with the margin beyond which it is missed drawn.
 func trendSeries(id *ids, k kpi.KPI, w, h uint32, o Options) *timeseries.PanelBuilder {
 	return timeseries.NewPanelBuilder().
 		Id(id.next()).
 		Title(k.Title + ": trend over time").
 		Description(Description(k)).
 		Datasource(ds()).
-		WithTarget(query("A", TrendExpr(k), "trend (current / previous window)")).
+		WithTarget(query("A", TrendChangeExpr(k), "change on the previous window")).
 		Unit("percentunit").Decimals(1).
 		Span(w).Height(h).
 		LineWidth(2).
@@ -350,40 +333,17 @@ func topGauge(id *ids, k kpi.KPI, legend string, w, h uint32, o Options) *bargau
 }
 
 func kpiLinks(k kpi.KPI, o Options) []cog.Builder[dashboard.DashboardLink] {
-	links := []cog.Builder[dashboard.DashboardLink]{
+	out := []cog.Builder[dashboard.DashboardLink]{
 		panelLink("Drill down: "+kpi.PanelTitle(k.Panel), PanelUID(k.Panel)),
 	}
-	if o.RunbookBase != "" {
-		links = append(links, dashboard.NewDashboardLinkBuilder("Runbook: "+k.ID).
-			Type(dashboard.DashboardLinkTypeLink).
-			Url(o.RunbookBase+"#"+k.ID).
-			TargetBlank(true))
-	}
-	return links
-}
-
-// addKPI lays out one KPI on half the grid width (the North Star on all of
-// it): stats on the left, the time series on the right.
-func addKPI(b *dashboard.DashboardBuilder, id *ids, k kpi.KPI, o Options) {
-	const h = 6
-	switch {
-	case k.Expr == "" && k.TopExpr != "":
-		b.WithPanel(topGauge(id, k, topLegend(k), 12, h, o))
-	case k.Panel == kpi.PanelNorthStar:
-		b.WithPanel(valueStat(id, k, 6, 8, o))
-		b.WithPanel(valueSeries(id, k, 18, 8, o))
-	case k.PrevExpr != "":
-		b.WithPanel(valueStat(id, k, 3, h, o))
-		b.WithPanel(trendStat(id, k, 3, h, o))
-		if k.Target.HasTrendTarget() {
-			b.WithPanel(trendSeries(id, k, 6, h, o))
-		} else {
-			b.WithPanel(valueSeries(id, k, 6, h, o))
+	for _, r := range o.Runbooks {
+		if r.Anchor == k.ID {
+			out = append(out, dashboard.NewDashboardLinkBuilder("Runbook: "+k.ID).
+				Type(dashboard.DashboardLinkTypeLink).
+				Url(links.RunbookPath(r.ID)))
 		}
-	default:
-		b.WithPanel(valueStat(id, k, 4, h, o))
-		b.WithPanel(valueSeries(id, k, 8, h, o))
 	}
+	return out
 }
 
 // topLegend names the label a top-N expression ranks.
@@ -397,23 +357,6 @@ func topLegend(k kpi.KPI) string {
 		}
 	}
 	return k.Title
-}
-
-func executive(o Options) *dashboard.DashboardBuilder {
-	id := &ids{}
-	b := newDashboard(ExecutiveUID, "Is Heady winning?",
-		"Every KPI of the Heady catalog against its target: the North Star on top, one row per panel. Each panel links to its drill-down dashboard and runbook.",
-		"executive").
-		Link(menu())
-	for _, p := range kpi.Panels {
-		b.WithRow(dashboard.NewRowBuilder(p.Title).Id(id.next()))
-		for _, k := range kpi.ByPanel(p.ID) {
-			addKPI(b, id, k, o)
-		}
-	}
-	b.WithRow(dashboard.NewRowBuilder("Data freshness").Id(id.next()))
-	b.WithPanel(freshnessTable(id, 24, 8))
-	return b
 }
 
 // freshnessTable shows, per source, whether it is up, how old its last

@@ -1,74 +1,82 @@
 package dashboards_test
 
 import (
-	"math"
+	"encoding/json"
+	"regexp"
+	"strconv"
 	"testing"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
-	"github.com/heady/heady-metrics/alerts"
 	"github.com/heady/heady-metrics/dashboards"
 	"github.com/heady/heady-metrics/kpi"
 )
 
-// colourAt is the colour Grafana gives v: the last step whose value v
-// reaches (the first step, with no value, is the base).
-func colourAt(steps []dashboard.Threshold, v float64) string {
-	c := ""
+// lines are the values Grafana draws dashed threshold lines at.
+func lines(steps []dashboard.Threshold) []float64 {
+	var out []float64
 	for _, s := range steps {
-		if s.Value == nil || v >= *s.Value {
-			c = s.Color
+		if s.Value != nil {
+			out = append(out, *s.Value)
 		}
 	}
-	return c
+	return out
 }
 
-func probes(t float64) []float64 {
-	return []float64{t, math.Nextafter(t, math.Inf(1)), math.Nextafter(t, math.Inf(-1)), t - 1, t + 1, t / 2, t * 2, 0}
-}
-
-// A stat is green exactly when the catalog says the target is met, for
-// every operator and its strictness.
-func TestValueThresholdsFollowTargets(t *testing.T) {
-	targets := []kpi.Target{{Op: kpi.OpGT, Value: 5}, {Op: kpi.OpGE, Value: 0.1}, {Op: kpi.OpLT, Value: 300},
-		{Op: kpi.OpLE, Value: 2}, {Op: kpi.OpEQ, Value: 1}, {Op: kpi.OpEQ, Value: 0}}
+// A value target's line is drawn at the catalog's target itself, and a
+// trend's at the margin beyond which the judgment says missed.
+func TestThresholdLinesSitOnTheTarget(t *testing.T) {
 	for _, k := range kpi.Catalog {
-		if k.Target.HasValueTarget() {
-			targets = append(targets, k.Target)
-		}
-	}
-	for _, tg := range targets {
-		steps := dashboards.ValueThresholds(tg)
-		for _, v := range probes(tg.Value) {
-			want := "red"
-			if tg.MetValue(v) {
-				want = "green"
+		switch {
+		case k.Target.HasValueTarget():
+			if l := lines(dashboards.ValueThresholds(k.Target)); len(l) != 1 || l[0] != k.Target.Value {
+				t.Errorf("%s: lines %v, want one at %v", k.ID, l, k.Target.Value)
 			}
-			if got := colourAt(steps, v); got != want {
-				t.Errorf("target %s, value %v: colour %s, want %s", tg, v, got, want)
+		case k.Target.HasTrendTarget():
+			want := k.Target.TrendLimit() - 1
+			l := lines(dashboards.TrendThresholds(k.Target))
+			if len(l) != 1 || l[0] != kpi.TrendMargin && l[0] != -kpi.TrendMargin {
+				t.Errorf("%s: lines %v, want one at %v", k.ID, l, want)
+			}
+			if strconv.FormatFloat(l[0], 'g', -1, 64) != strconv.FormatFloat(want, 'g', 2, 64) {
+				t.Errorf("%s: line %v is not the margin %v", k.ID, l[0], want)
 			}
 		}
 	}
 }
 
-// A trend is green when met, red beyond the alert margin (where the trend
-// alert fires), orange in between.
-func TestTrendThresholdsFollowTargets(t *testing.T) {
-	for _, tg := range []kpi.Target{{Trend: kpi.TrendDecreasing}, {Trend: kpi.TrendIncreasing}} {
-		steps := dashboards.TrendThresholds(tg)
-		op, limit := alerts.TrendLimit(tg)
-		for _, v := range []float64{0.5, 0.85, 0.9, 0.95, 1, math.Nextafter(1, 2), 1.05, 1.1, 1.2, 2} {
-			fires := (op == ">" && v > limit) || (op == "<" && v < limit)
-			want := "orange"
-			switch {
-			case tg.MetTrend(v):
-				want = "green"
-			case fires:
-				want = "red"
-			}
-			if got := colourAt(steps, v); got != want {
-				t.Errorf("%s trend %v: colour %s, want %s", tg.Trend, v, got, want)
+// floatArtifact matches numbers a person would read as noise: long runs of
+// 0 or 9 after the point, or tiny exponents (5e-324).
+var floatArtifact = regexp.MustCompile(`\d\.\d*(0{6,}|9{6,})\d|\de-\d`)
+
+// No number in any generated dashboard carries a float artifact.
+func TestNoFloatArtifacts(t *testing.T) {
+	for _, f := range generated(t) {
+		var walk func(path string, v any)
+		walk = func(path string, v any) {
+			switch x := v.(type) {
+			case map[string]any:
+				for k, e := range x {
+					walk(path+"."+k, e)
+				}
+			case []any:
+				for _, e := range x {
+					walk(path+"[]", e)
+				}
+			case float64:
+				if s := strconv.FormatFloat(x, 'g', -1, 64); floatArtifact.MatchString(s) {
+					t.Errorf("%s %s: %s", f.Path, path, s)
+				}
+			case string:
+				if floatArtifact.MatchString(x) {
+					t.Errorf("%s %s: %q", f.Path, path, x)
+				}
 			}
 		}
+		var m any
+		if err := json.Unmarshal(f.Data, &m); err != nil {
+			t.Fatal(err)
+		}
+		walk("", m)
 	}
 }

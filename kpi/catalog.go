@@ -12,6 +12,7 @@ package kpi
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -87,9 +88,12 @@ const (
 	TrendShown      Trend = "shown" // the trend is shown, with no target
 )
 
-// TrendAlertMargin is how far a trend may move the wrong way before the
-// trend alert fires (kpis.md: more than 10%).
-const TrendAlertMargin = 0.10
+// TrendMargin is how far a trend KPI may move the wrong way (current
+// window / previous window) and still meet its target: kpis.md alerts on
+// more than 10%. A trend of exactly 1+TrendMargin (decreasing) or
+// 1-TrendMargin (increasing) is met; beyond it the KPI is missed, its
+// alert fires and every face shows it missed.
+const TrendMargin = 0.10
 
 // Target is what a KPI should reach. A KPI has a value target (Op, Value),
 // a trend target (Trend), or neither ("shown").
@@ -97,6 +101,9 @@ type Target struct {
 	Op    Op
 	Value float64
 	Trend Trend
+	// Say, when set, is how the target is written for people in place of
+	// the text Text derives ("under $2 per user per month").
+	Say string
 }
 
 // HasValueTarget reports whether the KPI is judged on its value.
@@ -127,32 +134,62 @@ func (t Target) MetValue(v float64) bool {
 	return false
 }
 
-// MetTrend reports whether a trend (current / previous) meets a trend target.
+// TrendLimit is the trend (current / previous window) at which a trend
+// target is still met: 1+TrendMargin for decreasing, 1-TrendMargin for
+// increasing.
+func (t Target) TrendLimit() float64 {
+	if t.Trend == TrendIncreasing {
+		return 1 - TrendMargin
+	}
+	return 1 + TrendMargin
+}
+
+// MetTrend reports whether a trend (current / previous) meets a trend
+// target: it has not moved the wrong way by more than TrendMargin.
 func (t Target) MetTrend(trend float64) bool {
 	switch t.Trend {
 	case TrendDecreasing:
-		return trend <= 1
+		return trend <= t.TrendLimit()
 	case TrendIncreasing:
-		return trend >= 1
+		return trend >= t.TrendLimit()
 	}
 	return false
 }
 
-// String renders the target for people: "> 5", ">= 10%", "decreasing", "shown".
-func (t Target) String() string { return t.Format(UnitCount) }
+// String renders the target for people in no particular unit.
+func (t Target) String() string { return t.Text(UnitCount) }
 
-// Format renders the target in the KPI's unit.
-func (t Target) Format(u Unit) string {
-	switch {
-	case t.HasValueTarget():
-		return fmt.Sprintf("%s %s", t.Op, FormatValue(u, t.Value))
-	case t.HasTrendTarget():
-		return string(t.Trend)
-	case t.Trend == TrendShown:
-		return "trend shown"
+// Text writes the target for people in the KPI's unit: "above 5", "at
+// least 10%", "under 5m", "0", "100%", "no more than 10% above the
+// previous window"; "" when the KPI has no target. Say overrides it.
+func (t Target) Text(u Unit) string {
+	if t.Say != "" {
+		return t.Say
 	}
-	return "shown"
+	v := FormatValue(u, t.Value)
+	switch t.Op {
+	case OpGT:
+		return "above " + v
+	case OpGE:
+		return "at least " + v
+	case OpLT:
+		return "under " + v
+	case OpLE:
+		return "at most " + v
+	case OpEQ:
+		return v
+	}
+	switch t.Trend {
+	case TrendDecreasing:
+		return "falling, or up by at most " + trimFloat(TrendMargin*100, 1) + "% on the previous window"
+	case TrendIncreasing:
+		return "rising, or down by at most " + trimFloat(TrendMargin*100, 1) + "% on the previous window"
+	}
+	return ""
 }
+
+// Format is Text.
+func (t Target) Format(u Unit) string { return t.Text(u) }
 
 // KPI is one catalog entry.
 type KPI struct {
@@ -172,8 +209,13 @@ type KPI struct {
 	PrevExpr string
 	// TopExpr lists the KPI's top entries (top_workflows).
 	TopExpr string
-	// Guard, when set, is PromQL that must return a sample for the alert to
-	// be evaluated (cohort-size guards).
+	// GuardOn and GuardMin, when GuardOn is set, are a cohort-size guard:
+	// the KPI is judged only while the sum of GuardOn is at least GuardMin
+	// (otherwise it is reported but not judged).
+	GuardOn  *Sel
+	GuardMin float64
+	// Guard is the guard as PromQL (filled in from GuardOn and GuardMin):
+	// it returns a sample while the guard holds.
 	Guard string
 	// Quantile marks values estimated from histogram buckets in PromQL.
 	Quantile bool
@@ -248,17 +290,17 @@ var Catalog = []KPI{
 	{
 		ID: "retention_w1", Panel: PanelAdoption, Title: "Week-1 retention",
 		Help: "Cohort = users whose first activity falls in ISO week W; retained = active in week W+1; reported for the newest W whose week W+1 has ended. Cohorts under 20 users are reported but not alerted on.", Unit: UnitRatio,
-		Target: Target{Op: OpGT, Value: 0.40},
-		F:      f(Ratio(S(SRetentionRetained, "horizon", "1w"), S(SRetentionCohort, "horizon", "1w"))),
-		Guard:  S(SRetentionCohort, "horizon", "1w").summed() + " >= 20",
+		Target:  Target{Op: OpGT, Value: 0.40},
+		F:       f(Ratio(S(SRetentionRetained, "horizon", "1w"), S(SRetentionCohort, "horizon", "1w"))),
+		GuardOn: sel(S(SRetentionCohort, "horizon", "1w")), GuardMin: 20,
 		Series: []string{SRetentionRetained, SRetentionCohort}, Severity: "warning", For: "1h",
 	},
 	{
 		ID: "retention_w4", Panel: PanelAdoption, Title: "Week-4 retention",
 		Help: "As retention_w1, with week W+4: cohort = users whose first activity falls in ISO week W, retained = active in week W+4, for the newest W whose week W+4 has ended. Cohorts under 20 users are reported but not alerted on.", Unit: UnitRatio,
-		Target: Target{Op: OpGT, Value: 0.25},
-		F:      f(Ratio(S(SRetentionRetained, "horizon", "4w"), S(SRetentionCohort, "horizon", "4w"))),
-		Guard:  S(SRetentionCohort, "horizon", "4w").summed() + " >= 20",
+		Target:  Target{Op: OpGT, Value: 0.25},
+		F:       f(Ratio(S(SRetentionRetained, "horizon", "4w"), S(SRetentionCohort, "horizon", "4w"))),
+		GuardOn: sel(S(SRetentionCohort, "horizon", "4w")), GuardMin: 20,
 		Series: []string{SRetentionRetained, SRetentionCohort}, Severity: "warning", For: "1h",
 	},
 	{
@@ -373,7 +415,7 @@ var Catalog = []KPI{
 	{
 		ID: "infra_cost_per_user", Panel: PanelCost, Title: "Infra cost per active user (30d)",
 		Help: "Infra cost (USD) of the 30 UTC dates ending with today's / users active in 30d.", Unit: UnitUSD,
-		Target: Target{Op: OpLT, Value: 2.00},
+		Target: Target{Op: OpLT, Value: 2.00, Say: "under $2 per user per month"},
 		F:      f(Ratio(S(SInfraCost, "window", W30d), S(SActiveUsers, "window", W30d))),
 		Series: []string{SInfraCost, SActiveUsers}, Severity: "warning", For: "6h",
 	},
@@ -480,6 +522,8 @@ var Catalog = []KPI{
 
 func f(x Formula) *Formula { return &x }
 
+func sel(s Sel) *Sel { return &s }
+
 func init() {
 	for i := range Catalog {
 		k := &Catalog[i]
@@ -488,6 +532,9 @@ func init() {
 		}
 		if k.PrevF != nil {
 			k.PrevExpr = k.PrevF.PromQL()
+		}
+		if k.GuardOn != nil {
+			k.Guard = fmt.Sprintf("%s >= %s", k.GuardOn.summed(), strconv.FormatFloat(k.GuardMin, 'g', -1, 64))
 		}
 	}
 }
@@ -550,7 +597,10 @@ func FormatValue(u Unit, v float64) string {
 		if a := math.Abs(v); a > 0 && a < 0.1 {
 			return "$" + trimFloat(v, 4) // cents would hide a cost per outcome of $0.0117
 		}
-		return "$" + trimFloat(v, 2)
+		if s := fmt.Sprintf("%.2f", v); !strings.HasSuffix(s, ".00") {
+			return "$" + s // $0.50, not $0.5
+		}
+		return "$" + trimFloat(v, 0)
 	case UnitUsers, UnitCount:
 		return trimFloat(v, 0)
 	case UnitScore:

@@ -20,9 +20,14 @@ type Result struct {
 	HasPrev  bool
 	Trend    float64 // Value / Prev
 	HasTrend bool
-	// Met is nil when the KPI has no target or no value to judge.
-	Met *bool
-	Top []TopEntry
+	// GuardFails is set when the KPI's cohort guard (KPI.GuardOn) fails:
+	// the value is reported but not judged.
+	GuardFails bool
+	// Status is the judgment (Judge); Met is it as a bool, nil unless the
+	// status is met or missed.
+	Status Status
+	Met    *bool
+	Top    []TopEntry
 }
 
 // Evaluate computes every KPI of the catalog from in, in catalog order.
@@ -50,7 +55,7 @@ func EvaluateOne(k KPI, in Input) Result {
 	}
 	r.Value, r.HasValue = eval(k.F, k.ID)
 	r.Prev, r.HasPrev = eval(k.PrevF, k.ID+"@prev")
-	if r.HasValue && r.HasPrev && r.Prev != 0 {
+	if r.HasValue && r.HasPrev && r.Prev > 0 {
 		r.Trend, r.HasTrend = r.Value/r.Prev, true
 	}
 	if k.TopExpr != "" {
@@ -59,20 +64,22 @@ func EvaluateOne(k KPI, in Input) Result {
 			r.Top = []TopEntry{}
 		}
 	}
+	if k.GuardOn != nil {
+		n, _ := k.GuardOn.sum(in.Samples)
+		r.GuardFails = n < k.GuardMin
+	}
 	r.Judge()
 	return r
 }
 
-// Judge sets r.Met from r's value (or trend) against its KPI's target; it
-// stays nil when the target is of neither kind or there is nothing to judge.
+// Judge sets r.Status (and r.Met) from r's value or trend with
+// KPI.Judge.
 func (r *Result) Judge() {
-	t := r.KPI.Target
-	switch {
-	case t.HasValueTarget() && r.HasValue:
-		met := t.MetValue(r.Value)
-		r.Met = &met
-	case t.HasTrendTarget() && r.HasTrend:
-		met := t.MetTrend(r.Trend)
+	r.Status = r.KPI.Judge(r.Value, r.HasValue, r.Trend, r.HasTrend, !r.GuardFails)
+	r.Met = nil
+	switch r.Status {
+	case StatusMet, StatusMissed:
+		met := r.Status == StatusMet
 		r.Met = &met
 	}
 }

@@ -204,14 +204,14 @@ func (s Sel) matches(sm *Sample) bool {
 }
 
 func (s Sel) sum(samples []Sample) (float64, bool) {
-	total, any := 0.0, false
+	total, found := 0.0, false
 	for i := range samples {
 		if s.matches(&samples[i]) {
 			total += samples[i].Value
-			any = true
+			found = true
 		}
 	}
-	return total, any
+	return total, found
 }
 
 // Eval computes the formula over one exporter's samples. It returns false

@@ -113,6 +113,7 @@ const (
 	SEngineCheckpointErr = "heady_exporter_checkpoint_failures_total"
 	SBuildInfo           = "heady_exporter_build_info"
 	SWebhookRequests     = "heady_exporter_webhook_requests_total"
+	SLinksInfo           = "heady_exporter_links_info"
 
 	SSourceFiles            = "heady_exporter_source_files"
 	SSourceRecords          = "heady_exporter_source_records_read_total"
@@ -203,6 +204,7 @@ var AllSeries = []Series{
 	{SConfigReloadOK, Gauge, "1 if the last configuration load (start or reload) succeeded.", nil, nil},
 	{SConfigReloadTime, Gauge, "Time of the last successful configuration load (start or reload).", nil, nil},
 	{SWebhookRequests, Counter, "CI webhook requests by result: accepted, or why they were rejected.", []string{"result"}, nil},
+	{SLinksInfo, Gauge, "A metric with a constant '1' value labeled by external_url, the configured root of Grafana as people open it; the alert rules build their links from it.", []string{"external_url"}, nil},
 	{SBuildInfo, Gauge, "A metric with a constant '1' value labeled by version, revision, branch, goversion from which heady-exporter was built, and the goos and goarch for the build.", []string{"version", "revision", "branch", "goversion", "goos", "goarch", "tags"}, nil},
 }
 

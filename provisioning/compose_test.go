@@ -275,7 +275,11 @@ func TestComposeGrafana(t *testing.T) {
 		m["/etc/grafana/provisioning/dashboards"] != path.Dir(provisioning.ProviderPath) {
 		t.Errorf("provisioning not mounted: %v", m)
 	}
-	all, err := dashboards.All(dashboards.Options{})
+	sections, err := alerts.RunbookSections(alerts.DefaultOptions(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := dashboards.All(dashboards.Options{Runbooks: sections})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,11 @@ func Files(o Options) ([]File, error) {
 		out = append(out, File{g.path, b})
 	}
 	out = append(out, File{TemplatePath, []byte(slackTemplate)})
-	return out, nil
+	kps, err := kubePrometheusStackValues(o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", KubePrometheusStackPath, err)
+	}
+	return append(out, File{KubePrometheusStackPath, kps}), nil
 }
 
 func datasource() any {

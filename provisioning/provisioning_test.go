@@ -28,16 +28,6 @@ func TestCommittedFilesMatchGenerator(t *testing.T) {
 	gentest.CheckCommitted(t, repoRoot, func() ([]provisioning.File, error) { return provisioning.Files(options()) })
 }
 
-func tool(t *testing.T, name string) string { return gentest.Tool(t, name) }
-
-func run(_ *testing.T, bin string, args ...string) (string, error) {
-	return gentest.Run(repoRoot, bin, args...)
-}
-
-func mustRun(t *testing.T, bin string, args ...string) string {
-	return gentest.MustRun(t, repoRoot, bin, args...)
-}
-
 type amRoute struct {
 	Receiver       string    `yaml:"receiver"`
 	Matchers       []string  `yaml:"matchers"`

@@ -231,3 +231,17 @@ func checkReadable(t *testing.T, name, msg string) {
 		}
 	}
 }
+
+func tool(t *testing.T, name string) string { return gentest.Tool(t, name) }
+
+func run(_ *testing.T, bin string, args ...string) (string, error) {
+	return gentest.Run(repoRoot, bin, args...)
+}
+
+func mustRun(t *testing.T, bin string, args ...string) string {
+	return gentest.MustRun(t, repoRoot, bin, args...)
+}
+
+func TestScaleOutPromtoolCheckConfig(t *testing.T) {
+	mustRun(t, tool(t, "promtool"), "check", "config", "provisioning/scale-out/prometheus.yml")
+}

@@ -22,9 +22,9 @@ func writeBackfill(ctx context.Context, cfg *config.Config, from, to time.Time, 
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
+	defer os.Remove(f.Name()) //nolint:errcheck // no-op after the rename; a leftover temp file is harmless
 	if err := pipeline.Backfill(ctx, cfg, from, to, step, f, logger); err != nil {
-		f.Close()
+		_ = f.Close() // the backfill's error is the one to report
 		return err
 	}
 	if err := f.Close(); err != nil {

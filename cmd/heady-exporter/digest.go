@@ -17,6 +17,7 @@ import (
 	"github.com/heady/heady-metrics/exporter/pipeline"
 	"github.com/heady/heady-metrics/exporter/scorecard/digest"
 	"github.com/heady/heady-metrics/kpi"
+	"github.com/heady/heady-metrics/links"
 )
 
 // digestFlags are the digest command's flags.
@@ -33,6 +34,7 @@ type digestFlags struct {
 	to                                                     *[]string
 	requireTLS                                             *bool
 	timeout                                                *time.Duration
+	externalURL                                            *string
 }
 
 func addDigestCommand(app *kingpin.Application) *digestFlags {
@@ -44,55 +46,88 @@ func addDigestCommand(app *kingpin.Application) *digestFlags {
 	f.force = c.Flag("force", "Deliver even if this week's digest was already delivered.").Bool()
 	f.chartDays = c.Flag("chart.days", "Days of daily points in each KPI's trend chart (0: no charts).").Default("28").Int()
 	f.parallel = c.Flag("engine.parallel", "Without --prometheus.url: how many instants to evaluate at once.").Default("4").Int()
-	f.smarthost = c.Flag("smtp.smarthost", "SMTP server host:port to send the digest through (STARTTLS when offered).").String()
-	f.from = c.Flag("smtp.from", "Sender address.").String()
-	f.to = c.Flag("smtp.to", "Recipient address (repeat the flag, or separate with commas).").Strings()
-	f.hello = c.Flag("smtp.hello", "Name to send with EHLO.").Default("localhost").String()
-	f.username = c.Flag("smtp.auth-username", "Username for AUTH PLAIN (only over TLS or to a loopback server).").String()
-	f.passwordFile = c.Flag("smtp.auth-password-file", "File holding the AUTH password; default: the HEADY_SMTP_PASSWORD environment variable.").String()
-	f.requireTLS = c.Flag("smtp.require-tls", "Fail when the server offers no STARTTLS.").Bool()
-	f.caFile = c.Flag("smtp.tls-ca-file", "CA certificates (PEM) to verify the SMTP server with, instead of the system's.").String()
-	f.timeout = c.Flag("smtp.timeout", "Bound on the SMTP conversation.").Default("1m").Duration()
+	f.smarthost = c.Flag("smtp.smarthost", "SMTP server host:port to send the digest through (STARTTLS when offered); overrides digest.smtp.smarthost.").String()
+	f.from = c.Flag("smtp.from", "Sender address; overrides digest.smtp.from.").String()
+	f.to = c.Flag("smtp.to", "Recipient address (repeat the flag, or separate with commas); overrides digest.smtp.to.").Strings()
+	f.hello = c.Flag("smtp.hello", "Name to send with EHLO; overrides digest.smtp.hello (default localhost).").String()
+	f.username = c.Flag("smtp.auth-username", "Username for AUTH PLAIN (only over TLS or to a loopback server); overrides digest.smtp.auth_username.").String()
+	f.passwordFile = c.Flag("smtp.auth-password-file", "File holding the AUTH password; overrides digest.smtp.auth_password_file; default: the HEADY_SMTP_PASSWORD environment variable.").String()
+	f.requireTLS = c.Flag("smtp.require-tls", "Fail when the server offers no STARTTLS (or digest.smtp.require_tls).").Bool()
+	f.caFile = c.Flag("smtp.tls-ca-file", "CA certificates (PEM) to verify the SMTP server with, instead of the system's; overrides digest.smtp.tls_ca_file.").String()
+	f.timeout = c.Flag("smtp.timeout", "Bound on the SMTP conversation; overrides digest.smtp.timeout (default 1m).").Duration()
+	f.externalURL = c.Flag("external-url", "Grafana's root as people open it, for the digest's links; overrides external_url.").String()
 	return f
 }
 
-// smtpConfig builds the SMTP settings from the flags; nil when no
-// smarthost is given.
-func (f *digestFlags) smtpConfig() (*digest.SMTPConfig, error) {
-	if *f.smarthost == "" {
-		if len(*f.to) > 0 {
-			return nil, fmt.Errorf("--smtp.to needs --smtp.smarthost")
+// merged is the configuration file's digest.smtp with the flags applied
+// over it.
+func (f *digestFlags) merged(cfg *config.Config) config.SMTPConfig {
+	s := cfg.Digest.SMTP
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
 		}
-		return nil, nil
 	}
-	c := &digest.SMTPConfig{Smarthost: *f.smarthost, From: *f.from, Hello: *f.hello, Username: *f.username,
-		RequireTLS: *f.requireTLS, Timeout: *f.timeout}
-	for _, t := range *f.to {
-		for _, a := range strings.Split(t, ",") {
-			if a = strings.TrimSpace(a); a != "" {
-				c.To = append(c.To, a)
+	set(&s.Smarthost, *f.smarthost)
+	set(&s.From, *f.from)
+	set(&s.Hello, *f.hello)
+	set(&s.AuthUsername, *f.username)
+	set(&s.AuthPasswordFile, *f.passwordFile)
+	set(&s.TLSCAFile, *f.caFile)
+	if len(*f.to) > 0 {
+		s.To = nil
+		for _, t := range *f.to {
+			for _, a := range strings.Split(t, ",") {
+				if a = strings.TrimSpace(a); a != "" {
+					s.To = append(s.To, a)
+				}
 			}
 		}
 	}
+	s.RequireTLS = s.RequireTLS || *f.requireTLS
+	if *f.timeout > 0 {
+		s.Timeout = config.Duration(*f.timeout)
+	}
+	return s
+}
+
+// smtpConfig builds the SMTP settings from the configuration file and the
+// flags; nil when neither names a smarthost, a sender or a recipient.
+func (f *digestFlags) smtpConfig(cfg *config.Config) (*digest.SMTPConfig, error) {
+	m := f.merged(cfg)
+	if m.Smarthost == "" && m.From == "" && len(m.To) == 0 {
+		return nil, nil
+	}
+	if err := m.Check(); err != nil {
+		return nil, fmt.Errorf("mail: %w", err)
+	}
+	c := &digest.SMTPConfig{Smarthost: m.Smarthost, From: m.From, To: m.To, Hello: m.Hello, Username: m.AuthUsername,
+		RequireTLS: m.RequireTLS, Timeout: m.Timeout.D()}
+	if c.Hello == "" {
+		c.Hello = "localhost"
+	}
+	if c.Timeout == 0 {
+		c.Timeout = time.Minute
+	}
 	if c.Username != "" {
-		if *f.passwordFile != "" {
-			b, err := os.ReadFile(*f.passwordFile)
+		if m.AuthPasswordFile != "" {
+			b, err := os.ReadFile(m.AuthPasswordFile)
 			if err != nil {
-				return nil, fmt.Errorf("--smtp.auth-password-file: %w", err)
+				return nil, fmt.Errorf("SMTP password file: %w", err)
 			}
 			c.Password = strings.TrimRight(string(b), "\r\n")
 		} else {
 			c.Password = os.Getenv("HEADY_SMTP_PASSWORD")
 		}
 	}
-	if *f.caFile != "" {
-		pem, err := os.ReadFile(*f.caFile)
+	if m.TLSCAFile != "" {
+		pem, err := os.ReadFile(m.TLSCAFile)
 		if err != nil {
-			return nil, fmt.Errorf("--smtp.tls-ca-file: %w", err)
+			return nil, fmt.Errorf("SMTP CA file: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--smtp.tls-ca-file %s: no PEM certificate", *f.caFile)
+			return nil, fmt.Errorf("SMTP CA file %s: no PEM certificate", m.TLSCAFile)
 		}
 		c.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
@@ -129,12 +164,18 @@ func runDigest(ctx context.Context, cfg *config.Config, f *digestFlags, logger *
 	if err != nil {
 		return fail(exitUsage, "--now: %v", err)
 	}
-	smtpCfg, err := f.smtpConfig()
+	smtpCfg, err := f.smtpConfig(cfg)
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
 	if smtpCfg == nil && *f.out == "" {
-		return fail(exitUsage, "give --smtp.smarthost (with --smtp.from and --smtp.to) or --out")
+		return fail(exitUsage, "nothing to deliver to: set digest.smtp (smarthost, from, to) in the configuration file or --smtp.smarthost, --smtp.from and --smtp.to, or give --out")
+	}
+	base := cfg.ExternalURL.Base
+	if *f.externalURL != "" {
+		if base, err = links.Parse(*f.externalURL); err != nil {
+			return fail(exitUsage, "--external-url: %v", err)
+		}
 	}
 	if *f.chartDays < 0 || *f.chartDays > 366 {
 		return fail(exitUsage, "--chart.days: want 0 to 366")
@@ -156,7 +197,7 @@ func runDigest(ctx context.Context, cfg *config.Config, f *digestFlags, logger *
 	}
 	res, err := digest.Run(ctx, digest.Options{
 		Fetcher: fetcher, Now: now, ChartDays: *f.chartDays, OutDir: *f.out, SMTP: smtpCfg,
-		LedgerDir: ledgerDir, Force: *f.force, Clock: time.Now,
+		LedgerDir: ledgerDir, Force: *f.force, Clock: time.Now, Links: base,
 	})
 	if err != nil {
 		return fail(exitRuntime, "%v", err)

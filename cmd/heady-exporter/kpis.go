@@ -24,6 +24,9 @@ type kpiJSON struct {
 	Target     any      `json:"target"`
 	Comparison string   `json:"comparison,omitempty"`
 	Met        *bool    `json:"met"`
+	Status     string   `json:"status"`
+	Display    string   `json:"display"`
+	TargetText string   `json:"target_text,omitempty"`
 	Previous   *float64 `json:"previous,omitempty"`
 	Trend      *float64 `json:"trend,omitempty"`
 	Top        []topRow `json:"top,omitempty"`
@@ -36,6 +39,17 @@ type topRow struct {
 	Workflow string  `json:"workflow,omitempty"`
 	Policy   string  `json:"policy,omitempty"`
 	Count    float64 `json:"count"`
+}
+
+// display is the value as people read it ("no data" without one).
+func display(r kpi.Result) string {
+	if !r.HasValue {
+		if len(r.Top) > 0 {
+			return r.Top[0].Name
+		}
+		return "no data"
+	}
+	return kpi.FormatValue(r.KPI.Unit, r.Value)
 }
 
 func num(v float64, ok bool) *float64 {
@@ -55,6 +69,7 @@ func kpisDocument(results []kpi.Result) ([]byte, error) {
 		out := kpiJSON{
 			Value: num(r.Value, r.HasValue), Met: r.Met, Unit: string(k.Unit), Panel: string(k.Panel), Title: k.Title,
 			Previous: num(r.Prev, r.HasPrev), Trend: num(r.Trend, r.HasTrend),
+			Status: string(r.Status), Display: display(r), TargetText: k.Target.Text(k.Unit),
 		}
 		switch {
 		case k.Target.HasValueTarget():

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/heady/heady-metrics/exporter/config"
@@ -25,7 +27,7 @@ import (
 	"github.com/heady/heady-metrics/exporter/pipeline"
 )
 
-// Exit codes (config.md): 0 success, 1 runtime failure, 2 bad usage or
+// Exit codes (docs/configuration.md): 0 success, 1 runtime failure, 2 bad usage or
 // invalid config.
 const (
 	exitOK      = 0
@@ -54,29 +56,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	configFile := app.Flag("config.file", "Exporter configuration file.").Default("heady-exporter.yml").String()
 	configCheck := app.Flag("config.check", "Validate the configuration file and exit (0 valid, 2 invalid).").Bool()
+	shard := addShardFlags(app) // shard.go
 	logCfg := &promslog.Config{}
 	promslogflag.AddFlags(app, logCfg)
 
-	serveCmd := app.Command("serve", "Serve /metrics, the scorecard page and the lifecycle endpoints (the default).").Default()
-	webFlags := kingpinflag.AddFlags(serveCmd, ":9877")
-	maxScrapes := serveCmd.Flag("web.max-requests", "Maximum concurrent /metrics requests (0: no limit).").Default("10").Int()
-	serveNow := serveCmd.Flag("now", "Replay: evaluate as of this fixed instant (RFC 3339) instead of the wall clock.").String()
-
-	kpisCmd := app.Command("kpis", "Read every source once to the end, print every KPI as of --now as JSON, and exit.")
-	kpisNow := kpisCmd.Flag("now", "The instant to compute the KPIs at (RFC 3339); default: the wall clock.").String()
-
-	demoCmd := app.Command("demo", "Write a deterministic demo data set for all six sources and a config that uses it.")
-	demoOut := demoCmd.Flag("out", "Directory to write the demo data set into.").Required().String()
-	demoNow := demoCmd.Flag("now", "The instant the data set ends at (RFC 3339); default: the wall clock.").String()
-	demoListen := demoCmd.Flag("web.listen-address", "Address the exporter will serve the demo on; the demo's probe targets are its own endpoints there.").Default(":9877").String()
-
+	serveFlags := addServeCommand(app)
+	kpisFlags := addKPIsCommand(app)
+	demoFlags := addDemoCommand(app)
 	digestFlags := addDigestCommand(app) // digest.go
-
-	backfillCmd := app.Command("backfill", "Write the exported series as of every step from --from to --to as OpenMetrics (for promtool tsdb create-blocks-from openmetrics).")
-	backfillFrom := backfillCmd.Flag("from", "First step (RFC 3339).").Required().String()
-	backfillTo := backfillCmd.Flag("to", "Last step (RFC 3339); default: the wall clock.").String()
-	backfillStep := backfillCmd.Flag("step", "Time between steps.").Default("1h").Duration()
-	backfillOut := backfillCmd.Flag("out", "File to write (default: standard output).").String()
+	backfillFlags := addBackfillCommand(app)
 
 	cmd, err := app.Parse(args)
 	if exited >= 0 {
@@ -88,47 +76,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := promslog.New(&promslog.Config{Level: logCfg.Level, Format: logCfg.Format, Writer: stderr})
 
+	loadConfig := func() (*config.Config, error) { return shard.load(*configFile) }
 	if *configCheck {
-		c, err := loadConfig(*configFile)
-		if err != nil {
-			fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
-			return exitUsage
-		}
-		// Valid but reading nothing now: said, not failed (logs may appear
-		// after the exporter starts).
-		for _, w := range pipeline.Warnings(c) {
-			fmt.Fprintf(stderr, "heady-exporter: warning: %s\n", w)
-		}
-		fmt.Fprintf(stdout, "%s: valid\n", *configFile)
-		return exitOK
+		return checkConfig(*configFile, loadConfig, stdout, stderr)
+	}
+	if cmd == demoFlags.cmd.FullCommand() {
+		return demoFlags.run(stdout, stderr)
 	}
 
-	switch cmd {
-	case demoCmd.FullCommand():
-		now, err := parseNow(*demoNow)
-		if err != nil {
-			fmt.Fprintf(stderr, "heady-exporter: --now: %v\n", err)
-			return exitUsage
-		}
-		addr, err := demo.ExporterAddrOf(*demoListen)
-		if err != nil {
-			fmt.Fprintf(stderr, "heady-exporter: --web.listen-address: %v\n", err)
-			return exitUsage
-		}
-		removed, err := demo.WriteOptions(*demoOut, now, demo.Options{ExporterAddr: addr})
-		if err != nil {
-			fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
-			return exitRuntime
-		}
-		if removed != "" {
-			fmt.Fprintf(stdout, "removed the earlier demo's state %s: a new data set starts a new state\n", removed)
-		}
-		fmt.Fprintf(stdout, "demo data set for %s written to %s\nrun: heady-exporter --config.file=%s/config.yml --web.listen-address=%s\n",
-			now.Format(time.RFC3339), *demoOut, *demoOut, *demoListen)
-		return exitOK
-	}
-
-	cfg, err := loadConfig(*configFile)
+	cfg, err := loadConfig()
 	if err != nil {
 		fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
 		return exitUsage
@@ -139,70 +95,175 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case digestFlags.cmd.FullCommand():
 		return runDigest(ctx, cfg, digestFlags, logger, stdout, stderr)
-	case backfillCmd.FullCommand():
-		from, err := parseNow(*backfillFrom)
-		if err != nil {
-			fmt.Fprintf(stderr, "heady-exporter: --from: %v\n", err)
-			return exitUsage
-		}
-		to, err := parseNow(*backfillTo)
-		if err != nil {
-			fmt.Fprintf(stderr, "heady-exporter: --to: %v\n", err)
-			return exitUsage
-		}
-		if !to.After(from) || *backfillStep < time.Second {
-			fmt.Fprintln(stderr, "heady-exporter: backfill needs --from before --to and a --step of at least 1s")
-			return exitUsage
-		}
-		if err := writeBackfill(ctx, cfg, from, to, *backfillStep, *backfillOut, stdout, logger); err != nil {
-			fmt.Fprintf(stderr, "heady-exporter: backfill: %v\n", err)
-			return exitRuntime
-		}
-		return exitOK
-	case kpisCmd.FullCommand():
-		now, err := parseNow(*kpisNow)
+	case backfillFlags.cmd.FullCommand():
+		return backfillFlags.run(ctx, cfg, logger, stdout, stderr)
+	case kpisFlags.cmd.FullCommand():
+		return kpisFlags.run(ctx, cfg, logger, stdout, stderr)
+	default:
+		return serveFlags.run(ctx, cfg, *configFile, loadConfig, logger, stderr)
+	}
+}
+
+// checkConfig is --config.check: it loads the file as serve would and
+// says whether it is valid (exit 0) or not (exit 2).
+func checkConfig(file string, loadConfig func() (*config.Config, error), stdout, stderr io.Writer) int {
+	c, err := loadConfig()
+	if err != nil {
+		fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
+		return exitUsage
+	}
+	// Valid but reading nothing now: said, not failed (logs may appear
+	// after the exporter starts).
+	for _, w := range pipeline.Warnings(c) {
+		fmt.Fprintf(stderr, "heady-exporter: warning: %s\n", w)
+	}
+	fmt.Fprintf(stdout, "%s: valid\n", file)
+	return exitOK
+}
+
+// serveFlags are the serve command's (the default command).
+type serveFlags struct {
+	cmd        *kingpin.CmdClause
+	web        *web.FlagConfig
+	maxScrapes *int
+	now        *string
+}
+
+func addServeCommand(app *kingpin.Application) *serveFlags {
+	c := app.Command("serve", "Serve /metrics, the scorecard page and the lifecycle endpoints (the default).").Default()
+	return &serveFlags{
+		cmd:        c,
+		web:        kingpinflag.AddFlags(c, ":9877"),
+		maxScrapes: c.Flag("web.max-requests", "Maximum concurrent /metrics requests (0: no limit).").Default("10").Int(),
+		now:        c.Flag("now", "Replay: evaluate as of this fixed instant (RFC 3339) instead of the wall clock.").String(),
+	}
+}
+
+func (f *serveFlags) run(ctx context.Context, cfg *config.Config, configFile string, loadConfig func() (*config.Config, error), logger *slog.Logger, stderr io.Writer) int {
+	clock := time.Now
+	if *f.now != "" {
+		fixed, err := parseNow(*f.now)
 		if err != nil {
 			fmt.Fprintf(stderr, "heady-exporter: --now: %v\n", err)
 			return exitUsage
 		}
-		if err := printKPIs(ctx, cfg, now, logger, stdout, stderr); err != nil {
-			fmt.Fprintf(stderr, "heady-exporter: kpis: %v\n", err)
-			return exitRuntime
+		clock = func() time.Time { return fixed }
+	}
+	if err := serve(ctx, cfg, configFile, loadConfig, f.web, *f.maxScrapes, clock, logger); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
+			return exitUsage
 		}
-		return exitOK
-	default:
-		clock := time.Now
-		if *serveNow != "" {
-			fixed, err := parseNow(*serveNow)
-			if err != nil {
-				fmt.Fprintf(stderr, "heady-exporter: --now: %v\n", err)
-				return exitUsage
-			}
-			clock = func() time.Time { return fixed }
-		}
-		if err := serve(ctx, cfg, *configFile, webFlags, *maxScrapes, clock, logger); err != nil {
-			var ue usageError
-			if errors.As(err, &ue) {
-				fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
-				return exitUsage
-			}
-			logger.Error("exiting", "err", err)
-			return exitRuntime
-		}
-		return exitOK
+		logger.Error("exiting", "err", err)
+		return exitRuntime
+	}
+	return exitOK
+}
+
+// kpisFlags are the kpis command's.
+type kpisFlags struct {
+	cmd *kingpin.CmdClause
+	now *string
+}
+
+func addKPIsCommand(app *kingpin.Application) *kpisFlags {
+	c := app.Command("kpis", "Read every source once to the end, print every KPI as of --now as JSON, and exit.")
+	return &kpisFlags{cmd: c, now: c.Flag("now", "The instant to compute the KPIs at (RFC 3339); default: the wall clock.").String()}
+}
+
+func (f *kpisFlags) run(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout, stderr io.Writer) int {
+	now, err := parseNow(*f.now)
+	if err != nil {
+		fmt.Fprintf(stderr, "heady-exporter: --now: %v\n", err)
+		return exitUsage
+	}
+	if err := printKPIs(ctx, cfg, now, logger, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "heady-exporter: kpis: %v\n", err)
+		return exitRuntime
+	}
+	return exitOK
+}
+
+// demoFlags are the demo command's.
+type demoFlags struct {
+	cmd              *kingpin.CmdClause
+	out, now, listen *string
+}
+
+func addDemoCommand(app *kingpin.Application) *demoFlags {
+	c := app.Command("demo", "Write a deterministic demo data set for all six sources and a config that uses it.")
+	return &demoFlags{
+		cmd:    c,
+		out:    c.Flag("out", "Directory to write the demo data set into.").Required().String(),
+		now:    c.Flag("now", "The instant the data set ends at (RFC 3339); default: the wall clock.").String(),
+		listen: c.Flag("web.listen-address", "Address the exporter will serve the demo on; the demo's probe targets are its own endpoints there.").Default(":9877").String(),
 	}
 }
 
-// loadConfig loads and validates the file, mappings included.
-func loadConfig(path string) (*config.Config, error) {
-	c, err := config.Load(path)
+func (f *demoFlags) run(stdout, stderr io.Writer) int {
+	now, err := parseNow(*f.now)
 	if err != nil {
-		return nil, err
+		fmt.Fprintf(stderr, "heady-exporter: --now: %v\n", err)
+		return exitUsage
 	}
-	if err := pipeline.Check(c); err != nil {
-		return nil, err
+	addr, err := demo.ExporterAddrOf(*f.listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "heady-exporter: --web.listen-address: %v\n", err)
+		return exitUsage
 	}
-	return c, nil
+	removed, err := demo.WriteOptions(*f.out, now, demo.Options{ExporterAddr: addr})
+	if err != nil {
+		fmt.Fprintf(stderr, "heady-exporter: %v\n", err)
+		return exitRuntime
+	}
+	if removed != "" {
+		fmt.Fprintf(stdout, "removed the earlier demo's state %s: a new data set starts a new state\n", removed)
+	}
+	fmt.Fprintf(stdout, "demo data set for %s written to %s\nrun: heady-exporter --config.file=%s/config.yml --web.listen-address=%s\n",
+		now.Format(time.RFC3339), *f.out, *f.out, *f.listen)
+	return exitOK
+}
+
+// backfillFlags are the backfill command's.
+type backfillFlags struct {
+	cmd      *kingpin.CmdClause
+	from, to *string
+	step     *time.Duration
+	out      *string
+}
+
+func addBackfillCommand(app *kingpin.Application) *backfillFlags {
+	c := app.Command("backfill", "Write the exported series as of every step from --from to --to as OpenMetrics (for promtool tsdb create-blocks-from openmetrics).")
+	return &backfillFlags{
+		cmd:  c,
+		from: c.Flag("from", "First step (RFC 3339).").Required().String(),
+		to:   c.Flag("to", "Last step (RFC 3339); default: the wall clock.").String(),
+		step: c.Flag("step", "Time between steps.").Default("1h").Duration(),
+		out:  c.Flag("out", "File to write (default: standard output).").String(),
+	}
+}
+
+func (f *backfillFlags) run(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout, stderr io.Writer) int {
+	from, err := parseNow(*f.from)
+	if err != nil {
+		fmt.Fprintf(stderr, "heady-exporter: --from: %v\n", err)
+		return exitUsage
+	}
+	to, err := parseNow(*f.to)
+	if err != nil {
+		fmt.Fprintf(stderr, "heady-exporter: --to: %v\n", err)
+		return exitUsage
+	}
+	if !to.After(from) || *f.step < time.Second {
+		fmt.Fprintln(stderr, "heady-exporter: backfill needs --from before --to and a --step of at least 1s")
+		return exitUsage
+	}
+	if err := writeBackfill(ctx, cfg, from, to, *f.step, *f.out, stdout, logger); err != nil {
+		fmt.Fprintf(stderr, "heady-exporter: backfill: %v\n", err)
+		return exitRuntime
+	}
+	return exitOK
 }
 
 // parseNow reads --now (RFC 3339, resolved to whole seconds, see kpis.md's

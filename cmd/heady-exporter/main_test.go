@@ -21,7 +21,9 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 func TestConfigCheck(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yml")
-	os.WriteFile(good, []byte("sources:\n  audit:\n    - paths: [a.jsonl]\n"), 0o644)
+	if err := os.WriteFile(good, []byte("sources:\n  audit:\n    - paths: [a.jsonl]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if code, out, _ := runCmd(t, "--config.file="+good, "--config.check"); code != 0 || !strings.Contains(out, "valid") {
 		t.Errorf("valid config: exit %d, out %q", code, out)
 	}
@@ -32,7 +34,9 @@ func TestConfigCheck(t *testing.T) {
 	}
 	for name, body := range cases {
 		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(body), 0o644)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		code, _, stderr := runCmd(t, "--config.file="+p, "--config.check")
 		if code != 2 {
 			t.Errorf("%s: exit %d, want 2", name, code)
@@ -44,7 +48,9 @@ func TestConfigCheck(t *testing.T) {
 	}
 	// A custom mapping is validated too, and the error names the rule.
 	mapping := filepath.Join(dir, "mapping.yml")
-	os.WriteFile(mapping, []byte("sources:\n  audit:\n    - paths: [a]\n      format: mapping\n      mapping:\n        rules:\n          - match: [{path: kind, eqals: job}]\n            emit: [{type: tool_call, tool: name}]\n"), 0o644)
+	if err := os.WriteFile(mapping, []byte("sources:\n  audit:\n    - paths: [a]\n      format: mapping\n      mapping:\n        rules:\n          - match: [{path: kind, eqals: job}]\n            emit: [{type: tool_call, tool: name}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	code, _, stderr := runCmd(t, "--config.file="+mapping, "--config.check")
 	if want := mapping + ":7: sources.audit[0].mapping.rules[0].match[0]: unknown operator"; code != 2 || !strings.Contains(stderr, want) {
 		t.Errorf("bad mapping: exit %d, %q; want 2 and %q", code, stderr, want)
@@ -102,7 +108,9 @@ func TestKPIsOnDemoData(t *testing.T) {
 		}
 	}
 	var top []map[string]any
-	json.Unmarshal(doc["top_workflows"]["top"], &top)
+	if err := json.Unmarshal(doc["top_workflows"]["top"], &top); err != nil {
+		t.Fatal(err)
+	}
 	if len(top) != 5 {
 		t.Errorf("top_workflows lists %d rows, want 5", len(top))
 	}

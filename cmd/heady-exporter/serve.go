@@ -27,7 +27,7 @@ import (
 	"github.com/heady/heady-metrics/exporter/webhook"
 )
 
-func serve(ctx context.Context, cfg *config.Config, configFile string, flags *web.FlagConfig, maxScrapes int, clock func() time.Time, logger *slog.Logger) error {
+func serve(ctx context.Context, cfg *config.Config, configFile string, loadConfig func() (*config.Config, error), flags *web.FlagConfig, maxScrapes int, clock func() time.Time, logger *slog.Logger) error {
 	logger.Info("starting heady-exporter", "version", version.Info(), "config", configFile)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -41,20 +41,14 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, flags *we
 	if err := hook.Apply(hookSettings); err != nil {
 		return err
 	}
-	defer hook.Close()
+	defer hook.Close() //nolint:errcheck // at exit: the spool is synced on every append
 	srv, err := pipeline.NewServer(cfg, logger, clock)
 	if err != nil {
 		return usageError{err}
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collector.New(srv),
-		hook,
-		versioncollector.NewCollector("heady_exporter"),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
+	linkSet := newLinksSetting(cfg.ExternalURL.Base)
+	reg := newRegistry(srv, hook, linkSet)
 
 	// Reload: SIGHUP or POST /-/reload. A config that does not load is
 	// refused and the running one stays.
@@ -63,7 +57,7 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, flags *we
 		reloadMu.Lock()
 		defer reloadMu.Unlock()
 		defer func() { srv.RecordReload(err) }()
-		c, err := loadConfig(configFile)
+		c, err := loadConfig()
 		if err != nil {
 			logger.Error("reload refused: invalid configuration", "err", err)
 			return err
@@ -83,6 +77,7 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, flags *we
 			logger.Error("reload: webhook", "err", err)
 			return err
 		}
+		linkSet.set(c.ExternalURL.Base)
 		logger.Info("configuration reloaded", "config", configFile)
 		return nil
 	}
@@ -108,6 +103,7 @@ func serve(ctx context.Context, cfg *config.Config, configFile string, flags *we
 		Logger:    logger,
 		Version:   version.Info(),
 		Webhook:   hook,
+		Links:     linkSet.get,
 	})
 	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
@@ -162,11 +158,26 @@ func listen(flags *web.FlagConfig) ([]net.Listener, error) {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
 			for _, o := range out {
-				o.Close()
+				_ = o.Close() // the listen error is the one to report
 			}
 			return nil, fmt.Errorf("listen on %s: %w", addr, err)
 		}
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// newRegistry is the registry /metrics serves: every family it gathers is
+// documented in docs/metrics.md (TestMetricReferenceCoversRegistry).
+func newRegistry(srv *pipeline.Server, hook *webhook.Handler, linkSet prometheus.Collector) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collector.New(srv),
+		linkSet,
+		hook,
+		versioncollector.NewCollector("heady_exporter"),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return reg
 }

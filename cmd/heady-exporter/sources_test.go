@@ -37,7 +37,9 @@ func TestKPIsFromPolledAndActiveSources(t *testing.T) {
 		fmt.Sprintf(`{"ts":%q,"type":"inference","id":"inf-4","user":"u3","provider":"openai","model":"gpt","cost_usd":0.40}`, ts(time.Hour)),
 		fmt.Sprintf(`{"ts":%q,"type":"inference","id":"inf-old","user":"u3","provider":"openai","model":"gpt","cost_usd":9,"routed":"cheaper"}`, ts(10*24*time.Hour)),
 	}
-	os.WriteFile(filepath.Join(dir, "audit.jsonl"), []byte(strings.Join(audit, "\n")+"\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "audit.jsonl"), []byte(strings.Join(audit, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	// Cost API: page 1 repeats inf-1 and inf-2 (counted once), page 2 adds
 	// c-5 (cheaper, 0.50) and c-6 (cheaper, 0.50). Budgets: 93/100 and 10/50.
@@ -72,16 +74,18 @@ func TestKPIsFromPolledAndActiveSources(t *testing.T) {
 	}))
 	defer costAPI.Close()
 
-	okSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
+	okSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") }))
 	defer okSrv.Close()
-	failSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 500) }))
+	failSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", 500) }))
 	defer failSrv.Close()
 
 	reg, err := os.ReadFile("../../exporter/source/registry/testdata/registries/HeadyMe__Heady-8f71ffc8.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, "registry.json"), reg, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "registry.json"), reg, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	cfg := fmt.Sprintf(`sources:
   audit:
@@ -95,7 +99,9 @@ func TestKPIsFromPolledAndActiveSources(t *testing.T) {
     timeout: 2s
 `, costAPI.URL, okSrv.URL, failSrv.URL, okSrv.URL)
 	cfgPath := filepath.Join(dir, "config.yml")
-	os.WriteFile(cfgPath, []byte(cfg), 0o644)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	code, out, stderr := runCmd(t, "kpis", "--config.file="+cfgPath, "--now="+now.Format(time.RFC3339))
 	if code != 0 {

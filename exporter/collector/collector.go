@@ -35,7 +35,7 @@ type Collector struct {
 func New(r Reader) *Collector {
 	c := &Collector{r: r, descs: map[string]*prometheus.Desc{}, types: map[string]kpi.SeriesType{}}
 	for _, s := range kpi.AllSeries {
-		if s.Name == kpi.SBuildInfo || s.Name == kpi.SWebhookRequests {
+		if s.Name == kpi.SBuildInfo || s.Name == kpi.SWebhookRequests || s.Name == kpi.SLinksInfo {
 			continue // the version collector and the webhook's export them
 		}
 		c.descs[s.Name] = prometheus.NewDesc(s.Name, s.Help, s.Labels, nil)

@@ -93,7 +93,9 @@ func TestDemoScrapeGolden(t *testing.T) {
 	}
 	golden := filepath.Join("testdata", "demo-scrape.prom")
 	if *update {
-		os.MkdirAll("testdata", 0o755)
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -132,8 +134,8 @@ func TestExportedFamiliesAreDeclared(t *testing.T) {
 	}
 	for _, s := range kpi.AllSeries {
 		switch s.Name {
-		case kpi.SBuildInfo, kpi.SProbeSuccess, kpi.SProbeStatusCode, kpi.SProbeDuration, kpi.SProbeCertExpiry:
-			continue // the version collector; probes are off in this test
+		case kpi.SBuildInfo, kpi.SLinksInfo, kpi.SProbeSuccess, kpi.SProbeStatusCode, kpi.SProbeDuration, kpi.SProbeCertExpiry:
+			continue // the version collector and the links setting (cmd/heady-exporter); probes are off in this test
 		}
 		if strings.HasPrefix(s.Name, "heady_exporter_webhook_") {
 			continue // exported by the webhook, off in the demo

@@ -1,36 +1,32 @@
 // Package config owns the exporter's configuration file: its YAML shape
-// (config.md is the contract), strict decoding, defaults and validation with
-// errors that name the file, line and key. It knows nothing about how the
-// sources or the engine use the values.
+// (docs/configuration.md is the contract), strict decoding, defaults and
+// validation with errors that name the file, line and key. It is a leaf:
+// it imports no source, engine or view. A source's block (registry, cost,
+// probe) is kept as a Block that the source's own package decodes and
+// validates with this package's strict decoding and errors; an event
+// input's format is the stream source's to validate. The pipeline hands
+// each block to its owner (pipeline.Check, pipeline.BuildSources).
 package config
 
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/heady/heady-metrics/exporter/source/cost"
-	"github.com/heady/heady-metrics/exporter/source/probe"
 )
 
 // Defaults. Every interval and timeout has one, so the smallest valid config
 // names only paths and URLs.
 const (
 	DefaultStateDir           = "/var/lib/heady-exporter"
-	DefaultRegistryInterval   = 30 * time.Second
-	DefaultCostTimeout        = 10 * time.Second
 	DefaultCheckpointInterval = 10 * time.Second
 	DefaultTopN               = 20
 	DefaultMaxLineBytes       = 1 << 20
@@ -78,24 +74,32 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 // Config is the whole file.
 type Config struct {
-	StateDir string       `yaml:"state_dir"`
-	Sources  Sources      `yaml:"sources"`
-	Engine   EngineConfig `yaml:"engine"`
-	Web      WebConfig    `yaml:"web"`
-	Shard    *Shard       `yaml:"shard"`
+	// ExternalURL is Grafana's root as people open it, for the links
+	// that leave Grafana (alerts, page, digest; package links).
+	ExternalURL ExternalURL  `yaml:"external_url"`
+	StateDir    string       `yaml:"state_dir"`
+	Sources     Sources      `yaml:"sources"`
+	Engine      EngineConfig `yaml:"engine"`
+	Web         WebConfig    `yaml:"web"`
+	Shard       *Shard       `yaml:"shard"`
+	Digest      DigestConfig `yaml:"digest"`
 
 	// File is the path the config was loaded from (not in YAML).
 	File string `yaml:"-"`
 }
 
-// Sources lists the six source types.
+// Sources lists the six source types. The event inputs' shape (paths,
+// names) is config's; their formats belong to the stream source. The
+// registry, cost and probe blocks are their sources' own: config keeps
+// each as a Block for its package to decode and validate (the pipeline
+// hands it over).
 type Sources struct {
-	Audit    []*Input        `yaml:"audit"`
-	Auth     []*Input        `yaml:"auth"`
-	CI       []*Input        `yaml:"ci"`
-	Registry *RegistryConfig `yaml:"registry"`
-	Cost     *CostConfig     `yaml:"cost"`
-	Probe    *ProbeConfig    `yaml:"probe"`
+	Audit    []*Input `yaml:"audit"`
+	Auth     []*Input `yaml:"auth"`
+	CI       []*Input `yaml:"ci"`
+	Registry *Block   `yaml:"registry"`
+	Cost     *Block   `yaml:"cost"`
+	Probe    *Block   `yaml:"probe"`
 }
 
 // Input is one event input of a stream: files (paths or globs) in a format.
@@ -117,12 +121,6 @@ type Input struct {
 // Line is the input's line in the config file (0 when not read from one).
 func (in *Input) Line() int { return in.line }
 
-// Line is the block's line in the config file (0 when not read from one).
-func (c *RegistryConfig) Line() int { return c.line }
-
-// Line is the block's line in the config file (0 when not read from one).
-func (c *CostConfig) Line() int { return c.line }
-
 // UnmarshalYAML records the input's line for validation errors.
 func (in *Input) UnmarshalYAML(n *yaml.Node) error {
 	type plain Input
@@ -140,46 +138,6 @@ func (in *Input) UnmarshalYAML(n *yaml.Node) error {
 			}
 		}
 	}
-	return nil
-}
-
-// RegistryConfig reads heady-registry.json from a file or a URL.
-type RegistryConfig struct {
-	Path             string                     `yaml:"path"`
-	URL              string                     `yaml:"url"`
-	Interval         Duration                   `yaml:"interval"`
-	Timeout          Duration                   `yaml:"timeout"`
-	HTTPClientConfig commoncfg.HTTPClientConfig `yaml:",inline"`
-	line             int
-}
-
-// UnmarshalYAML records the block's line for validation errors.
-func (c *RegistryConfig) UnmarshalYAML(n *yaml.Node) error {
-	type plain RegistryConfig
-	if err := decodeStrict(n, (*plain)(c)); err != nil {
-		return err
-	}
-	c.line = n.Line
-	return nil
-}
-
-// CostConfig polls the cost API (or reads one response from a file). The
-// keys, defaults and validation are the cost source's own (cost.Config).
-type CostConfig struct {
-	cost.Config `yaml:",inline"`
-	line        int
-}
-
-// UnmarshalYAML decodes the block with the cost source's defaults and
-// validation, and records its line for errors.
-func (c *CostConfig) UnmarshalYAML(n *yaml.Node) error {
-	if err := checkKnown(n, reflect.TypeOf(c.Config), ""); err != nil {
-		return err
-	}
-	if err := n.Decode(&c.Config); err != nil {
-		return blockError(n, "sources.cost", err)
-	}
-	c.line = n.Line
 	return nil
 }
 
@@ -217,26 +175,6 @@ func findScalar(n *yaml.Node, value string) *yaml.Node {
 			return f
 		}
 	}
-	return nil
-}
-
-// ProbeConfig lists the URLs to probe (the nine Heady domains when targets
-// is empty). The keys, defaults and validation are the probe's own.
-type ProbeConfig struct {
-	probe.Config `yaml:",inline"`
-	line         int
-}
-
-// UnmarshalYAML decodes the block with the probe's defaults and validation,
-// and records its line for errors.
-func (c *ProbeConfig) UnmarshalYAML(n *yaml.Node) error {
-	if err := checkKnown(n, reflect.TypeOf(c.Config), ""); err != nil {
-		return err
-	}
-	if err := n.Decode(&c.Config); err != nil {
-		return blockError(n, "sources.probe", err)
-	}
-	c.line = n.Line
 	return nil
 }
 
@@ -346,13 +284,47 @@ func (s *Shard) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// Formats known to the loader besides "canonical" and "mapping"; the
-// preset package registers the shipped presets here at init.
-var knownFormats = map[string]bool{"canonical": true, "mapping": true}
+// OverrideShard replaces the file's shard index and count with the
+// command line's (--shard.index, --shard.count): a negative value keeps the
+// file's. The result must name both and satisfy 0 <= index < count, as the
+// file's block must; a count of 1 with index 0 is an unsharded instance.
+func (c *Config) OverrideShard(index, count int) error {
+	if index < 0 && count < 0 {
+		return nil
+	}
+	s := Shard{Index: -1, Count: -1}
+	if c.Shard != nil {
+		s = *c.Shard
+	}
+	if index >= 0 {
+		s.Index = index
+	}
+	if count >= 0 {
+		s.Count = count
+	}
+	switch {
+	case s.Index < 0:
+		return fmt.Errorf("shard: --shard.count needs a shard index (--shard.index, --shard.index-from-pod-name or shard.index in %s)", c.File)
+	case s.Count < 0:
+		return fmt.Errorf("shard: --shard.index needs a shard count (--shard.count or shard.count in %s)", c.File)
+	case s.Count < 1 || s.Index >= s.Count:
+		return fmt.Errorf("shard: need 0 <= index < count, got index %d count %d", s.Index, s.Count)
+	}
+	c.Shard = &s
+	return nil
+}
 
-// RegisterFormat makes a preset name valid for `format:`. Called from the
-// preset package's init; not for use after Load has run.
-func RegisterFormat(name string) { knownFormats[name] = true }
+// PodOrdinal is the ordinal of a StatefulSet pod: the number after the
+// last "-" of its name (heady-metrics-2 is 2).
+func PodOrdinal(podName string) (int, error) {
+	i := strings.LastIndexByte(podName, '-')
+	digits := podName[i+1:]
+	n, err := strconv.Atoi(digits)
+	if i < 1 || err != nil || n < 0 || digits != strconv.Itoa(n) {
+		return 0, fmt.Errorf("pod name %q does not end with a StatefulSet ordinal such as -0", podName)
+	}
+	return n, nil
+}
 
 // Load reads, decodes, defaults and validates the file.
 func Load(path string) (*Config, error) {
@@ -378,6 +350,11 @@ func Parse(b []byte, file string) (*Config, error) {
 		}
 	}
 	c.File = file
+	for key, b := range map[string]*Block{"sources.registry": c.Sources.Registry, "sources.cost": c.Sources.Cost, "sources.probe": c.Sources.Probe} {
+		if b != nil {
+			b.bind(key, file, filepath.Dir(file), keys)
+		}
+	}
 	if err := c.finish(filepath.Dir(file)); err != nil {
 		return nil, fileErr(file, keys, err)
 	}
@@ -470,12 +447,38 @@ func keyLines(root *yaml.Node) map[int]string {
 	return out
 }
 
+// finish applies the defaults and validates what config owns: the state
+// directory, the engine, the web options, the event inputs and the shard.
+// The source blocks are their owners' to validate.
 func (c *Config) finish(base string) error {
 	if c.StateDir == "" {
 		c.StateDir = DefaultStateDir
 	}
 	c.StateDir = resolve(base, c.StateDir)
-	e := &c.Engine
+	if err := c.Engine.finish(); err != nil {
+		return err
+	}
+	if err := c.Web.finish(base); err != nil {
+		return err
+	}
+	if err := c.Digest.SMTP.finish(base); err != nil {
+		return err
+	}
+	if err := c.finishInputs(base); err != nil {
+		return err
+	}
+	if s := c.Shard; s != nil {
+		if s.Count < 1 || s.Index < 0 || s.Index >= s.Count {
+			return &lineError{line: s.line, key: "shard", msg: fmt.Sprintf("need 0 <= index < count, got index %d count %d", s.Index, s.Count)}
+		}
+	}
+	if !c.HasSources() {
+		return &lineError{line: 1, key: "sources", msg: "no source configured"}
+	}
+	return nil
+}
+
+func (e *EngineConfig) finish() error {
 	if e.CheckpointInterval == 0 {
 		e.CheckpointInterval = Duration(DefaultCheckpointInterval)
 	}
@@ -497,10 +500,12 @@ func (c *Config) finish(base string) error {
 	if e.PollInterval == 0 {
 		e.PollInterval = Duration(DefaultPollInterval)
 	}
-	if err := c.Web.finish(base); err != nil {
-		return err
-	}
+	return nil
+}
 
+// finishInputs defaults and validates the event inputs of the three
+// streams; their names are unique, and not the CI webhook's while it is on.
+func (c *Config) finishInputs(base string) error {
 	names := map[string]bool{}
 	for _, st := range []struct {
 		name   string
@@ -511,32 +516,8 @@ func (c *Config) finish(base string) error {
 			if in == nil {
 				return &lineError{line: 1, key: key, msg: "empty input"}
 			}
-			if len(in.Paths) == 0 {
-				return &lineError{line: in.line, key: key + ".paths", msg: "required: at least one path or glob"}
-			}
-			for j, p := range in.Paths {
-				if p == "" {
-					return &lineError{line: in.line, key: fmt.Sprintf("%s.paths[%d]", key, j), msg: "empty path"}
-				}
-				if _, err := filepath.Match(p, ""); err != nil {
-					return &lineError{line: in.line, key: fmt.Sprintf("%s.paths[%d]", key, j), msg: fmt.Sprintf("bad glob %q: %v", p, err)}
-				}
-				in.Paths[j] = resolve(base, p)
-			}
-			if in.Format == "" {
-				in.Format = "canonical"
-			}
-			if !knownFormats[in.Format] {
-				return &lineError{line: in.line, key: key + ".format", msg: fmt.Sprintf("unknown format %q (known: %s)", in.Format, strings.Join(Formats(), ", "))}
-			}
-			if in.Format == "mapping" && in.Mapping == nil {
-				return &lineError{line: in.line, key: key + ".mapping", msg: "required with format: mapping"}
-			}
-			if in.Format != "mapping" && in.Mapping != nil {
-				return &lineError{line: in.Mapping.Line, key: key + ".mapping", msg: "only allowed with format: mapping"}
-			}
-			if in.MaxLineBytes == 0 {
-				in.MaxLineBytes = DefaultMaxLineBytes
+			if err := in.finish(base, key); err != nil {
+				return err
 			}
 			if in.Name == "" {
 				in.Name = st.name
@@ -553,50 +534,38 @@ func (c *Config) finish(base string) error {
 			names[in.Name] = true
 		}
 	}
-
-	if r := c.Sources.Registry; r != nil {
-		if (r.Path == "") == (r.URL == "") {
-			return &lineError{line: r.line, key: "sources.registry", msg: "set exactly one of path and url"}
-		}
-		if r.Path != "" {
-			r.Path = resolve(base, r.Path)
-		}
-		if err := checkURL(r.URL); err != nil {
-			return &lineError{line: r.line, key: "sources.registry.url", msg: err.Error()}
-		}
-		if r.Interval == 0 {
-			r.Interval = Duration(DefaultRegistryInterval)
-		}
-		if r.Timeout == 0 {
-			r.Timeout = Duration(DefaultCostTimeout)
-		}
-		if err := validateHTTP(&r.HTTPClientConfig, base); err != nil {
-			return &lineError{line: r.line, key: "sources.registry", msg: err.Error()}
-		}
-	}
-	if co := c.Sources.Cost; co != nil {
-		co.SetDirectory(base)
-	}
-	if p := c.Sources.Probe; p != nil {
-		p.SetDirectory(base)
-		if p.Timeout > p.Interval {
-			return &lineError{line: p.line, key: "sources.probe.timeout", msg: "must not exceed the interval"}
-		}
-	}
-	if s := c.Shard; s != nil {
-		if s.Count < 1 || s.Index < 0 || s.Index >= s.Count {
-			return &lineError{line: s.line, key: "shard", msg: fmt.Sprintf("need 0 <= index < count, got index %d count %d", s.Index, s.Count)}
-		}
-	}
-	if !c.HasSources() {
-		return &lineError{line: 1, key: "sources", msg: "no source configured"}
-	}
 	return nil
 }
 
-func validateHTTP(h *commoncfg.HTTPClientConfig, base string) error {
-	h.SetDirectory(base)
-	return h.Validate()
+// finish defaults and validates one input (key is its place in the file).
+// Whether its format exists is the stream source's to say (it builds the
+// decoders); here only the mapping key's presence is checked against it.
+func (in *Input) finish(base, key string) error {
+	if len(in.Paths) == 0 {
+		return &lineError{line: in.line, key: key + ".paths", msg: "required: at least one path or glob"}
+	}
+	for j, p := range in.Paths {
+		if p == "" {
+			return &lineError{line: in.line, key: fmt.Sprintf("%s.paths[%d]", key, j), msg: "empty path"}
+		}
+		if _, err := filepath.Match(p, ""); err != nil {
+			return &lineError{line: in.line, key: fmt.Sprintf("%s.paths[%d]", key, j), msg: fmt.Sprintf("bad glob %q: %v", p, err)}
+		}
+		in.Paths[j] = resolve(base, p)
+	}
+	if in.Format == "" {
+		in.Format = "canonical"
+	}
+	if in.Format == "mapping" && in.Mapping == nil {
+		return &lineError{line: in.line, key: key + ".mapping", msg: "required with format: mapping"}
+	}
+	if in.Format != "mapping" && in.Mapping != nil {
+		return &lineError{line: in.Mapping.Line, key: key + ".mapping", msg: "only allowed with format: mapping"}
+	}
+	if in.MaxLineBytes == 0 {
+		in.MaxLineBytes = DefaultMaxLineBytes
+	}
+	return nil
 }
 
 // HasSources reports whether any source is configured.
@@ -604,30 +573,6 @@ func (c *Config) HasSources() bool {
 	s := c.Sources
 	return len(s.Audit)+len(s.Auth)+len(s.CI) > 0 || s.Registry != nil || s.Cost != nil || s.Probe != nil ||
 		c.Web.WebhookEnabled()
-}
-
-// Formats lists the valid values of `format:`.
-func Formats() []string {
-	out := make([]string, 0, len(knownFormats))
-	for k := range knownFormats {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func checkURL(s string) error {
-	if s == "" {
-		return nil
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return fmt.Errorf("bad URL %q: %v", s, err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("bad URL %q: want http:// or https:// with a host", s)
-	}
-	return nil
 }
 
 func resolve(base, p string) string {

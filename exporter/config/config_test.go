@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestParseFullExample(t *testing.T) {
@@ -43,14 +42,52 @@ sources:
 	if c.Sources.Audit[1].Format != "canonical" || c.Sources.Audit[1].Name != "audit-2" || c.Sources.Audit[0].Name != "audit" {
 		t.Errorf("defaults: %+v", c.Sources.Audit[1])
 	}
-	if len(c.Sources.Probe.Targets) != 9 {
-		t.Errorf("default probe targets: %d", len(c.Sources.Probe.Targets))
+	// The source blocks are kept for their owners (exporter/pipeline's
+	// check_test reads them through the sources), with where they are.
+	for key, b := range map[string]*Block{"sources.registry": c.Sources.Registry, "sources.cost": c.Sources.Cost, "sources.probe": c.Sources.Probe} {
+		if b == nil || b.Key() != key || b.Dir() != "/etc/heady" {
+			t.Errorf("%s: block %+v", key, b)
+		}
 	}
-	if time.Duration(c.Sources.Cost.Interval) != time.Minute || time.Duration(c.Sources.Cost.Timeout) != 10*time.Second {
-		t.Errorf("cost durations: %v %v", c.Sources.Cost.Interval, c.Sources.Cost.Timeout)
+	if c.Sources.Registry.Line() != 12 || c.Sources.Cost.Line() != 15 || c.Sources.Probe.Line() != 19 {
+		t.Errorf("block lines: %d %d %d", c.Sources.Registry.Line(), c.Sources.Cost.Line(), c.Sources.Probe.Line())
 	}
-	if c.Sources.Cost.HTTPClientConfig.Authorization == nil || c.Sources.Cost.HTTPClientConfig.Authorization.CredentialsFile != "/etc/heady/token" {
-		t.Errorf("http client config not inlined or not resolved: %+v", c.Sources.Cost.HTTPClientConfig.Authorization)
+}
+
+// TestBlockErrors: a source block's owner decodes it strictly and places
+// its errors with the file, line and key (the owners' own checks are
+// exporter/pipeline's check_test).
+func TestBlockErrors(t *testing.T) {
+	c, err := Parse([]byte("sources:\n  cost:\n    url: http://x/\n    tls_config:\n      insecure_skip: true\n    interval: 5x\n"), "c.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		URL       string `yaml:"url"`
+		Interval  Duration
+		TLSConfig struct {
+			InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+		} `yaml:"tls_config"`
+	}
+	err = c.Sources.Cost.Decode(&v)
+	if want := `c.yml:5: sources.cost.tls_config.insecure_skip: unknown key`; err == nil || err.Error() != want {
+		t.Errorf("unknown key: %v\nwant %s", err, want)
+	}
+	var w struct {
+		URL      string   `yaml:"url"`
+		Interval Duration `yaml:"interval"`
+		TLS      any      `yaml:"tls_config"`
+	}
+	err = c.Sources.Cost.Decode(&w)
+	if want := `c.yml:6: sources.cost.interval: invalid duration "5x"`; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("bad value: %v\nwant %s...", err, want)
+	}
+	err = c.Sources.Cost.Errorf("timeout", "must not exceed %s", "the interval")
+	if want := "c.yml:3: sources.cost.timeout: must not exceed the interval"; err == nil || err.Error() != want {
+		t.Errorf("Errorf: %v\nwant %s", err, want)
+	}
+	if err := c.Sources.Cost.Errorf("", "broken"); err == nil || err.Error() != "c.yml:3: sources.cost: broken" {
+		t.Errorf("Errorf of the block: %v", err)
 	}
 }
 
@@ -70,19 +107,11 @@ func TestErrorsNameFileLineKey(t *testing.T) {
 	}{
 		{"unknown top key", "sources: {}\nstate_dri: x\n", "c.yml:2: state_dri: unknown key"},
 		{"unknown nested key", "sources:\n  audit:\n    - paths: [a]\n      fromat: canonical\n", `c.yml:4: sources.audit[0].fromat: unknown key`},
-		{"unknown key in http config", "sources:\n  cost:\n    url: http://x/\n    tls_config:\n      insecure_skip: true\n", "c.yml:5: sources.cost.tls_config.insecure_skip: unknown key"},
-		{"unknown probe key", "sources:\n  probe:\n    target: [http://x/]\n", `c.yml:3: sources.probe.target: unknown key (did you mean "targets"?)`},
-		{"bad duration", "sources:\n  probe:\n    interval: 5x\n", `c.yml:3: sources.probe.interval: unknown unit "x" in duration "5x"`},
 		{"missing paths", "sources:\n  audit:\n    - format: canonical\n", "c.yml:3: sources.audit[0].paths: required"},
-		{"unknown format", "sources:\n  audit:\n    - paths: [a]\n      format: nope\n", `c.yml:3: sources.audit[0].format: unknown format "nope"`},
-		{"registry needs one of", "sources:\n  registry:\n    interval: 5s\n", "c.yml:3: sources.registry: set exactly one of path and url"},
-		{"bad url", "sources:\n  cost:\n    url: ftp://x\n", `c.yml:3: sources.cost.url: url "ftp://x": want an absolute http or https URL`},
-		{"cost needs url or path", "sources:\n  cost:\n    interval: 1m\n", `c.yml:3: sources.cost: one of url and path is required`},
 		{"syntax", "sources: [\n", "c.yml:"},
 		{"wrong type", "sources:\n  audit: 5\n", "c.yml:2: sources.audit: cannot unmarshal"},
 		{"no sources", "state_dir: x\n", "sources: no source configured"},
 		{"bad shard", "sources:\n  ci: [{paths: [a]}]\nshard: {index: 3, count: 3}\n", "c.yml:3: shard: need 0 <= index < count"},
-		{"timeout past interval", "sources:\n  probe: {interval: 5s, timeout: 10s}\n", "sources.probe.timeout: must not exceed the interval"},
 		{"did you mean", "sources:\n  audit:\n    - Paths: [a]\n", `did you mean "paths"?`},
 	}
 	for _, c := range cases {

@@ -22,7 +22,7 @@ func checkKnown(n *yaml.Node, t reflect.Type, path string) error {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
-	if t == nodeType {
+	if t == nodeType || t == blockType {
 		return nil
 	}
 	switch t.Kind() {

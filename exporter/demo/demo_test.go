@@ -30,7 +30,7 @@ func lines(data []byte) []string {
 	return out
 }
 
-// decode parses a JSONL line the way sources.md reads it; ok is false for a
+// decode parses a JSONL line the way docs/events.md reads it; ok is false for a
 // line the exporter must count and skip.
 func decode(line string) (m map[string]any, ms int64, ok bool) {
 	if err := json.Unmarshal([]byte(line), &m); err != nil {
@@ -125,7 +125,7 @@ func checkShift(t *testing.T, d *refData) {
 	}
 }
 
-// Every event type of sources.md is in its stream's file; the data spans 13
+// Every event type of docs/events.md is in its stream's file; the data spans 13
 // weeks and more, and ends at now.
 func checkTypesAndSpan(t *testing.T, d *refData) {
 	stream := map[string]event.Stream{FileAudit: event.StreamAudit, FileAuth: event.StreamAuth, FileCI: event.StreamCI}
@@ -228,7 +228,7 @@ type configInput struct {
 	Paths []string `yaml:"paths"`
 }
 
-// config.yml has the structure of config.md, names the written files
+// config.yml has the structure of docs/configuration.md, names the written files
 // relative to itself, and probes nine local targets, one of them refused.
 func checkConfig(t *testing.T, d *refData) {
 	var cfg struct {

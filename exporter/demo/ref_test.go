@@ -52,7 +52,7 @@ func (e refEvent) ts(t *testing.T, k string) int64 {
 	return ms
 }
 
-// parseTS reads the timestamp forms of sources.md.
+// parseTS reads the timestamp forms of docs/events.md.
 func parseTS(v any) (int64, bool) {
 	switch x := v.(type) {
 	case string:

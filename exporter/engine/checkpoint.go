@@ -265,7 +265,7 @@ func syncDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer d.Close() //nolint:errcheck // opened read-only: Sync's error is the one that counts
 	return d.Sync()
 }
 

@@ -93,12 +93,16 @@ func TestCheckpointDamageIsDetected(t *testing.T) {
 	for _, pos := range []int{3, len(b) / 2, len(b) - 2} {
 		bad := append([]byte(nil), b...)
 		bad[pos] ^= 0x40
-		os.WriteFile(path, bad, 0o644)
+		if err := os.WriteFile(path, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := Load(dir, Options{}); err == nil {
 			t.Errorf("flipped byte %d: loaded without error", pos)
 		}
 	}
-	os.WriteFile(path, b[:len(b)-7], 0o644)
+	if err := os.WriteFile(path, b[:len(b)-7], 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Load(dir, Options{}); err == nil {
 		t.Error("truncated checkpoint loaded without error")
 	}

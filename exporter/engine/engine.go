@@ -23,10 +23,11 @@ import (
 // Horizons.
 const (
 	// FutureTolerance: events more than this after now are rejected
-	// (kpis.md); events within it wait until now reaches them.
+	// (docs/events.md); events within it wait until now reaches them.
 	FutureTolerance = 5 * 60 * 1000 // ms
-	// Retention is how much event history the windows keep (kpis.md asks
-	// for at least 98 days; the longest window needs 90).
+	// Retention is how much event history the windows keep: the KPI
+	// definitions need at least 98 days (13 complete ISO weeks plus the
+	// current one); the longest window needs 90.
 	RetentionDays = 100
 	// maxOpenValues bounds the distinct values kept per open label set;
 	// export shows the top N of them plus "other".

@@ -17,7 +17,7 @@ type keyed[T any] struct {
 	m   map[string]*T
 }
 
-func newKeyed[T any](max int) keyed[T] { return keyed[T]{max: max, m: map[string]*T{}} }
+func newKeyed[T any](limit int) keyed[T] { return keyed[T]{max: limit, m: map[string]*T{}} }
 
 // get returns the entry for key, creating it (with a copy of key) on first
 // use. key may alias a decoder buffer.

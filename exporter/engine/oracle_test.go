@@ -502,6 +502,29 @@ type kpiEngine interface {
 	Evaluate(int64) *View
 }
 
+// withRepeatedIDs gives every other event an id, as sources do, and appends
+// copies of some of them: an id is counted once within the dedup horizon
+// (kpis.md: at least 7 days), so copies are made of events of the last 7
+// days (and the next 10 minutes) only. About half the copies are of events
+// without an id, which count each time.
+func withRepeatedIDs(r *rand.Rand, now time.Time, evs []event.Event) []event.Event {
+	for i := range evs {
+		if i%2 == 0 {
+			evs[i].ID = fmt.Sprintf("id-%d", i)
+		}
+	}
+	var recent []event.Event
+	for _, ev := range evs {
+		if time.UnixMilli(ev.Time).After(now.Add(-7 * 24 * time.Hour)) {
+			recent = append(recent, ev)
+		}
+	}
+	for i := 0; i < 400 && len(recent) > 0; i++ {
+		evs = append(evs, recent[r.IntN(len(recent))])
+	}
+	return evs
+}
+
 func TestEngineMatchesOracle(t *testing.T) {
 	for seed := uint64(1); seed <= 8; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
@@ -515,15 +538,35 @@ func TestEngineMatchesOracle(t *testing.T) {
 			if seed%2 == 0 {
 				now = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC) // a Monday, midnight
 			}
-			evs := randomEvents(r, now, 6000, 120)
+			evs := withRepeatedIDs(r, now, randomEvents(r, now, 6000, 120))
 			// Shuffle: arrival order must not matter.
 			r.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
 			e.Advance(now.UnixMilli())
+			// The oracle decides on its own which events count: not those
+			// more than 5 minutes ahead, nor a second copy of an id.
 			var applied []event.Event
+			seenIDs := map[string]bool{}
+			results := map[Result]int{}
 			for i := range evs {
 				ev := evs[i]
-				if e.Apply(&ev) == Applied {
+				want := Applied
+				switch {
+				case time.UnixMilli(ev.Time).After(now.Add(5 * time.Minute)):
+					want = Future
+				case ev.ID != "" && seenIDs[ev.ID]:
+					want = Duplicate
+				case time.UnixMilli(ev.Time).After(now):
+					want = Pending
+				}
+				if want != Future && ev.ID != "" {
+					seenIDs[ev.ID] = true
+				}
+				if want == Applied {
 					applied = append(applied, evs[i])
+				}
+				results[want]++
+				if got := e.Apply(&ev); got != want {
+					t.Errorf("event %d (id %q, at %s): engine %v, oracle %v", i, ev.ID, time.UnixMilli(ev.Time).UTC(), got, want)
 				}
 				if i%1000 == 999 {
 					// Pruning and sealing now and then, with late events
@@ -532,8 +575,9 @@ func TestEngineMatchesOracle(t *testing.T) {
 				}
 			}
 			e.Prune()
-			// The oracle sees what the engine applied (events within
-			// the future tolerance wait, later ones are rejected).
+			if results[Duplicate] < 100 || results[Future] == 0 || results[Pending] == 0 {
+				t.Fatalf("the input does not exercise repeated ids and future events: %v", results)
+			}
 			o := &oracle{now: now, events: applied}
 			want := o.kpis()
 			v := e.Evaluate(now.UnixMilli())

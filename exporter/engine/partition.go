@@ -328,7 +328,7 @@ func saveWith(dir string, body func(*encoder)) error {
 		return err
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
+	defer os.Remove(tmp) //nolint:errcheck // no-op after the rename
 	enc := &encoder{w: bufio.NewWriterSize(f, 1<<20)}
 	enc.raw([]byte(checkpointMagic))
 	body(enc)
@@ -367,7 +367,7 @@ func loadWith(dir string, body func(*decoder)) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only: closing loses nothing
 	d := &decoder{r: bufio.NewReaderSize(f, 1<<20)}
 	if m := d.full(len(checkpointMagic)); d.err != nil || string(m) != checkpointMagic {
 		return fmt.Errorf("%s: not a heady-exporter checkpoint (or an incompatible version)", f.Name())

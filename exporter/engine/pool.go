@@ -130,6 +130,3 @@ func (p *pool) dropFront(r listRef, k int) listRef {
 	copy(p.mem[o:o+n-k], p.mem[o+k:o+n])
 	return makeRef(r.off(), n-k, r.class())
 }
-
-// size is the pool's memory in bytes, free blocks included.
-func (p *pool) size() int { return 8 * cap(p.mem) }

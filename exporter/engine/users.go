@@ -201,14 +201,6 @@ func fnv32(s string) uint32 {
 
 func newUsers() users { return users{slots: make([]userSlot, 1024)} }
 
-func (us *users) id(i int) string {
-	start := uint32(0)
-	if i > 0 {
-		start = us.ends[i-1]
-	}
-	return string(us.arena[start:us.ends[i]])
-}
-
 func (us *users) idBytes(i int) []byte {
 	start := uint32(0)
 	if i > 0 {

@@ -15,7 +15,7 @@ const DefaultMaxLineBytes = 1 << 20
 // own object included. Deeper lines are malformed (ReasonTruncated).
 const MaxDepth = jsonscan.MaxDepth
 
-// A Decoder reads lines of the canonical JSONL shape (sources.md) into
+// A Decoder reads lines of the canonical JSONL shape (docs/events.md) into
 // Events. It is a hand-written single-pass scanner: it allocates nothing for
 // a line without string escapes, and for a line with escapes only until its
 // scratch buffer has grown to the longest such line.

@@ -107,7 +107,7 @@ func TestParseTime(t *testing.T) {
 	}
 }
 
-// exampleLine is the canonical line of the task and of sources.md.
+// exampleLine is the canonical line of the task and of docs/events.md.
 const exampleLine = `{"ts":"2026-11-20T10:00:00.123Z","type":"tool_call","id":"evt-000123","user":"u-4821","tool":"github.create_pr","status":"success","duration_ms":182.5,"receipt":"rcpt_1772111120141_8a9dfbf9"}`
 
 func newEvent(f func(e *Event)) Event {
@@ -386,8 +386,8 @@ func FuzzDecode(f *testing.F) {
 	for _, s := range fuzzSeeds() {
 		f.Add([]byte(s))
 	}
-	real, _ := filepath.Glob("testdata/real/*.jsonl")
-	for _, name := range real {
+	realFiles, _ := filepath.Glob("testdata/real/*.jsonl")
+	for _, name := range realFiles {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -424,7 +424,7 @@ func FuzzParseTime(f *testing.F) {
 }
 
 // TestDecodeRealHeadyLines reads real Heady JSONL files (testdata/real,
-// copied unchanged from ../../shared/samples/heady): they are not in the
+// copied unchanged from Heady's own sample data): they are not in the
 // canonical shape, so every line must be skipped with the reason the
 // reference gives, and never accepted or crash the decoder.
 func TestDecodeRealHeadyLines(t *testing.T) {

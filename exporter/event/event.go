@@ -1,6 +1,6 @@
 // Package event owns the canonical event: the one Go type every event
 // source produces and the engine consumes, and the timestamp forms of the
-// input contract (../docs/sources.md). It knows nothing about KPIs, windows
+// input contract (docs/events.md). It knows nothing about KPIs, windows
 // or Prometheus.
 package event
 
@@ -132,7 +132,7 @@ func Types() []Type {
 const NoTime int64 = math.MinInt64
 
 // Event is one canonical event. Which fields are meaningful depends on
-// Type (see sources.md); absent strings are "", absent numbers are NaN
+// Type (see docs/events.md); absent strings are "", absent numbers are NaN
 // (test with math.IsNaN), absent timestamps are NoTime.
 //
 // Strings produced by a Decoder may alias the decoder's input buffer and are

@@ -2,7 +2,7 @@ package event
 
 import "unsafe"
 
-// Timestamp forms of the input contract (sources.md), shared by every
+// Timestamp forms of the input contract (docs/events.md), shared by every
 // timestamp field (ts, opened_at, due, a cost record's ts):
 //
 //   - An RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS, an optional fraction of

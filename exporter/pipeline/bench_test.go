@@ -28,7 +28,9 @@ import (
 func BenchmarkScrapeUnderIngest(b *testing.B) {
 	dir := b.TempDir()
 	log := filepath.Join(dir, "audit.jsonl")
-	os.WriteFile(log, nil, 0o644)
+	if err := os.WriteFile(log, nil, 0o644); err != nil {
+		b.Fatal(err)
+	}
 	c, err := config.Parse([]byte(fmt.Sprintf("state_dir: %s/state\nsources:\n  audit:\n    - paths: [%s]\n", dir, log)), filepath.Join(dir, "c.yml"))
 	if err != nil {
 		b.Fatal(err)
@@ -41,7 +43,12 @@ func BenchmarkScrapeUnderIngest(b *testing.B) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { srv.Run(ctx); close(done) }()
+	go func() {
+		if err := srv.Run(ctx); err != nil && ctx.Err() == nil {
+			b.Error(err)
+		}
+		close(done)
+	}()
 
 	var written atomic.Int64
 	go func() {
@@ -51,11 +58,16 @@ func BenchmarkScrapeUnderIngest(b *testing.B) {
 			w.Write(lines[i%len(lines)])
 			w.WriteByte('\n')
 			if i%1000 == 999 {
-				w.Flush()
+				if err := w.Flush(); err != nil {
+					b.Error(err)
+					return
+				}
 				written.Add(1000)
 			}
 		}
-		w.Flush()
+		if err := w.Flush(); err != nil {
+			b.Error(err)
+		}
 		f.Close()
 	}()
 
@@ -71,7 +83,7 @@ func BenchmarkScrapeUnderIngest(b *testing.B) {
 		t0 := time.Now()
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-		io.Copy(io.Discard, rec.Body)
+		_, _ = io.Copy(io.Discard, rec.Body) // a recorder's body: reading it cannot fail
 		lat = append(lat, time.Since(t0))
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -1,6 +1,11 @@
 package pipeline
 
-// The shipped presets and the "mapping" format register themselves with
-// package stream at init; importing them here makes every binary that
-// builds a pipeline know them.
-import _ "github.com/heady/heady-metrics/exporter/source/preset"
+import (
+	"github.com/heady/heady-metrics/exporter/source/preset"
+	"github.com/heady/heady-metrics/exporter/source/stream"
+)
+
+// formats are the event formats an input may name: canonical, the shipped
+// presets and "mapping". Built where they are used; there is no global
+// table.
+func formats() *stream.Formats { return stream.NewFormats(preset.Decoders()) }

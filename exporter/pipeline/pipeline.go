@@ -16,8 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	commoncfg "github.com/prometheus/common/config"
-
 	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/engine"
 	"github.com/heady/heady-metrics/exporter/event"
@@ -61,6 +59,11 @@ func ownsGlobal(c *config.Config) bool { return c.Shard == nil || c.Shard.Index 
 // keep (the health records of the sources a reload replaces) goes on with
 // that record, so its counters never go back and its state changes are
 // logged against what it was.
+//
+// Every source is built the same way: its package reads its block of the
+// configuration (the event inputs are config's own Input), then New takes
+// that configuration and the source's Options (health record, clock,
+// logger, saved position).
 func BuildSources(c *config.Config, eng *engine.Partitioned, logger *slog.Logger, now func() time.Time, keep ...*source.Health) (*Sources, error) {
 	s := &Sources{}
 	newHealth := func(name string) *source.Health {
@@ -71,67 +74,74 @@ func BuildSources(c *config.Config, eng *engine.Partitioned, logger *slog.Logger
 		}
 		return source.NewHealth(name)
 	}
+	if err := s.buildInputs(c, eng, newHealth, now); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if !ownsGlobal(c) {
+		return s, nil
+	}
+	if b := c.Sources.Registry; b != nil {
+		h := newHealth("registry")
+		cfg, err := registry.ParseConfig(b)
+		if err == nil {
+			s.Registry, err = registry.New(cfg, registry.Options{Health: h, Now: now})
+		}
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.healths = append(s.healths, h)
+	}
+	if b := c.Sources.Cost; b != nil {
+		h := newHealth("cost")
+		cfg, err := cost.ParseConfig(b)
+		if err == nil {
+			s.Cost, err = cost.New(cfg, cost.Options{Health: h, Logger: logger, Now: now, Cursor: string(eng.Position("cost"))})
+		}
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.healths = append(s.healths, h)
+	}
+	if b := c.Sources.Probe; b != nil {
+		h := newHealth("probe")
+		cfg, err := probe.ParseConfig(b)
+		if err == nil {
+			s.Probe, err = probe.New(cfg, probe.Options{Health: h, Logger: logger, Now: now})
+		}
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.healths = append(s.healths, h)
+	}
+	return s, nil
+}
+
+// buildInputs creates the event inputs of the three streams and the CI
+// webhook's spool (followed like any CI file).
+func (s *Sources) buildInputs(c *config.Config, eng *engine.Partitioned, newHealth func(string) *source.Health, now func() time.Time) error {
+	fm := formats()
 	ci := c.Sources.CI
 	if in := webhook.Input(c); in != nil {
-		// The CI webhook's spool is followed like any CI file (webhook).
 		ci = append(ci[:len(ci):len(ci)], in)
 	}
 	for _, list := range [][]*config.Input{c.Sources.Audit, c.Sources.Auth, ci} {
 		for _, in := range list {
 			h := newHealth(in.Name)
-			inp, err := stream.New(in, c.Engine.PollInterval.D(), eng.Position(in.Name), h, now)
+			inp, err := stream.New(in, stream.Options{Formats: fm, PollInterval: c.Engine.PollInterval.D(),
+				Positions: eng.Position(in.Name), Health: h, Now: now})
 			if err != nil {
-				s.Close()
-				return nil, err
+				return err
 			}
 			s.Inputs = append(s.Inputs, inp)
 			s.inputCfg = append(s.inputCfg, in)
 			s.healths = append(s.healths, h)
 		}
 	}
-	if !ownsGlobal(c) {
-		return s, nil
-	}
-	if r := c.Sources.Registry; r != nil {
-		h := newHealth("registry")
-		rc := registry.Config{Path: r.Path, URL: r.URL, Interval: r.Interval.D(), Timeout: r.Timeout.D(), Now: now}
-		if r.URL != "" {
-			cl, err := commoncfg.NewClientFromConfig(r.HTTPClientConfig, "registry")
-			if err != nil {
-				s.Close()
-				return nil, fmt.Errorf("source registry: %w", err)
-			}
-			rc.Client = cl
-		}
-		src, err := registry.New(rc, h)
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		s.Registry = src
-		s.healths = append(s.healths, h)
-	}
-	if co := c.Sources.Cost; co != nil {
-		h := newHealth("cost")
-		src, err := cost.New(co.Config, cost.Options{Health: h, Logger: logger, Now: now, Cursor: string(eng.Position("cost"))})
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		s.Cost = src
-		s.healths = append(s.healths, h)
-	}
-	if p := c.Sources.Probe; p != nil {
-		h := newHealth("probe")
-		pr, err := probe.New(p.Config, probe.Options{Health: h, Logger: logger, Now: now})
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		s.Probe = pr
-		s.healths = append(s.healths, h)
-	}
-	return s, nil
+	return nil
 }
 
 // Healths lists every source's health record in config order.
@@ -140,7 +150,7 @@ func (s *Sources) Healths() []*source.Health { return s.healths }
 // Close releases the inputs' files.
 func (s *Sources) Close() {
 	for _, in := range s.Inputs {
-		in.Close()
+		_ = in.Close() // read only: closing loses nothing
 	}
 }
 
@@ -335,6 +345,9 @@ type Server struct {
 	lastCkpt  atomic.Int64
 	ckptErrs  atomic.Uint64
 	loadFails uint64 // checkpoints moved aside at start (0 or 1)
+	// ckptFailing is the error of the failing checkpoints, "" when the
+	// last one succeeded (engine goroutine only).
+	ckptFailing string
 
 	reloadOK atomic.Bool  // the last configuration load succeeded
 	reloadAt atomic.Int64 // wall-clock ms of the last successful one
@@ -646,7 +659,9 @@ func (s *Server) start(ctx context.Context) *sync.WaitGroup {
 	}
 	if srcs.Registry != nil {
 		wg.Add(1)
-		go func() { defer wg.Done(); srcs.Registry.Run(ctx) }()
+		// Run records its errors in the source's health and returns
+		// ctx.Err() when the pipeline stops.
+		go func() { defer wg.Done(); _ = srcs.Registry.Run(ctx) }()
 	}
 	if srcs.Cost != nil {
 		wg.Add(1)
@@ -689,8 +704,17 @@ func (s *Server) publish() {
 func (s *Server) checkpoint() {
 	if err := s.eng.Save(s.Config().StateDir); err != nil {
 		s.ckptErrs.Add(1)
-		s.logger.Error("checkpoint failed", "state_dir", s.Config().StateDir, "err", err)
+		// Once per run of failures (and when the error changes), not at
+		// every checkpoint interval: the counter and the alert go on.
+		if msg := err.Error(); msg != s.ckptFailing {
+			s.logger.Error("checkpoint failed", "state_dir", s.Config().StateDir, "err", err)
+			s.ckptFailing = msg
+		}
 		return
+	}
+	if s.ckptFailing != "" {
+		s.logger.Info("checkpoint written again", "state_dir", s.Config().StateDir)
+		s.ckptFailing = ""
 	}
 	s.lastCkpt.Store(s.now().UnixMilli())
 	// The CI webhook's rotated spool files the saved positions are past

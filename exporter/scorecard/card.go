@@ -15,11 +15,8 @@ import (
 
 	"github.com/heady/heady-metrics/exporter/source"
 	"github.com/heady/heady-metrics/kpi"
+	"github.com/heady/heady-metrics/links"
 )
-
-// DocsURL is where the page and the digest link to for KPI definitions
-// and runbooks.
-const DocsURL = "https://github.com/heady/heady-metrics/tree/main/docs"
 
 // Week is an ISO 8601 week. Weeks run Monday 00:00 to Monday 00:00 UTC.
 type Week struct{ Year, Week int }
@@ -84,6 +81,9 @@ type Card struct {
 	// Note is an optional line under the title (for example "reading
 	// the sources for the first time").
 	Note string
+	// Links is the external URL setting: the footer's links to the KPI
+	// definitions and to Grafana (none when it is empty).
+	Links links.Base
 }
 
 // NewWeekly builds the digest card of week w from the results at its end,
@@ -123,25 +123,51 @@ func rows(cur, prev []kpi.Result, series map[string][]Point) []Row {
 	return out
 }
 
-// Score counts the targets met among the KPIs that have a target and a
-// value to judge it by.
-func (c *Card) Score() (met, judged int) {
-	for _, r := range c.Rows {
-		if r.Met != nil {
-			judged++
-			if *r.Met {
-				met++
-			}
-		}
+// Counts is the judgment's counts over the card's rows (kpi.Count): the
+// same numbers the recording rules count.
+func (c *Card) Counts() kpi.Counts {
+	st := make([]kpi.Status, len(c.Rows))
+	for i, r := range c.Rows {
+		st[i] = r.Status
 	}
-	return met, judged
+	return kpi.Count(st)
 }
 
-// Subject is the digest's mail subject:
-// "Heady scorecard 2026-W48: 27/34 targets met".
-func (c *Card) Subject() string {
-	met, judged := c.Score()
-	return fmt.Sprintf("%s: %d/%d targets met", c.Title, met, judged)
+// Score is the targets met and the KPIs judged (met plus missed).
+func (c *Card) Score() (met, judged int) {
+	n := c.Counts()
+	return n.Met, n.Judged()
+}
+
+// Headline is the score for people: "25 of 31 targets met, 6 missed, 2
+// with no data".
+func (c *Card) Headline() string { return c.Counts().Headline() }
+
+// Subject is the digest's mail subject and the page's title:
+// "Heady scorecard 2026-W48: 25 of 31 targets met, 6 missed, 2 with no
+// data".
+func (c *Card) Subject() string { return c.Title + ": " + c.Headline() }
+
+// Missed lists the missed KPIs in catalog order.
+func (c *Card) Missed() []Row {
+	var out []Row
+	for _, r := range c.Rows {
+		if r.Status == kpi.StatusMissed {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// SourcesDown lists the names of the sources that are down.
+func (c *Card) SourcesDown() []string {
+	var out []string
+	for _, s := range c.Sources {
+		if !s.Up {
+			out = append(out, s.Name)
+		}
+	}
+	return out
 }
 
 // Panel is one panel's rows, for rendering.
@@ -169,28 +195,15 @@ func (c *Card) Panels() []Panel {
 	return out
 }
 
-// Status is a row's verdict: "met", "missed", "no data" (a target but
-// nothing to judge it by) or "" (no target).
-func (r Row) Status() string {
-	switch {
-	case r.Met != nil && *r.Met:
-		return "met"
-	case r.Met != nil:
-		return "missed"
-	case r.KPI.Target.Judged():
-		return "no data"
-	}
-	return ""
-}
-
-// ValueText is the value in the KPI's unit; "top N" for a list with no
-// single value (its entries are in TopText).
+// ValueText is the value in the KPI's unit; for a top list with no
+// single value, its leader (the whole list is in TopText); "no data"
+// without a value.
 func (r Row) ValueText() string {
 	if !r.HasValue {
 		if len(r.Top) > 0 {
-			return fmt.Sprintf("top %d", len(r.Top))
+			return r.Top[0].Name
 		}
-		return "n/a"
+		return "no data"
 	}
 	return kpi.FormatValue(r.KPI.Unit, r.Value)
 }
@@ -207,22 +220,16 @@ func (r Row) TopText() string {
 	return s
 }
 
-// TargetText is the target in the KPI's unit, "" when it has none.
-func (r Row) TargetText() string {
-	t := r.KPI.Target
-	if !t.HasValueTarget() && !t.HasTrendTarget() {
-		return ""
-	}
-	return t.Format(r.KPI.Unit)
-}
+// TargetText is the target written for people, "" when it has none.
+func (r Row) TargetText() string { return r.KPI.Target.Text(r.KPI.Unit) }
 
-// TrendText describes a trend KPI's current window against its previous
-// one: "x0.81 vs previous window (4.1h)". Empty for other KPIs.
-func (r Row) TrendText() string {
-	if r.KPI.PrevF == nil || !r.HasTrend {
-		return ""
+// StatusText is the status as shown; a guarded KPI whose cohort is too
+// small says why it is not judged.
+func (r Row) StatusText() string {
+	if r.Status == kpi.StatusNotJudged && r.GuardFails {
+		return "cohort too small"
 	}
-	return fmt.Sprintf("x%.2f vs previous window (%s)", r.Trend, kpi.FormatValue(r.KPI.Unit, r.Prev))
+	return string(r.Status)
 }
 
 // Direction is whether a change is good, bad or neither for a KPI.
@@ -234,11 +241,33 @@ const (
 	Worse
 )
 
-// Change describes the value against last week: "+2.1 pp" for ratios,
-// "+12%" otherwise (an absolute difference when last week was 0), "=" when
-// unchanged, "" when either value is missing; and whether the move is
-// better or worse given the KPI's target.
+// Change is the one change a row shows. A KPI with a previous window
+// (trend KPIs, policy blocks) shows its trend: "+6% vs previous window";
+// the others their value against last week (digest only): "+2.1 pp vs
+// last week" for ratios, "+12% vs last week" otherwise (an absolute
+// difference when last week was 0), "= vs last week" when unchanged. ""
+// when there is nothing to compare. The direction says whether the move
+// is better or worse given the KPI's target.
 func (r Row) Change() (string, Direction) {
+	if r.KPI.PrevF != nil {
+		if !r.HasTrend {
+			return "", Neutral
+		}
+		d := r.Trend - 1
+		if math.Abs(d) < 0.0005 {
+			return "= vs previous window", Neutral
+		}
+		return fmt.Sprintf("%+.1f%% vs previous window", d*100), direction(r.KPI.Target, 1, r.Trend)
+	}
+	s, dir := r.weekChange()
+	if s != "" {
+		s += " vs last week"
+	}
+	return s, dir
+}
+
+// weekChange is the value against last week, without the suffix.
+func (r Row) weekChange() (string, Direction) {
 	if !r.HasValue || !r.HasLastWeek {
 		return "", Neutral
 	}

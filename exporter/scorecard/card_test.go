@@ -14,6 +14,7 @@ import (
 	"github.com/heady/heady-metrics/exporter/scorecard/scorecardtest"
 	"github.com/heady/heady-metrics/exporter/source"
 	"github.com/heady/heady-metrics/kpi"
+	"github.com/heady/heady-metrics/links"
 )
 
 func TestWeek(t *testing.T) {
@@ -76,15 +77,18 @@ func TestScoreAndSubject(t *testing.T) {
 	if gm != met || gj != judged {
 		t.Errorf("Score() = %d/%d, want %d/%d", gm, gj, met, judged)
 	}
-	want := fmt.Sprintf("Heady scorecard 2026-W48: %d/%d targets met", met, judged)
+	want := fmt.Sprintf("Heady scorecard 2026-W48: %d of %d targets met, %d missed, 1 with no data", met, judged, judged-met)
 	if c.Subject() != want {
 		t.Errorf("subject %q, want %q", c.Subject(), want)
 	}
-	// domains_up has a target and no value: not judged, shown as no data.
+	// domains_up has a target and no value: no data, counted as such.
 	for _, r := range c.Rows {
-		if r.KPI.ID == "domains_up" && (r.Met != nil || r.Status() != "no data") {
-			t.Errorf("domains_up: met %v status %q", r.Met, r.Status())
+		if r.KPI.ID == "domains_up" && (r.Met != nil || r.Status != kpi.StatusNoData) {
+			t.Errorf("domains_up: met %v status %q", r.Met, r.Status)
 		}
+	}
+	if n := c.Counts(); n.NoData != 1 || n.Met+n.Missed+n.NoData+n.NotJudged != len(kpi.Catalog) {
+		t.Errorf("counts %+v", n)
 	}
 }
 
@@ -96,16 +100,14 @@ func TestChange(t *testing.T) {
 		text      string
 		dir       scorecard.Direction
 	}{
-		{"north_star", 5, 6, "+20.0%", scorecard.Better},
-		{"north_star", 6, 5, "-16.7%", scorecard.Worse},
-		{"setup_success", 0.80, 0.85, "+5.0 pp", scorecard.Better},
-		{"rollback_rate", 0.04, 0.06, "+2.0 pp", scorecard.Worse},
-		{"mttr", 3600, 1800, "-50.0%", scorecard.Better},
-		{"test_coverage", 0.7, 0.6, "-10.0 pp", scorecard.Worse},
-		{"security_incidents", 2, 0, "-100.0%", scorecard.Better},
-		{"security_incidents", 0, 2, "+2", scorecard.Worse},
-		{"wau", 100, 110, "+10.0%", scorecard.Neutral},
-		{"wau", 100, 100, "=", scorecard.Neutral},
+		{"north_star", 5, 6, "+20.0% vs last week", scorecard.Better},
+		{"north_star", 6, 5, "-16.7% vs last week", scorecard.Worse},
+		{"setup_success", 0.80, 0.85, "+5.0 pp vs last week", scorecard.Better},
+		{"rollback_rate", 0.04, 0.06, "+2.0 pp vs last week", scorecard.Worse},
+		{"security_incidents", 2, 0, "-100.0% vs last week", scorecard.Better},
+		{"security_incidents", 0, 2, "+2 vs last week", scorecard.Worse},
+		{"wau", 100, 110, "+10.0% vs last week", scorecard.Neutral},
+		{"wau", 100, 100, "= vs last week", scorecard.Neutral},
 	} {
 		r := scorecard.Row{Result: kpi.Result{KPI: get(c.id), Value: c.now, HasValue: true}, LastWeek: c.last, HasLastWeek: true}
 		text, dir := r.Change()
@@ -116,6 +118,24 @@ func TestChange(t *testing.T) {
 	r := scorecard.Row{Result: kpi.Result{KPI: get("wau"), Value: 1, HasValue: true}}
 	if s, _ := r.Change(); s != "" {
 		t.Errorf("no last week: %q", s)
+	}
+	// A KPI with a previous window shows its trend, and only that, even
+	// with last week's value at hand.
+	for _, c := range []struct {
+		id    string
+		trend float64
+		text  string
+		dir   scorecard.Direction
+	}{
+		{"mttr", 0.5, "-50.0% vs previous window", scorecard.Better},
+		{"mttr", 1.2, "+20.0% vs previous window", scorecard.Worse},
+		{"test_coverage", 0.94, "-6.0% vs previous window", scorecard.Worse},
+		{"policy_blocks", 1.1, "+10.0% vs previous window", scorecard.Neutral},
+	} {
+		r := scorecard.Row{Result: kpi.Result{KPI: get(c.id), Value: 2, HasValue: true, Trend: c.trend, HasTrend: true}, LastWeek: 1, HasLastWeek: true}
+		if text, dir := r.Change(); text != c.text || dir != c.dir {
+			t.Errorf("%s trend %v: %q %v, want %q %v", c.id, c.trend, text, dir, c.text, c.dir)
+		}
 	}
 }
 
@@ -222,13 +242,14 @@ func TestLivePageAndJSON(t *testing.T) {
 		{Name: "ci", State: source.StateNoFiles, Files: 0, Unmatched: []string{"/var/log/heady/ci-*.jsonl"}},
 	}
 	c := scorecard.NewLive(at, scorecardtest.Results(at), srcs)
+	c.Links = links.Base{URL: "https://grafana.example.com"}
 	opt := scorecard.HTMLOptions{Mode: scorecard.Page, RefreshURL: "scorecard.json", RefreshSeconds: 10}
 	var b bytes.Buffer
 	if err := c.WriteHTML(&b, opt); err != nil {
 		t.Fatal(err)
 	}
 	h := b.String()
-	for _, want := range []string{"<script>", `fetch("scorecard.json"`, "10000", `href="metrics"`, scorecard.DocsURL,
+	for _, want := range []string{"<script>", `fetch("scorecard.json"`, "10000", `href="metrics"`, "https://grafana.example.com/d/heady-runbooks", "Sources down: cost",
 		`data-source="audit"`, `data-source="cost"`, "connection refused", "3 (duplicate_id 3)", "down (stale)", `name="viewport"`,
 		`data-source="ci"`, "no files", "no file matches /var/log/heady/ci-*.jsonl"} {
 		if !strings.Contains(h, want) {
@@ -237,6 +258,14 @@ func TestLivePageAndJSON(t *testing.T) {
 	}
 	if strings.Contains(h, "vs last week") || strings.Contains(h, "<img") {
 		t.Error("the live page has no weekly comparison or charts")
+	}
+	// The headline, then the missed KPIs, then the panels.
+	hl, missed, panels := strings.Index(h, `id="headline"`), strings.Index(h, `id="missed"`), strings.Index(h, ">Adoption<")
+	if hl < 0 || missed < hl || panels < missed {
+		t.Errorf("headline at %d, missed at %d, panels at %d", hl, missed, panels)
+	}
+	if strings.Count(h, `data-kpi="north_star"`) != 1 {
+		t.Error("the North Star is not shown exactly once")
 	}
 	if len(h) > 24<<10 {
 		t.Errorf("page is %d bytes", len(h))
@@ -274,11 +303,11 @@ func TestText(t *testing.T) {
 			t.Errorf("text lacks %q", k.Title)
 		}
 	}
-	if !strings.HasPrefix(s, "Heady scorecard 2026-W48\n") || !strings.Contains(s, "targets met") || !strings.Contains(s, "vs last week") {
+	if !strings.HasPrefix(s, "Heady scorecard 2026-W48\n") || !strings.Contains(s, c.Headline()+"\n") || !strings.Contains(s, "vs last week") || strings.Contains(s, "KPI definitions") {
 		t.Errorf("text:\n%s", s)
 	}
 	// Every KPI line of a panel puts its value in the same column.
-	lines := strings.Split(s, "\n")
+	lines := strings.Split(s[strings.Index(s, "\nOUTCOMES\n"):], "\n")
 	for i, l := range lines {
 		if strings.HasPrefix(l, "Workflow success") {
 			j := strings.Index(l, "%")
@@ -286,7 +315,7 @@ func TestText(t *testing.T) {
 			if !strings.HasPrefix(prev, "Top workflows (7d)") {
 				t.Fatalf("unexpected layout:\n%s", strings.Join(lines[i-3:i+1], "\n"))
 			}
-			if strings.Index(prev, "top 2") != strings.Index(l, strings.Fields(l[len("Workflow success"):])[0]) {
+			if strings.Index(prev, "code-review") != strings.Index(l, strings.Fields(l[len("Workflow success"):])[0]) {
 				t.Errorf("values not aligned (%d):\n%s\n%s", j, prev, l)
 			}
 		}

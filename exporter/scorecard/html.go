@@ -53,7 +53,7 @@ var styles = map[string]string{
 	"score":     "margin:6px 0 0 0;font-size:15px;font-weight:600",
 	"pad":       "padding:10px",
 	"th":        "padding:6px 10px;text-align:left;font-size:11px;font-weight:600;color:#59636e;text-transform:uppercase;border-bottom:1px solid #d0d7de",
-	"td":        "padding:6px 10px;vertical-align:middle;border-bottom:1px solid #eaeef2",
+	"td":        "padding:6px 8px;vertical-align:middle;border-bottom:1px solid #eaeef2",
 	"num":       "white-space:nowrap;font-variant-numeric:tabular-nums",
 	"strong":    "font-weight:600",
 	"small":     "display:block;color:#59636e;font-size:12px",
@@ -70,10 +70,16 @@ var styles = map[string]string{
 	"foot":      "color:#59636e;font-size:12px;padding:4px 2px 16px 2px",
 	"img":       "display:block;border:0",
 	"container": "width:100%;max-width:760px;border-collapse:collapse",
+	"headline":  "margin:6px 0 0 0;font-size:18px;font-weight:600",
+	"inline":    "display:inline",
+	"spark":     "margin:4px 0 0 0",
+	"outer":     "padding:8px 2px",
 }
 
-// pageCSS is the page-only part: the media rule for phones.
-const pageCSS = `@media (max-width:600px){.narrow{display:none}.wrap{padding:6px}.hero{font-size:24px}.td,.th{padding:5px 6px}}`
+// pageCSS is the page-only part: a desktop screen's width, the panels in
+// columns, and the media rule for phones.
+const pageCSS = `.wrap{max-width:1800px}.top{display:grid;grid-template-columns:1fr 1fr;gap:12px;margin:0 0 12px 0}.top .box{margin:0}.flush{margin:-10px -10px 8px -10px}.mlist{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:4px 16px}.mitem{padding:3px 0;border-bottom:1px solid #eaeef2}div.box{width:auto}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:12px;align-items:start}.grid .box{margin:0}.box{table-layout:auto}` +
+	`@media (max-width:600px){.narrow{display:none}.wrap{padding:6px}.hero{font-size:24px}.td,.th{padding:5px 6px}.grid{display:block}.grid .box{margin:0 0 12px 0}.top{display:block}.top .box{margin:0 0 12px 0}}`
 
 // css renders styles as class rules, sorted for a stable page.
 func css() string {
@@ -115,18 +121,22 @@ func attr(m Mode, names ...string) template.HTMLAttr {
 // view is what the templates see.
 type view struct {
 	*Card
-	Opt      HTMLOptions
-	Panels   []Panel
-	North    *Row
-	Met      int
-	Judged   int
-	Compare  bool // show the "vs last week" column
-	HasChart bool
+	Opt    HTMLOptions
+	Panels []Panel
+	North  *Row
+	// MissedRows are the missed KPIs but the North Star (shown above
+	// them with its status).
+	MissedRows []Row
+	HasChart   bool
 }
 
 func (c *Card) view(o HTMLOptions) *view {
-	v := &view{Card: c, Opt: o, Compare: !c.Week.IsZero()}
-	v.Met, v.Judged = c.Score()
+	v := &view{Card: c, Opt: o}
+	for _, r := range c.Missed() {
+		if r.KPI.Panel != kpi.PanelNorthStar {
+			v.MissedRows = append(v.MissedRows, r)
+		}
+	}
 	for _, p := range c.Panels() {
 		if p.ID == kpi.PanelNorthStar && len(p.Rows) == 1 {
 			r := p.Rows[0]
@@ -165,10 +175,10 @@ var tmpl = template.Must(template.New("doc").Funcs(template.FuncMap{
 		// data:image/png): mark them safe so that cid: is kept.
 		return template.URL(v.chart(id))
 	},
-	"badge": func(status string) string {
+	"badge": func(status kpi.Status) string {
 		switch status {
-		case "met", "missed":
-			return status
+		case kpi.StatusMet, kpi.StatusMissed:
+			return string(status)
 		}
 		return "nodata"
 	},
@@ -187,7 +197,7 @@ var tmpl = template.Must(template.New("doc").Funcs(template.FuncMap{
 	"isPage":     func(v *view) bool { return v.Opt.Mode == Page },
 	"refreshSec": func(v *view) int { return v.refreshSeconds() },
 	"refreshMS":  func(v *view) int { return v.refreshSeconds() * 1000 },
-	"docs":       func() string { return DocsURL },
+	"down":       func(c *Card) string { return strings.Join(c.SourcesDown(), ", ") },
 	"cw":         func() int { return ChartWidth },
 	"ch":         func() int { return ChartHeight },
 }).Parse(docTemplate))
@@ -204,56 +214,75 @@ func fmtUnit(r Row, v float64) string { return kpi.FormatValue(r.KPI.Unit, v) }
 
 const docTemplate = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{{.Title}}{{if .Judged}}: {{.Met}}/{{.Judged}} targets met{{end}}</title>
+<title>{{.Subject}}</title>
 {{- if isPage .}}<style>{{css}}</style>{{end}}</head>
 <body {{st . "body"}}>{{if isPage .}}<div {{st . "wrap"}} id="card">{{template "card" .}}</div>
 {{- if .Opt.RefreshURL}}<script>
 setInterval(function(){fetch({{.Opt.RefreshURL}},{cache:"no-store"}).then(function(r){if(!r.ok)throw r.status;return r.json()}).then(function(j){var c=document.getElementById("card");c.innerHTML=j.html;c.setAttribute("data-at",j.at);document.title=j.title}).catch(function(){})},{{refreshMS .}});
 </script>{{end}}
-{{- else}}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st . "body"}}><tr><td align="center" {{st . "pad"}}>
-<table role="presentation" width="760" cellpadding="0" cellspacing="0" border="0" {{st . "container"}}><tr><td>{{template "card" .}}</td></tr></table>
+{{- else}}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st . "body"}}><tr><td align="center" {{st . "outer"}}>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st . "container"}}><tr><td>{{template "card" .}}</td></tr></table>
 </td></tr></table>{{end}}
 </body></html>
 {{define "card" -}}
+<div {{st . "top"}}>
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st . "box"}}><tr><td {{st . "pad"}}>
 <h1 {{st . "h1"}}>{{.Title}}</h1>
 <p {{st . "meta"}}>{{if not .Week.IsZero}}{{.Week.Start.Format "Mon 2 Jan 2006"}} to {{(.Week.End.AddDate 0 0 -1).Format "Mon 2 Jan 2006"}} (UTC); values as of {{fmtT .At}}{{else}}As of {{fmtT .At}}{{end}}, from {{.Origin}}.</p>
 {{- if .Note}}<p {{st . "meta"}}>{{.Note}}</p>{{end}}
-<p {{st . "score"}}>{{.Met}}/{{.Judged}} targets met</p>
+<p {{st . "headline"}} id="headline" data-count-met="{{.Counts.Met}}" data-count-missed="{{.Counts.Missed}}" data-count-nodata="{{.Counts.NoData}}">{{.Headline}}</p>
+{{- if .Sources}}<p {{st . "meta"}} id="sources-down">{{with down .Card}}<span {{st $ "down"}}>Sources down: {{.}}</span>{{else}}All {{len .Sources}} sources up{{end}}</p>{{end}}
 </td></tr></table>
 {{- with .North}}
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st $ "box"}}>
 <tr><th colspan="2" {{st $ "h2"}}>North Star</th></tr>
-<tr data-kpi="{{.KPI.ID}}"><td {{st $ "pad"}}><span {{st $ "small"}}>{{.KPI.Title}}</span>
+<tr data-kpi="{{.KPI.ID}}" data-status="{{.Status}}"><td {{st $ "pad"}}><span {{st $ "small"}}>{{.KPI.Title}}</span>
 <span {{st $ "hero" "num"}}>{{.ValueText}}</span>
-<span {{st $ "small"}}>{{with .TargetText}}target {{.}} &middot; {{end}}<span {{st $ (badge .Status)}}>{{or .Status "no target"}}</span>{{if $.Compare}}{{with changeText .}} &middot; <span {{st $ (changeClass $.North)}}>{{.}} vs last week</span>{{end}}{{end}}</span></td>
+<span {{st $ "small"}}>{{with .TargetText}}target {{.}} &middot; {{end}}<span {{st $ (badge .Status)}}>{{.StatusText}}</span>{{with changeText .}} &middot; <span {{st $ (changeClass $.North)}}>{{.}}</span>{{end}}</span></td>
 <td align="right" {{st $ "pad"}}>{{with chart $ .KPI.ID}}<img src="{{.}}" width="{{cw}}" height="{{ch}}" alt="{{alt $.North}}" {{st $ "img"}}>{{end}}</td></tr>
 </table>
 {{- end}}
+</div>
+{{- with .MissedRows}}{{if isPage $}}
+<div {{st $ "box" "pad"}} id="missed"><h2 {{st $ "h2" "flush"}}>Missed</h2><div {{st $ "mlist"}}>
+{{- range .}}
+<div {{st $ "mitem"}} data-missed="{{.KPI.ID}}"><span {{st $ "strong"}}>{{.KPI.Title}}</span> <span {{st $ "num"}}>{{.ValueText}}</span> <span {{st $ "small" "inline"}}>target {{.TargetText}}</span></div>
+{{- end}}
+</div></div>
+{{- else}}
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st $ "box"}} id="missed">
+<tr><th colspan="2" {{st $ "h2"}}>Missed</th></tr>
+{{- range .}}
+<tr data-missed="{{.KPI.ID}}"><td {{st $ "td" "strong"}}>{{.KPI.Title}}</td><td {{st $ "td"}}><span {{st $ "num"}}>{{.ValueText}}</span> <span {{st $ "small" "inline"}}>target {{.TargetText}}</span></td></tr>
+{{- end}}
+</table>{{end}}
+{{- end}}
+<div {{st . "grid"}}>
 {{- range .Panels}}{{if ne .ID "north_star"}}
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st $ "box"}}>
-<tr><th colspan="{{if $.HasChart}}6{{else if $.Compare}}5{{else}}4{{end}}" {{st $ "h2"}}>{{.Title}}</th></tr>
-<tr><th {{st $ "th"}}>KPI</th><th width="72" {{st $ "th"}}>Value</th><th width="96" {{st $ "th" "narrow"}}>Target</th><th width="64" {{st $ "th"}}>Status</th>{{if $.Compare}}<th width="96" {{st $ "th" "narrow"}}>vs last week</th>{{end}}{{if $.HasChart}}<th width="{{cw}}" {{st $ "th" "narrow"}}>Trend</th>{{end}}</tr>
-{{- range .Rows}}
-<tr data-kpi="{{.KPI.ID}}"><td {{st $ "td"}}><span {{st $ "strong"}}>{{.KPI.Title}}</span>{{with .TrendText}}<span {{st $ "small"}}>{{.}}</span>{{end}}{{with .TopText}}<span {{st $ "small"}}>{{.}}</span>{{end}}</td>
+<tr><th colspan="3" {{st $ "h2"}}>{{.Title}}</th></tr>
+<tr><th {{st $ "th"}}>KPI</th><th width="1%" {{st $ "th"}}>Value</th><th width="1%" {{st $ "th"}}>Status</th></tr>
+{{- range $r := .Rows}}
+<tr data-kpi="{{.KPI.ID}}" data-status="{{.Status}}"><td {{st $ "td"}}><span {{st $ "strong"}}>{{.KPI.Title}}</span>
+<span {{st $ "small"}}>{{with .TargetText}}target {{.}}{{end}}{{with changeText .}}{{if $r.TargetText}} &middot; {{end}}<span {{st $ (changeClass $r)}}>{{.}}</span>{{end}}</span>
+{{- with .TopText}}<span {{st $ "small"}}>{{.}}</span>{{end}}
+{{- with chart $ .KPI.ID}}<img src="{{.}}" width="{{cw}}" height="{{ch}}" alt="" {{st $ "img" "spark"}}>{{end}}</td>
 <td {{st $ "td" "num"}}>{{.ValueText}}</td>
-<td {{st $ "td" "num" "narrow"}}>{{.TargetText}}</td>
-<td {{st $ "td"}}>{{with .Status}}<span {{st $ (badge .)}}>{{.}}</span>{{end}}</td>
-{{- if $.Compare}}<td {{st $ "td" "narrow"}}><span {{st $ (changeClass .)}}>{{changeText .}}</span></td>{{end}}
-{{- if $.HasChart}}<td {{st $ "td" "narrow"}}>{{with chart $ .KPI.ID}}<img src="{{.}}" width="{{cw}}" height="{{ch}}" alt="" {{st $ "img"}}>{{end}}</td>{{end}}</tr>
+<td {{st $ "td"}}><span {{st $ (badge .Status)}}>{{.StatusText}}</span></td></tr>
 {{- end}}
 </table>
 {{- end}}{{end}}
+</div>
 {{- if .Sources}}
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {{st . "box"}} id="sources">
 <tr><th colspan="5" {{st . "h2"}}>Sources</th></tr>
-<tr><th {{st . "th"}}>Source</th><th {{st . "th"}}>Up</th><th {{st . "th"}}>Last success</th><th {{st . "th"}}>Errors</th><th {{st . "th" "narrow"}}>Last error</th></tr>
+<tr><th {{st . "th"}}>Source</th><th {{st . "th"}}>Up</th><th {{st . "th" "narrow"}}>Last success</th><th {{st . "th"}}>Errors</th><th {{st . "th" "narrow"}}>Last error</th></tr>
 {{- range .Sources}}
-<tr data-source="{{.Name}}"><td {{st $ "td" "strong"}}>{{.Name}}</td><td {{st $ "td"}}>{{if .Up}}<span {{st $ "up"}}>up</span>{{else}}<span {{st $ "down"}}>{{.StatusText}}</span>{{end}}</td><td {{st $ "td" "num"}}>{{fmtT .LastSuccess}}</td><td {{st $ "td"}}>{{errs .Errors}}</td><td {{st $ "td" "narrow"}}>{{.Problem}}</td></tr>
+<tr data-source="{{.Name}}"><td {{st $ "td" "strong"}}>{{.Name}}</td><td {{st $ "td"}}>{{if .Up}}<span {{st $ "up"}}>up</span>{{else}}<span {{st $ "down"}}>{{.StatusText}}</span>{{end}}</td><td {{st $ "td" "num" "narrow"}}>{{fmtT .LastSuccess}}</td><td {{st $ "td"}}>{{errs .Errors}}</td><td {{st $ "td" "narrow"}}>{{.Problem}}</td></tr>
 {{- end}}
 </table>
 {{- end}}
-<p {{st . "foot"}}>{{if isPage .}}<a href="metrics" {{st . "a"}}>/metrics</a> &middot; <a href="-/healthy" {{st . "a"}}>health</a> &middot; <a href="-/ready" {{st . "a"}}>readiness</a> &middot; {{end}}<a href="{{docs}}" {{st . "a"}}>KPI definitions and runbooks</a>{{if and (isPage .) .Opt.RefreshURL}} &middot; refreshes every {{refreshSec .}}s{{end}}</p>
+<p {{st . "foot"}}>{{if isPage .}}<a href="metrics" {{st . "a"}}>/metrics</a> &middot; <a href="-/healthy" {{st . "a"}}>health</a> &middot; <a href="-/ready" {{st . "a"}}>readiness</a>{{end}}{{with .Links.Executive}}{{if isPage $}} &middot; {{end}}<a href="{{.}}" {{st $ "a"}}>Is Heady winning? (Grafana)</a>{{end}}{{with .Links.Docs}} &middot; <a href="{{.}}" {{st $ "a"}}>KPI definitions and runbooks</a>{{end}}{{if and (isPage .) .Opt.RefreshURL}} &middot; refreshes every {{refreshSec .}}s{{end}}</p>
 {{- end}}`
 
 // errorsText sums a source's error counters and names the largest reasons:

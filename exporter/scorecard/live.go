@@ -1,7 +1,6 @@
 package scorecard
 
 import (
-	"fmt"
 	"math"
 	"time"
 )
@@ -14,6 +13,8 @@ type LiveDocument struct {
 	Title   string       `json:"title"`
 	At      time.Time    `json:"at"`
 	Met     int          `json:"met"`
+	Missed  int          `json:"missed"`
+	NoData  int          `json:"no_data"`
 	Judged  int          `json:"judged"`
 	KPIs    []LiveKPI    `json:"kpis"`
 	Sources []LiveSource `json:"sources"`
@@ -28,7 +29,8 @@ type LiveKPI struct {
 	Value   *float64 `json:"value"`
 	Display string   `json:"display"`
 	Target  string   `json:"target,omitempty"`
-	Status  string   `json:"status,omitempty"`
+	Status  string   `json:"status"`
+	Change  string   `json:"change,omitempty"`
 }
 
 // LiveSource is one source's status in the live document.
@@ -50,12 +52,13 @@ func (c *Card) Live(o HTMLOptions) (*LiveDocument, error) {
 	if err != nil {
 		return nil, err
 	}
-	met, judged := c.Score()
-	d := &LiveDocument{Title: fmt.Sprintf("%s: %d/%d targets met", c.Title, met, judged), At: c.At.UTC(),
-		Met: met, Judged: judged, KPIs: make([]LiveKPI, 0, len(c.Rows)), Sources: make([]LiveSource, 0, len(c.Sources)), HTML: frag}
+	n := c.Counts()
+	d := &LiveDocument{Title: c.Subject(), At: c.At.UTC(),
+		Met: n.Met, Missed: n.Missed, NoData: n.NoData, Judged: n.Judged(), KPIs: make([]LiveKPI, 0, len(c.Rows)), Sources: make([]LiveSource, 0, len(c.Sources)), HTML: frag}
 	for _, r := range c.Rows {
+		ch, _ := r.Change()
 		k := LiveKPI{ID: r.KPI.ID, Panel: string(r.KPI.Panel), Title: r.KPI.Title, Display: r.ValueText(),
-			Target: r.TargetText(), Status: r.Status()}
+			Target: r.TargetText(), Status: string(r.Status), Change: ch}
 		if r.HasValue && !math.IsNaN(r.Value) && !math.IsInf(r.Value, 0) {
 			v := r.Value
 			k.Value = &v

@@ -12,7 +12,6 @@ import (
 // last week, a block-character sparkline), with the trend and top lists
 // on indented lines under it.
 func (c *Card) WriteText(w io.Writer) error {
-	met, judged := c.Score()
 	var b strings.Builder
 	b.WriteString(c.Title + "\n")
 	if !c.Week.IsZero() {
@@ -24,8 +23,24 @@ func (c *Card) WriteText(w io.Writer) error {
 	if c.Note != "" {
 		b.WriteString(c.Note + "\n")
 	}
-	fmt.Fprintf(&b, "%d/%d targets met\n", met, judged)
-	compare := !c.Week.IsZero()
+	b.WriteString(c.Headline() + "\n")
+	if c.Sources != nil {
+		if down := c.SourcesDown(); len(down) > 0 {
+			fmt.Fprintf(&b, "Sources down: %s\n", strings.Join(down, ", "))
+		} else {
+			b.WriteString("All sources up\n")
+		}
+	}
+	if missed := c.Missed(); len(missed) > 0 {
+		b.WriteString("\nMISSED\n======\n")
+		var t table
+		for _, r := range missed {
+			t.add(r.KPI.Title, r.ValueText(), "target "+r.TargetText())
+		}
+		for _, line := range t.lines() {
+			b.WriteString(line + "\n")
+		}
+	}
 	for _, p := range c.Panels() {
 		fmt.Fprintf(&b, "\n%s\n%s\n", strings.ToUpper(p.Title), strings.Repeat("=", len(p.Title)))
 		var t table
@@ -35,19 +50,13 @@ func (c *Card) WriteText(w io.Writer) error {
 			if target != "" {
 				target = "target " + target
 			}
-			cells := []string{r.KPI.Title, r.ValueText(), target, strings.ToUpper(r.Status())}
-			if compare {
-				ch, _ := r.Change()
-				if ch != "" {
-					ch += " vs last week"
-				}
-				cells = append(cells, ch, Sparkline(r.Series))
+			ch, _ := r.Change()
+			cells := []string{r.KPI.Title, r.ValueText(), target, strings.ToUpper(r.StatusText()), ch}
+			if len(r.Series) > 0 {
+				cells = append(cells, Sparkline(r.Series))
 			}
 			t.add(cells...)
 			var n []string
-			if s := r.TrendText(); s != "" {
-				n = append(n, s)
-			}
 			if s := r.TopText(); s != "" {
 				n = append(n, "top: "+s)
 			}
@@ -70,7 +79,9 @@ func (c *Card) WriteText(w io.Writer) error {
 			b.WriteString(line + "\n")
 		}
 	}
-	fmt.Fprintf(&b, "\nKPI definitions and runbooks: %s\n", DocsURL)
+	if u := c.Links.Docs(); u != "" {
+		fmt.Fprintf(&b, "\nKPI definitions and runbooks: %s\n", u)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

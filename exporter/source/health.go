@@ -139,6 +139,8 @@ func (h *Health) SetFiles(n int, unmatched []string) {
 	prevFiles, prevUnmatched := h.files, h.unmatched
 	h.files, h.unmatched = n, slices.Clone(unmatched)
 	switch {
+	case n == 0 && len(unmatched) == 0:
+		// The paths match files, none readable: Failure said why.
 	case n == 0 && (prevFiles != 0 || !slices.Equal(prevUnmatched, unmatched)):
 		if h.state != StateNoFiles {
 			h.downSince = time.Now()

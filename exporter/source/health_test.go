@@ -134,3 +134,20 @@ func TestHealthLogSkipped(t *testing.T) {
 		t.Errorf("the counter keeps every skip: %d", got)
 	}
 }
+
+// A file that exists but cannot be read: the failure says why, once; the
+// source is down with no file followed, not "no files".
+func TestHealthUnreadableFile(t *testing.T) {
+	var buf bytes.Buffer
+	h := source.NewHealth("audit")
+	h.SetLogger(slog.New(slog.NewTextHandler(&buf, nil)))
+	for range 3 {
+		h.Failure(event.ReasonReadError, errors.New("/var/log/audit.jsonl: open: permission denied"))
+		h.SetFiles(0, nil)
+	}
+	expectLog(t, &buf, "unreadable", `level=WARN|msg="source down"|reason=read_error|permission denied`)
+	v := h.View()
+	if v.State != source.StateDown || v.Up || v.Files != 0 || v.Problem() != "/var/log/audit.jsonl: open: permission denied" {
+		t.Errorf("unreadable file: %+v, problem %q", v, v.Problem())
+	}
+}

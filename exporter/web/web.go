@@ -21,6 +21,7 @@ import (
 	"github.com/heady/heady-metrics/exporter/source"
 	"github.com/heady/heady-metrics/exporter/webhook"
 	"github.com/heady/heady-metrics/kpi"
+	"github.com/heady/heady-metrics/links"
 )
 
 // Ready is what the readiness endpoint asks.
@@ -40,6 +41,9 @@ type Options struct {
 	Scorecard Scorecard
 	// Webhook, when set, serves the CI webhook at webhook.Path.
 	Webhook http.Handler
+	// Links returns the external URL setting for the page's links to
+	// Grafana (nil: none).
+	Links func() links.Base
 }
 
 // Scorecard is what the live scorecard page reads: the latest evaluated
@@ -60,10 +64,10 @@ func NewMux(o Options) *http.ServeMux {
 	if o.Webhook != nil {
 		mux.Handle(webhook.Path, o.Webhook)
 	}
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
-	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		if !o.Server.Ready() {
 			http.Error(w, "Not ready: reading the sources for the first time", http.StatusServiceUnavailable)
 			return
@@ -87,8 +91,12 @@ func NewMux(o Options) *http.ServeMux {
 		sc, _ = o.Server.(Scorecard)
 	}
 	if sc != nil {
-		mux.HandleFunc("/", scorecardPage(sc, o.Logger))
-		mux.HandleFunc("/scorecard.json", scorecardJSON(sc, o.Logger))
+		lk := o.Links
+		if lk == nil {
+			lk = func() links.Base { return links.Base{} }
+		}
+		mux.HandleFunc("/", scorecardPage(sc, lk, o.Logger))
+		mux.HandleFunc("/scorecard.json", scorecardJSON(sc, lk, o.Logger))
 		return mux
 	}
 	landing, err := web.NewLandingPage(web.LandingConfig{
@@ -115,17 +123,20 @@ const liveRefreshSeconds = 10
 
 var liveOptions = scorecard.HTMLOptions{Mode: scorecard.Page, RefreshURL: "scorecard.json", RefreshSeconds: liveRefreshSeconds}
 
-func liveCard(sc Scorecard) *scorecard.Card {
+func liveCard(sc Scorecard, lk func() links.Base) *scorecard.Card {
 	v := sc.View()
+	var c *scorecard.Card
 	if v == nil {
-		c := scorecard.NewLive(time.Time{}, nil, sc.Healths())
+		c = scorecard.NewLive(time.Time{}, nil, sc.Healths())
 		c.Note = "Reading the sources for the first time; the KPIs appear when that is done."
-		return c
+	} else {
+		c = scorecard.NewLive(v.Now, kpi.Evaluate(kpi.Input{Samples: v.Samples, Exact: v.Exact, Top: v.Top}), sc.Healths())
 	}
-	return scorecard.NewLive(v.Now, kpi.Evaluate(kpi.Input{Samples: v.Samples, Exact: v.Exact, Top: v.Top}), sc.Healths())
+	c.Links = lk()
+	return c
 }
 
-func scorecardPage(sc Scorecard, logger *slog.Logger) http.HandlerFunc {
+func scorecardPage(sc Scorecard, lk func() links.Base, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
@@ -133,15 +144,15 @@ func scorecardPage(sc Scorecard, logger *slog.Logger) http.HandlerFunc {
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		if err := liveCard(sc).WriteHTML(w, liveOptions); err != nil {
+		if err := liveCard(sc, lk).WriteHTML(w, liveOptions); err != nil {
 			logger.Error("rendering the scorecard page", "err", err)
 		}
 	}
 }
 
-func scorecardJSON(sc Scorecard, logger *slog.Logger) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		doc, err := liveCard(sc).Live(liveOptions)
+func scorecardJSON(sc Scorecard, lk func() links.Base, logger *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		doc, err := liveCard(sc, lk).Live(liveOptions)
 		if err != nil {
 			logger.Error("rendering the scorecard", "err", err)
 			http.Error(w, "rendering the scorecard failed", http.StatusInternalServerError)

@@ -191,7 +191,9 @@ func TestBadEventsAreReportedWithTheDecodersReasons(t *testing.T) {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
 	var resp response
-	json.Unmarshal(w.Body.Bytes(), &resp)
+	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+		t.Fatal(err)
+	}
 	want := []BadEventReport{{1, event.ReasonMissingTS}, {2, event.ReasonBadTS}, {3, event.ReasonUnknownType}, {4, event.ReasonNotObject}, {5, event.ReasonBadField}}
 	if len(resp.Events) != len(want) {
 		t.Fatalf("reported %+v, want %+v", resp.Events, want)
@@ -219,7 +221,9 @@ func TestAcceptedEventsAreSpooledAsCanonicalLines(t *testing.T) {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
 	var resp response
-	json.Unmarshal(w.Body.Bytes(), &resp)
+	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+		t.Fatal(err)
+	}
 	if resp.Accepted != 2 || resp.Result != Accepted {
 		t.Errorf("response %+v", resp)
 	}
@@ -252,7 +256,9 @@ func TestDisabledHandlerIsNotFound(t *testing.T) {
 		t.Errorf("disabled: status %d", w.Code)
 	}
 	h2, _ := newHandler(t, nil)
-	h2.Apply(nil)
+	if err := h2.Apply(nil); err != nil {
+		t.Fatal(err)
+	}
 	if w := (req{body: deploy, ts: "now"}).do(h2); w.Code != http.StatusNotFound {
 		t.Errorf("disabled by Apply(nil): status %d", w.Code)
 	}
@@ -274,7 +280,9 @@ func TestApplyNewSecretTakesEffect(t *testing.T) {
 
 func TestSpoolFailureIs500AndNotAcknowledged(t *testing.T) {
 	h, _ := newHandler(t, nil)
-	h.state.Load().spool.Close() // every Append now fails
+	if err := h.state.Load().spool.Close(); err != nil { // every Append now fails
+		t.Fatal(err)
+	}
 	w := req{body: deploy, ts: "now"}.do(h)
 	if w.Code != http.StatusInternalServerError || counter(t, h, SpoolError) != 1 || counter(t, h, Accepted) != 0 {
 		t.Errorf("status %d, spool_error %v, accepted %v", w.Code, counter(t, h, SpoolError), counter(t, h, Accepted))
@@ -283,7 +291,9 @@ func TestSpoolFailureIs500AndNotAcknowledged(t *testing.T) {
 
 func TestLoadSettings(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "secret"), []byte("  hunter2-very-secret\n"), 0o600)
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte("  hunter2-very-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	c, err := config.Parse([]byte("state_dir: state\nweb:\n  webhook_secret_file: secret\n  webhook_replay_window: 2m\n"), filepath.Join(dir, "c.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +316,9 @@ func TestLoadSettings(t *testing.T) {
 		t.Errorf("input %+v", in)
 	}
 
-	os.WriteFile(filepath.Join(dir, "secret"), []byte(" \n"), 0o600)
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte(" \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := LoadSettings(c); err == nil || !strings.Contains(err.Error(), "empty") {
 		t.Errorf("empty secret file: %v", err)
 	}

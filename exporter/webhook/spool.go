@@ -88,20 +88,20 @@ func (s *Spool) open() error {
 	}
 	st, err := f.Stat()
 	if err != nil {
-		f.Close()
+		_ = f.Close() // the Stat error is the one to report
 		return fmt.Errorf("webhook spool: %w", err)
 	}
 	s.f, s.size = f, st.Size()
 	if s.size > 0 {
 		last := make([]byte, 1)
 		if _, err := f.ReadAt(last, s.size-1); err != nil {
-			s.f.Close()
+			_ = s.f.Close() // the error above is the one to report
 			s.f = nil
 			return fmt.Errorf("webhook spool: %s: %w", s.path(), err)
 		}
 		if last[0] != '\n' {
 			if err := s.write([]byte("\n")); err != nil {
-				s.f.Close()
+				_ = s.f.Close() // the error above is the one to report
 				s.f = nil
 				return err
 			}
@@ -109,7 +109,7 @@ func (s *Spool) open() error {
 		return nil
 	}
 	if err := s.write(nonceLine()); err != nil {
-		s.f.Close()
+		_ = s.f.Close() // the error above is the one to report
 		s.f = nil
 		return err
 	}
@@ -178,7 +178,7 @@ func (s *Spool) rotate() error {
 	}
 	old := s.f
 	s.f = nil
-	old.Close()
+	_ = old.Close() // every append to it was synced
 	return s.open()
 }
 
@@ -199,7 +199,7 @@ func syncDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("webhook spool: %w", err)
 	}
-	defer d.Close()
+	defer d.Close() //nolint:errcheck // read only: closing loses nothing
 	if err := d.Sync(); err != nil {
 		return fmt.Errorf("webhook spool: syncing %s: %w", dir, err)
 	}
@@ -258,7 +258,7 @@ func readToEnd(path string, pos []tail.Position) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only: closing loses nothing
 	st, err := f.Stat()
 	if err != nil {
 		return false, err

@@ -127,11 +127,15 @@ func TestSpoolClosesATornLastLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Append([][]byte{line(1)})
+	if err := s.Append([][]byte{line(1)}); err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
 	// A crash in the middle of a write (never acknowledged).
 	f, _ := os.OpenFile(filepath.Join(dir, SpoolFile), os.O_APPEND|os.O_WRONLY, 0)
-	f.Write(line(2)[:30])
+	if _, err := f.Write(line(2)[:30]); err != nil {
+		t.Fatal(err)
+	}
 	f.Close()
 
 	s, err = OpenSpool(dir, 1<<20)
@@ -139,7 +143,9 @@ func TestSpoolClosesATornLastLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.Append([][]byte{line(3)})
+	if err := s.Append([][]byte{line(3)}); err != nil {
+		t.Fatal(err)
+	}
 	lines, _ := follow(t, dir, nil)
 	if len(lines) != 3 || lines[0] != string(line(1)) || lines[1] != string(line(2)[:30]) || lines[2] != string(line(3)) {
 		t.Fatalf("lines after a torn write: %q", lines)

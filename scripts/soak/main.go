@@ -141,7 +141,7 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(d)
+		defer os.RemoveAll(d) //nolint:errcheck // a leftover temp dir is reported by nobody; the run's result is what matters
 		s.dir = d
 	}
 	for _, d := range []string{"data", "state", "clean"} {
@@ -206,7 +206,10 @@ func run(o options) error {
 	if err := clean.Start(); err != nil {
 		return err
 	}
-	defer func() { clean.Process.Kill(); clean.Wait() }()
+	defer func() {
+		_ = clean.Process.Kill() // it may have exited already
+		_ = clean.Wait()         // killed: its exit status says nothing
+	}()
 	cleanSeries, err := s.caughtUp("http://"+cleanAddr, float64(s.expected), 5*time.Minute)
 	if err != nil {
 		return fmt.Errorf("clean exporter: %w", err)
@@ -239,7 +242,7 @@ func freeAddr() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
+	defer l.Close() //nolint:errcheck // only its free port was wanted
 	return l.Addr().String(), nil
 }
 
@@ -253,7 +256,7 @@ func (s *soak) startProc() error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	logf.Close()
+	_ = logf.Close() // the child holds its own descriptor
 	s.mu.Lock()
 	s.proc = cmd
 	s.mu.Unlock()
@@ -265,8 +268,8 @@ func (s *soak) stopProc() {
 	p := s.proc
 	s.mu.Unlock()
 	if p != nil && p.ProcessState == nil {
-		p.Process.Signal(syscall.SIGTERM)
-		p.Wait()
+		_ = p.Process.Signal(syscall.SIGTERM) // it may have exited already
+		_ = p.Wait()                          // stopped at the end of the run: its status says nothing
 	}
 }
 
@@ -284,8 +287,8 @@ func (s *soak) killLoop(ctx context.Context) error {
 		s.mu.Lock()
 		p := s.proc
 		s.mu.Unlock()
-		p.Process.Signal(syscall.SIGKILL)
-		p.Wait()
+		_ = p.Process.Signal(syscall.SIGKILL) // it may have exited already
+		_ = p.Wait()                          // killed on purpose: its status says nothing
 		var ckpt int64
 		if st, err := os.Stat(filepath.Join(s.dir, "state", "checkpoint.bin")); err == nil {
 			ckpt = st.Size()
@@ -384,7 +387,9 @@ func (s *soak) write(ctx context.Context) error {
 		s.expectedNow.Store(int64(s.expected))
 		if time.Since(lastRotate) >= s.o.rotate {
 			lastRotate = time.Now()
-			f.Close()
+			if err := f.Close(); err != nil {
+				return err
+			}
 			s.rotation++
 			rotated := fmt.Sprintf("%s.%d", path, s.rotation)
 			if err := os.Rename(path, rotated); err != nil {
@@ -410,7 +415,7 @@ func gzipFile(p string) error {
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer in.Close() //nolint:errcheck // read only: closing loses nothing
 	out, err := os.Create(p + ".gz")
 	if err != nil {
 		return err
@@ -439,7 +444,7 @@ func fetchMetrics(base string) (map[string]float64, time.Duration, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // read only: closing loses nothing
 	m, err := scrape.Parse(resp.Body)
 	lat := time.Since(start)
 	if err != nil {
@@ -514,7 +519,7 @@ func scorecardKPIs(url string) (map[string]*float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // read only: closing loses nothing
 	var doc struct {
 		KPIs []struct {
 			ID    string   `json:"id"`
@@ -553,36 +558,85 @@ func same(a, b float64) bool {
 	return a == b || math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b))
 }
 
+// findings are what a soak run measured and the checks it failed.
+type findings struct {
+	fails []string
+	// diffs are the series and KPIs that differ from the clean run and
+	// from kpis --now; kpiDiffs of them are KPIs.
+	diffs    []string
+	kpiDiffs int
+	// Scrape latency quantiles (ms), and peak goroutines and open files in
+	// the first and second half after the warm-up.
+	p50, p99, pmax float64
+	g1, g2, f1, f2 float64
+	rule           flatRule
+	pts            []memPoint
+	mem            []growth
+}
+
+// report judges the run, prints the report and writes it to the -out file
+// (keeping its hand-written notes); an error is the failing verdict.
 func (s *soak) report(soakSeries, cleanSeries map[string]float64, soakKPIs map[string]*float64, oneShot map[string]struct {
 	Value *float64 `json:"value"`
 }) error {
-	var fails, diffs []string
+	f := &findings{}
+	s.judgeCorrectness(f, soakSeries, cleanSeries, soakKPIs, oneShot)
+	s.judgeResources(f)
+	verdict := "PASS"
+	if len(f.fails) > 0 {
+		verdict = "FAIL: " + strings.Join(f.fails, "; ")
+	}
+	var b strings.Builder
+	s.writeSummary(&b, f, soakSeries, cleanSeries, len(oneShot))
+	fmt.Fprintf(&b, "\nVerdict: %s\n", verdict)
+	s.writeDetails(&b, f)
+	fmt.Print(b.String())
+	if s.o.out != "" {
+		old, _ := os.ReadFile(s.o.out)
+		if err := os.WriteFile(s.o.out, []byte(withNotes(b.String(), string(old))), 0o644); err != nil {
+			return err
+		}
+	}
+	if len(f.fails) > 0 {
+		return errors.New(verdict)
+	}
+	return nil
+}
+
+// judgeCorrectness compares the soak process's series and KPIs with a
+// clean run's and with kpis --now, and the events applied with those
+// written.
+func (s *soak) judgeCorrectness(f *findings, soakSeries, cleanSeries map[string]float64, soakKPIs map[string]*float64, oneShot map[string]struct {
+	Value *float64 `json:"value"`
+}) {
 	for k, v := range cleanSeries {
 		if got, ok := soakSeries[k]; !ok || !same(got, v) {
-			diffs = append(diffs, fmt.Sprintf("%s: soak %v, clean %v", k, got, v))
+			f.diffs = append(f.diffs, fmt.Sprintf("%s: soak %v, clean %v", k, got, v))
 		}
 	}
 	for k, v := range soakSeries {
 		if _, ok := cleanSeries[k]; !ok {
-			diffs = append(diffs, fmt.Sprintf("%s: soak %v, absent from the clean run", k, v))
+			f.diffs = append(f.diffs, fmt.Sprintf("%s: soak %v, absent from the clean run", k, v))
 		}
 	}
-	kpiDiffs := 0
 	for id, c := range oneShot {
 		g := soakKPIs[id]
 		if (g == nil) != (c.Value == nil) || g != nil && !same(*g, *c.Value) {
-			kpiDiffs++
-			diffs = append(diffs, fmt.Sprintf("KPI %s: soak %v, kpis --now %v", id, fmtp(g), fmtp(c.Value)))
+			f.kpiDiffs++
+			f.diffs = append(f.diffs, fmt.Sprintf("KPI %s: soak %v, kpis --now %v", id, fmtp(g), fmtp(c.Value)))
 		}
 	}
-	sort.Strings(diffs)
-	if len(diffs) > 0 {
-		fails = append(fails, fmt.Sprintf("%d series or KPIs differ from the clean run", len(diffs)))
+	sort.Strings(f.diffs)
+	if len(f.diffs) > 0 {
+		f.fails = append(f.fails, fmt.Sprintf("%d series or KPIs differ from the clean run", len(f.diffs)))
 	}
 	if scrape.Ingested(cleanSeries) != float64(s.expected) {
-		fails = append(fails, fmt.Sprintf("the clean run applied %v events, %d expected", scrape.Ingested(cleanSeries), s.expected))
+		f.fails = append(f.fails, fmt.Sprintf("the clean run applied %v events, %d expected", scrape.Ingested(cleanSeries), s.expected))
 	}
+}
 
+// judgeResources checks scrape latency, goroutines, open files and memory.
+func (s *soak) judgeResources(f *findings) {
 	var lats []float64
 	var first, second []sample
 	for _, x := range s.samples {
@@ -596,125 +650,117 @@ func (s *soak) report(soakSeries, cleanSeries map[string]float64, soakKPIs map[s
 			second = append(second, x)
 		}
 	}
-	p50, p99, pmax := quantile(lats, 0.5), quantile(lats, 0.99), quantile(lats, 1)
-	if !(p99 < float64(s.o.p99Limit)/float64(time.Millisecond)) {
-		fails = append(fails, fmt.Sprintf("scrape p99 %.1f ms, limit %s", p99, s.o.p99Limit))
+	f.p50, f.p99, f.pmax = quantile(lats, 0.5), quantile(lats, 0.99), quantile(lats, 1)
+	if !(f.p99 < float64(s.o.p99Limit)/float64(time.Millisecond)) {
+		f.fails = append(f.fails, fmt.Sprintf("scrape p99 %.1f ms, limit %s", f.p99, s.o.p99Limit))
 	}
 	gor := func(x sample) float64 { return x.goroutines }
 	fds := func(x sample) float64 { return x.fds }
-	g1, g2 := peak(first, gor), peak(second, gor)
-	f1, f2 := peak(first, fds), peak(second, fds)
+	f.g1, f.g2 = peak(first, gor), peak(second, gor)
+	f.f1, f.f2 = peak(first, fds), peak(second, fds)
 	if len(first) == 0 || len(second) == 0 {
-		fails = append(fails, "too few samples after the warm-up")
+		f.fails = append(f.fails, "too few samples after the warm-up")
 	}
-	if g2 > g1+s.o.goroutineMargin {
-		fails = append(fails, fmt.Sprintf("goroutines grew: peak %.0f after %.0f", g2, g1))
+	if f.g2 > f.g1+s.o.goroutineMargin {
+		f.fails = append(f.fails, fmt.Sprintf("goroutines grew: peak %.0f after %.0f", f.g2, f.g1))
 	}
-	if f2 > f1+s.o.fdMargin {
-		fails = append(fails, fmt.Sprintf("open files grew: peak %.0f after %.0f", f2, f1))
+	if f.f2 > f.f1+s.o.fdMargin {
+		f.fails = append(f.fails, fmt.Sprintf("open files grew: peak %.0f after %.0f", f.f2, f.f1))
 	}
-	rule := flatRule{warmup: s.o.warmup, settle: s.o.settle, duration: s.o.duration,
+	f.rule = flatRule{warmup: s.o.warmup, settle: s.o.settle, duration: s.o.duration,
 		heapMargin: s.o.heapMargin, rssMargin: s.o.rssMargin, stateRate: s.o.stateRate, minLife: 10}
-	pts := memPoints(s.samples, s.o.rate)
-	mem := judgeMemory(pts, rule)
-	for _, g := range mem {
+	f.pts = memPoints(s.samples, s.o.rate)
+	f.mem = judgeMemory(f.pts, f.rule)
+	for _, g := range f.mem {
 		switch {
 		case g.insufficient:
-			fails = append(fails, fmt.Sprintf("%s: too few steady samples (%d / %d)", g.what, g.n1, g.n2))
+			f.fails = append(f.fails, fmt.Sprintf("%s: too few steady samples (%d / %d)", g.what, g.n1, g.n2))
 		case !g.ok:
-			fails = append(fails, "grew more than the engine state: "+g.String())
+			f.fails = append(f.fails, "grew more than the engine state: "+g.String())
 		}
 	}
+}
 
-	verdict := "PASS"
-	if len(fails) > 0 {
-		verdict = "FAIL: " + strings.Join(fails, "; ")
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Soak results\n\nWritten by `make soak` (scripts/soak.sh) on %s.\n\n", time.Now().UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "Machine: %s, %d cores, %s; load average at the end: %s; %s.\n\n", cpuModel(), runtime.NumCPU(), memTotal(), loadAvg(), runtime.Version())
-	fmt.Fprintf(&b, "Run: %s of benchmark-shaped audit lines (tool calls and outcomes, about 290 bytes, %d users, in time order with a minute of jitter "+
+// writeSummary writes the report's heading, the run's description and the
+// table of measures and checks.
+func (s *soak) writeSummary(b *strings.Builder, f *findings, soakSeries, cleanSeries map[string]float64, kpis int) {
+	fmt.Fprintf(b, "# Soak results\n\nWritten by `make soak` (scripts/soak.sh) on %s.\n\n", time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(b, "Machine: %s, %d cores, %s; load average at the end: %s; %s.\n\n", cpuModel(), runtime.NumCPU(), memTotal(), loadAvg(), runtime.Version())
+	fmt.Fprintf(b, "Run: %s of benchmark-shaped audit lines (tool calls and outcomes, about 290 bytes, %d users, in time order with a minute of jitter "+
 		"over the %s before --now, %.0f%% with an id, 0.5%% malformed, 0.5%% repeats of a recent line) at %d lines/s; the log rotated every %s "+
 		"(rename + create, the previous rotation gzipped); the exporter (`serve --now=%s`) killed with SIGKILL every %s and restarted on its state "+
 		"directory; /metrics scraped every %s.\n\n",
 		s.o.duration, s.o.users, s.o.duration, 100*s.o.idShare, s.o.rate, s.o.rotate, s.now.Format(time.RFC3339), s.o.killEvery, s.o.scrapeEvery)
-	fmt.Fprintf(&b, "| measure | result | check |\n|---|---|---|\n")
-	fmt.Fprintf(&b, "| lines written (malformed / repeated ids) | %d (%d / %d) | |\n", s.written, s.bad, s.dups)
-	fmt.Fprintf(&b, "| achieved write rate | %.0f lines/s | |\n", float64(s.written)/s.o.duration.Seconds())
-	fmt.Fprintf(&b, "| rotations / kill -9 and restarts | %d / %d | |\n", s.rotation, s.kills)
-	fmt.Fprintf(&b, "| events applied: soak process / clean run / expected | %.0f / %.0f / %d | equal |\n", scrape.Ingested(soakSeries), scrape.Ingested(cleanSeries), s.expected)
-	fmt.Fprintf(&b, "| engine series compared with a clean `serve --now` | %d, %d differ | none differ |\n", len(cleanSeries), len(diffs)-kpiDiffs)
-	fmt.Fprintf(&b, "| KPIs compared with `kpis --now` | %d, %d differ | none differ |\n", len(oneShot), kpiDiffs)
+	fmt.Fprintf(b, "| measure | result | check |\n|---|---|---|\n")
+	fmt.Fprintf(b, "| lines written (malformed / repeated ids) | %d (%d / %d) | |\n", s.written, s.bad, s.dups)
+	fmt.Fprintf(b, "| achieved write rate | %.0f lines/s | |\n", float64(s.written)/s.o.duration.Seconds())
+	fmt.Fprintf(b, "| rotations / kill -9 and restarts | %d / %d | |\n", s.rotation, s.kills)
+	fmt.Fprintf(b, "| events applied: soak process / clean run / expected | %.0f / %.0f / %d | equal |\n", scrape.Ingested(soakSeries), scrape.Ingested(cleanSeries), s.expected)
+	fmt.Fprintf(b, "| engine series compared with a clean `serve --now` | %d, %d differ | none differ |\n", len(cleanSeries), len(f.diffs)-f.kpiDiffs)
+	fmt.Fprintf(b, "| KPIs compared with `kpis --now` | %d, %d differ | none differ |\n", kpis, f.kpiDiffs)
 	if st, err := os.Stat(filepath.Join(s.dir, "state", "checkpoint.bin")); err == nil {
 		var at []string
 		for _, c := range s.ckpts {
 			at = append(at, fmt.Sprintf("%.2f", float64(c)/mib))
 		}
-		fmt.Fprintf(&b, "| checkpoint (engine state) at each kill -9 / at the end | %s / %.2f MiB, %.0f bytes per applied event | |\n",
+		fmt.Fprintf(b, "| checkpoint (engine state) at each kill -9 / at the end | %s / %.2f MiB, %.0f bytes per applied event | |\n",
 			strings.Join(at, ", "), float64(st.Size())/mib, float64(st.Size())/max(scrape.Ingested(soakSeries), 1))
 	}
-	fmt.Fprintf(&b, "| scrapes answered / unanswered (restarts) | %d / %d | |\n", len(s.samples), s.failed)
-	fmt.Fprintf(&b, "| scrape latency p50 / p99 / max | %.1f / %.1f / %.1f ms | p99 < %s |\n", p50, p99, pmax, s.o.p99Limit)
-	fmt.Fprintf(&b, "| peak goroutines, first / second half after a %s warm-up | %.0f / %.0f | second <= first + %.0f |\n", s.o.warmup, g1, g2, s.o.goroutineMargin)
-	fmt.Fprintf(&b, "| peak open files, first / second half | %.0f / %.0f | second <= first + %.0f |\n", f1, f2, s.o.fdMargin)
-	st := steady(pts, rule)
-	fmt.Fprintf(&b, "| restart catch-up (kill -9 to caught up), longest | %s | |\n", s.longestCatchUp().Round(100*time.Millisecond))
-	fmt.Fprintf(&b, "| peak RSS / live heap, whole run (catch-ups included) | %.0f / %.1f MiB | |\n",
+	fmt.Fprintf(b, "| scrapes answered / unanswered (restarts) | %d / %d | |\n", len(s.samples), s.failed)
+	fmt.Fprintf(b, "| scrape latency p50 / p99 / max | %.1f / %.1f / %.1f ms | p99 < %s |\n", f.p50, f.p99, f.pmax, s.o.p99Limit)
+	fmt.Fprintf(b, "| peak goroutines, first / second half after a %s warm-up | %.0f / %.0f | second <= first + %.0f |\n", s.o.warmup, f.g1, f.g2, s.o.goroutineMargin)
+	fmt.Fprintf(b, "| peak open files, first / second half | %.0f / %.0f | second <= first + %.0f |\n", f.f1, f.f2, s.o.fdMargin)
+	st := steady(f.pts, f.rule)
+	fmt.Fprintf(b, "| restart catch-up (kill -9 to caught up), longest | %s | |\n", s.longestCatchUp().Round(100*time.Millisecond))
+	fmt.Fprintf(b, "| peak RSS / live heap, whole run (catch-ups included) | %.0f / %.1f MiB | |\n",
 		peak(s.samples, func(x sample) float64 { return x.rss })/mib, peak(s.samples, sample.live)/mib)
-	fmt.Fprintf(&b, "| peak RSS / live heap, steady samples (%d: after the warm-up, %s after catching up) | %.0f / %.1f MiB | |\n",
+	fmt.Fprintf(b, "| peak RSS / live heap, steady samples (%d: after the warm-up, %s after catching up) | %.0f / %.1f MiB | |\n",
 		len(st), s.o.settle, peakPts(st, func(p memPoint) float64 { return p.rss })/mib, peakPts(st, func(p memPoint) float64 { return p.live })/mib)
-	for _, g := range mem {
+	for _, g := range f.mem {
 		if g.insufficient {
-			fmt.Fprintf(&b, "| %s | too few steady samples (%d / %d) | |\n", g.what, g.n1, g.n2)
+			fmt.Fprintf(b, "| %s | too few steady samples (%d / %d) | |\n", g.what, g.n1, g.n2)
 			continue
 		}
-		fmt.Fprintf(&b, "| %s: median early / late (engine state saved) | %.1f / %.1f MiB (%.2f / %.2f MiB) | growth %.1f <= allowed %.1f MiB; a leak over %.0f KiB/s fails |\n",
+		fmt.Fprintf(b, "| %s: median early / late (engine state saved) | %.1f / %.1f MiB (%.2f / %.2f MiB) | growth %.1f <= allowed %.1f MiB; a leak over %.0f KiB/s fails |\n",
 			g.what, g.early/mib, g.late/mib, g.state1/mib, g.state2/mib, (g.late-g.early)/mib, g.allowed/mib, g.leakRate()/1024)
 	}
-	fmt.Fprintf(&b, "\nVerdict: %s\n", verdict)
-	fmt.Fprintf(&b, "\nFlat memory is judged on steady samples (after the warm-up, and %s after the answering process had applied all but "+
+}
+
+// writeDetails writes, after the verdict, how memory is judged, the
+// differences, the slowest scrapes and the run's timeline.
+func (s *soak) writeDetails(b *strings.Builder, f *findings) {
+	fmt.Fprintf(b, "\nFlat memory is judged on steady samples (after the warm-up, and %s after the answering process had applied all but "+
 		"2 s of what was written, so not during a restart's catch-up) by medians: early against late half of the run (growth that survives "+
 		"kill -9), and first against second half of each process life, averaged over lives (growth a restart resets). The late median may exceed the early "+
 		"one by %.0f%% (live heap) or %.0f%% (RSS) plus %.0f bytes per byte the saved engine state (checkpoint.bin) grew, times "+
 		"(1 + GOGC/100) x %.1f for RSS (heap goal and the scavenger's idle pages); the live heap is the heap goal / (1 + GOGC/100). "+
 		"The leak rate shown is the steady leak that, added to this run, would have failed it.\n",
 		s.o.settle, 100*(s.o.heapMargin-1), 100*(s.o.rssMargin-1), s.o.stateRate, scavengerRetain)
-	if len(diffs) > 0 {
-		fmt.Fprintf(&b, "\nDifferences:\n\n```\n%s\n```\n", strings.Join(diffs[:min(len(diffs), 50)], "\n"))
+	if len(f.diffs) > 0 {
+		fmt.Fprintf(b, "\nDifferences:\n\n```\n%s\n```\n", strings.Join(f.diffs[:min(len(f.diffs), 50)], "\n"))
 	}
 	slow := append([]sample(nil), s.samples...)
 	sort.Slice(slow, func(i, j int) bool { return slow[i].latency > slow[j].latency })
-	fmt.Fprintf(&b, "\nSlowest scrapes (time into the run, latency; kills at every %s):", s.o.killEvery)
+	fmt.Fprintf(b, "\nSlowest scrapes (time into the run, latency; kills at every %s):", s.o.killEvery)
 	for _, x := range slow[:min(len(slow), 8)] {
-		fmt.Fprintf(&b, " %s %.0f ms;", x.at.Round(time.Second), float64(x.latency)/float64(time.Millisecond))
+		fmt.Fprintf(b, " %s %.0f ms;", x.at.Round(time.Second), float64(x.latency)/float64(time.Millisecond))
 	}
 	step := max(s.o.duration/20, time.Second)
-	fmt.Fprintf(&b, "\n\nOver the run, a row every %s (life: processes killed before; live heap = heap goal / (1 + GOGC/100); "+
+	fmt.Fprintf(b, "\n\nOver the run, a row every %s (life: processes killed before; live heap = heap goal / (1 + GOGC/100); "+
 		"steady: judged by the flat-memory check):\n\n```\n  time life   RSS  live  heap_inuse  idle_kept  state  goroutines fds steady\n", step)
 	steadyAt := map[time.Duration]bool{}
-	for _, p := range st {
+	for _, p := range steady(f.pts, f.rule) {
 		steadyAt[p.at] = true
 	}
 	next := time.Duration(0)
 	for _, x := range s.samples {
 		if x.at >= next {
-			fmt.Fprintf(&b, "%6s %4d %5.1f %5.1f %11.1f %10.1f %6.2f %11.0f %3.0f %6v\n", x.at.Round(time.Second), x.life, x.rss/mib, x.live()/mib,
+			fmt.Fprintf(b, "%6s %4d %5.1f %5.1f %11.1f %10.1f %6.2f %11.0f %3.0f %6v\n", x.at.Round(time.Second), x.life, x.rss/mib, x.live()/mib,
 				x.heapInuse/mib, (x.heapIdle-x.released)/mib, x.state/mib, x.goroutines, x.fds, steadyAt[x.at])
 			next = x.at.Truncate(step) + step
 		}
 	}
-	fmt.Fprintf(&b, "```\n")
-	fmt.Print(b.String())
-	if s.o.out != "" {
-		old, _ := os.ReadFile(s.o.out)
-		if err := os.WriteFile(s.o.out, []byte(withNotes(b.String(), string(old))), 0o644); err != nil {
-			return err
-		}
-	}
-	if len(fails) > 0 {
-		return errors.New(verdict)
-	}
-	return nil
+	fmt.Fprintf(b, "```\n")
 }
 
 // notesMark starts the part of the report that is written by hand and
@@ -805,7 +851,9 @@ func cpuModel() string {
 func memTotal() string {
 	b, _ := os.ReadFile("/proc/meminfo")
 	var kb float64
-	fmt.Sscanf(string(b), "MemTotal: %f kB", &kb)
+	if _, err := fmt.Sscanf(string(b), "MemTotal: %f kB", &kb); err != nil {
+		return "unknown"
+	}
 	return fmt.Sprintf("%.0f GiB", kb/(1<<20))
 }
 

@@ -84,7 +84,7 @@ func serveMetrics(t *testing.T, addr string) *fakeExporter {
 		defer f.mu.Unlock()
 		fmt.Fprint(w, f.text)
 	})}
-	go srv.Serve(l)
+	go func() { _ = srv.Serve(l) }() // ends with ErrServerClosed at cleanup
 	t.Cleanup(func() { srv.Close() })
 	return f
 }

@@ -16,7 +16,10 @@ import (
 // parallel ingest gives the same output to the byte.
 func TestKPIsSameOnEveryCoreCount(t *testing.T) {
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	dir := writeDemo(t, now)
+	dir := filepath.Join(t.TempDir(), "demo")
+	if out, err := exec.Command(exporterBin, "demo", "--out="+dir, "--now="+now.Format(time.RFC3339)).CombinedOutput(); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
 	config := filepath.Join(dir, "config.yml")
 	var first []byte
 	for _, procs := range []string{"1", "2", "4"} {

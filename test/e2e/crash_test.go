@@ -20,13 +20,12 @@ import (
 // writer appends canonical events to audit.jsonl and auth.jsonl in a
 // directory and rotates them the ways logrotate does.
 type writer struct {
-	t     *testing.T
-	dir   string
-	r     *rand.Rand
-	base  time.Time
-	n     int // events written
-	valid int // lines the engine should apply (not bad, not duplicates)
-	gen   int
+	t    *testing.T
+	dir  string
+	r    *rand.Rand
+	base time.Time
+	n    int // events written
+	gen  int
 }
 
 var idField = regexp.MustCompile(`"id":"e\d+",`)
@@ -104,13 +103,17 @@ func (w *writer) rotate(name string) {
 		if err := os.Rename(src, dst); err != nil {
 			w.t.Fatal(err)
 		}
-		os.WriteFile(src, nil, 0o644)
+		if err := os.WriteFile(src, nil, 0o644); err != nil {
+			w.t.Fatal(err)
+		}
 	case 1: // copytruncate
 		b, err := os.ReadFile(src)
 		if err != nil {
 			w.t.Fatal(err)
 		}
-		os.WriteFile(dst, b, 0o644)
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			w.t.Fatal(err)
+		}
 		if err := os.Truncate(src, 0); err != nil {
 			w.t.Fatal(err)
 		}
@@ -118,13 +121,21 @@ func (w *writer) rotate(name string) {
 		if err := os.Rename(src, dst); err != nil {
 			w.t.Fatal(err)
 		}
-		os.WriteFile(src, nil, 0o644)
+		if err := os.WriteFile(src, nil, 0o644); err != nil {
+			w.t.Fatal(err)
+		}
 		in, _ := os.Open(dst)
 		out, _ := os.Create(dst + ".gz")
 		zw := gzip.NewWriter(out)
-		io.Copy(zw, in)
-		zw.Close()
-		out.Close()
+		if _, err := io.Copy(zw, in); err != nil {
+			w.t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			w.t.Fatal(err)
+		}
+		if err := out.Close(); err != nil {
+			w.t.Fatal(err)
+		}
 		in.Close()
 		os.Remove(dst)
 	}

@@ -56,11 +56,15 @@ func TestDemoRerunEqualsFreshDemo(t *testing.T) {
 		t.Errorf("demo over an earlier demo does not say it removed its state:\n%s", out)
 	}
 	e, rerun := serveDemo(t, dir, t2)
-	e.stop()
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
 
 	fresh := writeDemo(t, t2)
 	e, want := serveDemo(t, fresh, t2)
-	e.stop()
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
 	got, exp := scrape.EngineSeries(rerun), scrape.EngineSeries(want)
 	if len(exp) < 100 {
 		t.Fatalf("only %d engine series in a fresh demo", len(exp))
@@ -210,12 +214,12 @@ func TestSourceDownIsLoggedOnce(t *testing.T) {
 	}
 	var fail atomic.Bool
 	fail.Store(true)
-	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if fail.Load() {
 			http.Error(w, "boom", http.StatusInternalServerError)
 			return
 		}
-		w.Write(doc)
+		_, _ = w.Write(doc)
 	}))
 	defer reg.Close()
 	dir := t.TempDir()
@@ -317,7 +321,9 @@ func TestReloadOutcomeIsExported(t *testing.T) {
 	}
 	first := metric(at)
 	writeText(t, cfg, good+"  bogus: 1\n")
-	e.cmd.Process.Signal(syscall.SIGHUP)
+	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, time.Minute, "refused reload exported", func() (bool, string) { return metric(ok) == 0, "" })
 	if metric(at) != first {
 		t.Errorf("a refused reload moved %s", at)
@@ -342,9 +348,49 @@ func httpGet(t *testing.T, url string) string {
 	}
 	defer resp.Body.Close()
 	var b bytes.Buffer
-	b.ReadFrom(resp.Body)
+	if _, err := b.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode != 200 {
 		t.Fatalf("%s: %s: %s", url, resp.Status, b.String())
 	}
 	return b.String()
+}
+
+// Failing checkpoint writes are counted every time and logged once, and
+// the recovery is logged.
+func TestCheckpointFailuresLoggedOnce(t *testing.T) {
+	dir := t.TempDir()
+	audit := filepath.Join(dir, "audit.jsonl")
+	writeText(t, audit, `{"ts":"2026-11-20T11:00:00Z","type":"tool_call","user_id":"u1","tool":"search","status":"ok","id":"a1"}`+"\n")
+	state := filepath.Join(dir, "state")
+	cfg := filepath.Join(dir, "config.yml")
+	writeText(t, cfg, fmt.Sprintf("state_dir: %s\nengine:\n  checkpoint_interval: 100ms\nsources:\n  audit:\n    - paths: [%s]\n", state, audit))
+	e := startExporter(t, cfg)
+	e.waitReady(time.Minute)
+	// A regular file where the state directory should be: every save fails.
+	if err := os.RemoveAll(state); err != nil {
+		t.Fatal(err)
+	}
+	writeText(t, state, "not a directory\n")
+	failures := func() float64 {
+		m, err := fetchMetrics(t.Context(), e.url("/metrics"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m["heady_exporter_checkpoint_failures_total"]
+	}
+	waitFor(t, time.Minute, "five failed checkpoints", func() (bool, string) { return failures() >= 5, fmt.Sprint(failures()) })
+	if n := strings.Count(e.logText(), `msg="checkpoint failed"`); n != 1 {
+		t.Errorf("%d 'checkpoint failed' lines for %v failures, want 1:\n%s", n, failures(), e.logText())
+	}
+	if err := os.Remove(state); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "checkpoint written again", func() (bool, string) {
+		return strings.Contains(e.logText(), `msg="checkpoint written again"`), ""
+	})
+	if _, err := os.Stat(filepath.Join(state, "checkpoint.bin")); err != nil {
+		t.Errorf("no checkpoint after recovery: %v", err)
+	}
 }

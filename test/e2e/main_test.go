@@ -82,14 +82,17 @@ func (e *exporter) url(path string) string { return "http://" + e.addr + path }
 // kill sends SIGKILL: no chance to save anything.
 func (e *exporter) kill() {
 	if e.cmd.ProcessState == nil {
-		e.cmd.Process.Signal(syscall.SIGKILL)
-		e.cmd.Wait()
+		_ = e.cmd.Process.Signal(syscall.SIGKILL) // it may have exited already
+		_ = e.cmd.Wait()                          // killed: its exit status says nothing
 	}
 }
 
-// stop sends SIGTERM and waits for a clean exit.
+// stop sends SIGTERM and waits for a clean exit (the exporter saves its
+// checkpoint on the way out).
 func (e *exporter) stop() error {
-	e.cmd.Process.Signal(syscall.SIGTERM)
+	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
 	return e.cmd.Wait()
 }
 

@@ -1,3 +1,5 @@
+//go:build integration
+
 package e2e
 
 import (
@@ -36,15 +38,7 @@ func TestPrometheusBackfill(t *testing.T) {
 	from := now.Add(-weeks * 7 * 24 * time.Hour)
 	demo := writeDemo(t, now)
 
-	// Probes have no history to backfill (and in one-shot mode nothing
-	// answers them): the test's copy of the demo config drops them.
-	config := filepath.Join(demo, "config.yml")
-	text := readText(t, config)
-	i := strings.Index(text, "\n  probe:\n")
-	if i < 0 {
-		t.Fatalf("demo config has no probe block:\n%s", text)
-	}
-	writeText(t, config, text[:i+1])
+	config := withoutProbes(t, demo)
 
 	om := filepath.Join(t.TempDir(), "backfill.om")
 	runBin(t, exporterBin, "backfill", "--config.file="+config,
@@ -144,4 +138,19 @@ func TestPrometheusBackfill(t *testing.T) {
 		t.Fatal("nothing compared")
 	}
 	t.Logf("%d KPI values at %d steps equal kpis --now; total %v", compared, len(checks), time.Since(start).Round(time.Millisecond))
+}
+
+// withoutProbes returns the demo's config with its probe block dropped:
+// probes have no history to backfill (and in one-shot mode nothing answers
+// them).
+func withoutProbes(t *testing.T, demo string) string {
+	t.Helper()
+	config := filepath.Join(demo, "config.yml")
+	text := readText(t, config)
+	i := strings.Index(text, "\n  probe:\n")
+	if i < 0 {
+		t.Fatalf("demo config has no probe block:\n%s", text)
+	}
+	writeText(t, config, text[:i+1])
+	return config
 }

@@ -1,3 +1,5 @@
+//go:build integration
+
 package e2e
 
 // Helpers of the Prometheus / Alertmanager tests (prom_*_test.go): the real
@@ -164,7 +166,7 @@ func startProc(t *testing.T, name, addr string, args ...string) *proc {
 	}
 	logf.Close()
 	p := &proc{t: t, name: name, cmd: cmd, addr: addr, log: logf.Name(), done: make(chan struct{})}
-	go func() { cmd.Wait(); close(p.done) }()
+	go func() { _ = cmd.Wait(); close(p.done) }() // exited() reads the state
 	t.Cleanup(p.kill)
 	return p
 }
@@ -182,7 +184,7 @@ func (p *proc) exited() bool {
 
 func (p *proc) kill() {
 	if !p.exited() {
-		p.cmd.Process.Signal(syscall.SIGKILL)
+		_ = p.cmd.Process.Signal(syscall.SIGKILL) // it may have exited already
 		<-p.done
 	}
 }
@@ -281,10 +283,10 @@ func writeAlertmanagerConfig(t *testing.T, dir, which string, recv *receiver, ex
 	}
 	src := ""
 	for _, f := range files {
-		switch {
-		case f.Path == which:
+		switch f.Path {
+		case which:
 			src = string(f.Data)
-		case f.Path == provisioning.TemplatePath:
+		case provisioning.TemplatePath:
 			writeText(t, filepath.Join(dir, "templates", filepath.Base(f.Path)), string(f.Data))
 		}
 	}
@@ -468,6 +470,8 @@ type kpiDoc struct {
 	Previous *float64 `json:"previous"`
 	Trend    *float64 `json:"trend"`
 	Unit     string   `json:"unit"`
+	Met      *bool    `json:"met"`
+	Status   string   `json:"status"`
 }
 
 // kpisAt runs `heady-exporter kpis --now=now` on config.
@@ -591,7 +595,7 @@ func startReceiver(t *testing.T) *receiver {
 			io.WriteString(w, `{"ok":true,"channel":"C0E2E","ts":"1700000000.000100"}`)
 		}
 	})}
-	go srv.Serve(l)
+	go func() { _ = srv.Serve(l) }() // returns when the test's cleanup closes it
 	t.Cleanup(func() { srv.Close() })
 	return r
 }
@@ -679,4 +683,35 @@ func (r *receiver) summary() string {
 		return "(nothing received)"
 	}
 	return b.String()
+}
+
+// promAlert is one active alert of Prometheus's /api/v1/alerts.
+type promAlert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	State       string            `json:"state"`
+}
+
+// alerts lists the active (pending or firing) alerts with their rendered
+// annotations.
+func (a promAPI) alerts(ctx context.Context) ([]promAlert, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", a.base+"/api/v1/alerts", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Status string `json:"status"`
+		Data   struct {
+			Alerts []promAlert `json:"alerts"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || doc.Status != "success" {
+		return nil, fmt.Errorf("/api/v1/alerts: %s: %v", resp.Status, err)
+	}
+	return doc.Data.Alerts, nil
 }

@@ -19,10 +19,18 @@ import (
 func TestReload(t *testing.T) {
 	dir := t.TempDir()
 	ts := time.Now().UTC().Add(-time.Minute).Format(time.RFC3339)
-	os.WriteFile(filepath.Join(dir, "audit.jsonl"), []byte(fmt.Sprintf(`{"ts":%q,"type":"tool_call","user":"u","tool":"t","status":"success","receipt":"r"}`+"\n", ts)), 0o644)
-	os.WriteFile(filepath.Join(dir, "auth.jsonl"), []byte(fmt.Sprintf(`{"ts":%q,"type":"signup","user":"u2"}`+"\n", ts)), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "audit.jsonl"), []byte(fmt.Sprintf(`{"ts":%q,"type":"tool_call","user":"u","tool":"t","status":"success","receipt":"r"}`+"\n", ts)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "auth.jsonl"), []byte(fmt.Sprintf(`{"ts":%q,"type":"signup","user":"u2"}`+"\n", ts)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg := filepath.Join(dir, "config.yml")
-	write := func(body string) { os.WriteFile(cfg, []byte("state_dir: state\n"+body), 0o644) }
+	write := func(body string) {
+		if err := os.WriteFile(cfg, []byte("state_dir: state\n"+body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	write("sources:\n  audit:\n    - paths: [audit.jsonl]\n")
 	e := startExporter(t, cfg)
 	e.waitReady(30 * time.Second)
@@ -80,7 +88,9 @@ func TestReload(t *testing.T) {
 
 	// SIGHUP applies the file too: back to audit only.
 	write("sources:\n  audit:\n    - paths: [audit.jsonl]\n")
-	e.cmd.Process.Signal(syscall.SIGHUP)
+	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, 10*time.Second, "auth source gone after SIGHUP", func() (bool, string) {
 		ok, _ := has(`heady_exporter_source_up{source="auth"}`)()
 		return !ok, "still there"

@@ -89,10 +89,16 @@ func (e *exporter) waitHTTPS(c *http.Client, d time.Duration) {
 // auth on every endpoint (the webhook included), and plain HTTP refused.
 func TestTLSAndBasicAuthFromTheWebConfig(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "audit.jsonl"), []byte(`{"ts":"`+time.Now().UTC().Format(time.RFC3339)+`","type":"tool_call","user":"u1","tool":"x","status":"success"}`+"\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "webhook.secret"), []byte(webhookSecret), 0o600)
+	if err := os.WriteFile(filepath.Join(dir, "audit.jsonl"), []byte(`{"ts":"`+time.Now().UTC().Format(time.RFC3339)+`","type":"tool_call","user":"u1","tool":"x","status":"success"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "webhook.secret"), []byte(webhookSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfg := filepath.Join(dir, "config.yml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("state_dir: %[1]s/state\nsources:\n  audit:\n    - paths: [%[1]s/audit.jsonl]\nweb:\n  webhook_secret_file: %[1]s/webhook.secret\n", dir)), 0o644)
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("state_dir: %[1]s/state\nsources:\n  audit:\n    - paths: [%[1]s/audit.jsonl]\nweb:\n  webhook_secret_file: %[1]s/webhook.secret\n", dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	webCfg, client := webConfig(t)
 	e := startExporter(t, cfg, "--web.config.file="+webCfg)
 	e.waitHTTPS(client, 30*time.Second)
@@ -189,9 +195,15 @@ func TestNoSecretOnAnyPageOrInTheLog(t *testing.T) {
 	defer api.Close()
 
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "webhook.secret"), []byte(webhookSecret+"\n"), 0o600)
-	os.WriteFile(filepath.Join(dir, "cost.token"), []byte(costToken), 0o600)
-	os.WriteFile(filepath.Join(dir, "registry.pw"), []byte(registryPassword), 0o600)
+	if err := os.WriteFile(filepath.Join(dir, "webhook.secret"), []byte(webhookSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cost.token"), []byte(costToken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "registry.pw"), []byte(registryPassword), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfgText := fmt.Sprintf(`state_dir: %[1]s/state
 sources:
   registry:
@@ -206,7 +218,9 @@ web:
   webhook_secret_file: %[1]s/webhook.secret
 `, dir, api.URL)
 	cfg := filepath.Join(dir, "config.yml")
-	os.WriteFile(cfg, []byte(cfgText), 0o644)
+	if err := os.WriteFile(cfg, []byte(cfgText), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	e := startExporter(t, cfg)
 	e.waitReady(30 * time.Second)
 
@@ -232,14 +246,20 @@ web:
 		return fmt.Sprint(resp.StatusCode, string(b))
 	}
 	responses = append(responses, post())
-	os.Rename(filepath.Join(dir, "webhook.secret"), filepath.Join(dir, "webhook.secret.gone"))
+	if err := os.Rename(filepath.Join(dir, "webhook.secret"), filepath.Join(dir, "webhook.secret.gone")); err != nil {
+		t.Fatal(err)
+	}
 	refused := post()
 	if !strings.HasPrefix(refused, "500") {
 		t.Errorf("reload without the secret file: %s", refused)
 	}
 	responses = append(responses, refused)
-	os.Rename(filepath.Join(dir, "webhook.secret.gone"), filepath.Join(dir, "webhook.secret"))
-	e.cmd.Process.Signal(syscall.SIGHUP)
+	if err := os.Rename(filepath.Join(dir, "webhook.secret.gone"), filepath.Join(dir, "webhook.secret")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
 
 	waitFor(t, 20*time.Second, "the fake APIs see the token and the password, and a failed poll", func() (bool, string) {
 		return costSeen.Load() >= 3 && registrySeen.Load() >= 1 && polls.Load() >= 4, fmt.Sprint(costSeen.Load(), registrySeen.Load())
@@ -277,9 +297,13 @@ web:
 // scrapes gets 503s (promhttp's in-flight limit) next to 200s.
 func TestMetricsConcurrencyIsBounded(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "audit.jsonl"), nil, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "audit.jsonl"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg := filepath.Join(dir, "config.yml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("state_dir: %[1]s/state\nsources:\n  audit:\n    - paths: [%[1]s/audit.jsonl]\n", dir)), 0o644)
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("state_dir: %[1]s/state\nsources:\n  audit:\n    - paths: [%[1]s/audit.jsonl]\n", dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	e := startExporter(t, cfg, "--web.max-requests=2")
 	e.waitReady(30 * time.Second)
 

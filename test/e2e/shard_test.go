@@ -47,7 +47,9 @@ func TestShardsSumToOneInstance(t *testing.T) {
 	config := func(name, extra string) string {
 		body := strings.Replace(string(base), "state_dir: state", "state_dir: state-"+name, 1) + extra
 		p := filepath.Join(dir, name+".yml")
-		os.WriteFile(p, []byte(body), 0o644)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		return p
 	}
 	single := startExporter(t, config("single", ""), "--now="+now)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/heady/heady-metrics/exporter/scorecard"
 	"github.com/heady/heady-metrics/kpi"
+	"github.com/heady/heady-metrics/links"
 )
 
 // Fetcher gives every KPI's result as of an instant.
@@ -273,7 +274,7 @@ func writeAtomic(path string, b []byte) error {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
-		os.Remove(tmp.Name())
+		_ = os.Remove(tmp.Name()) // the write's error is the one to report
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
@@ -295,6 +296,9 @@ type Options struct {
 	Force bool
 	// Clock stamps the ledger and the mail's Date (default time.Now).
 	Clock func() time.Time
+	// Links is the external URL setting: the digest's links to Grafana
+	// and the KPI definitions.
+	Links links.Base
 }
 
 // Outcome is what Run did.
@@ -335,17 +339,21 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	if err != nil {
 		return out, fmt.Errorf("digest %s: %w", w, err)
 	}
+	card.Links = o.Links
 	out.Subject = card.Subject()
 	r, err := Render(card)
 	if err != nil {
 		return out, fmt.Errorf("digest %s: %w", w, err)
 	}
 	entry := Entry{Week: w.String(), Subject: out.Subject, At: clock().UTC()}
-	from, to := "heady-exporter", []string(nil)
+	// The file's From when there is no SMTP: a valid address (go-mail
+	// refuses others) that says where the file came from.
+	from, to := "heady-exporter <heady-exporter@localhost>", []string(nil)
 	if o.SMTP != nil {
 		from, to = o.SMTP.From, o.SMTP.To
 	}
-	msg, err := Message(r, from, to, clock())
+	date := clock()
+	msg, err := Message(r, from, to, date)
 	if err != nil {
 		return out, fmt.Errorf("digest %s: %w", w, err)
 	}
@@ -356,7 +364,7 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		entry.Out = o.OutDir
 	}
 	if o.SMTP != nil {
-		if err := Send(ctx, *o.SMTP, msg); err != nil {
+		if err := Send(ctx, *o.SMTP, r, date); err != nil {
 			return out, fmt.Errorf("digest %s: %w", w, err)
 		}
 		entry.To = o.SMTP.To

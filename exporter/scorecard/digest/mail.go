@@ -4,119 +4,57 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net"
 	"net/mail"
-	"net/smtp"
-	"net/textproto"
-	"strings"
+	"strconv"
+	"sync"
 	"time"
+
+	gomail "github.com/wneessen/go-mail"
 )
 
-// Message builds the digest mail: multipart/alternative with the text
-// form first and the HTML last; when there are charts, the HTML and the
-// chart PNGs form a multipart/related part, each PNG inline with the
-// Content-ID the HTML refers to.
-func Message(r *Rendered, from string, to []string, date time.Time) ([]byte, error) {
-	var b bytes.Buffer
-	hdr := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
-	hdr("From", from)
+// newMsg builds the digest mail with go-mail: the text form and the HTML
+// as alternatives; with charts, the HTML's PNGs inline in a
+// multipart/related part under the Content-IDs the HTML refers to.
+func newMsg(r *Rendered, from string, to []string, date time.Time) (*gomail.Msg, error) {
+	m := gomail.NewMsg()
+	if err := m.From(from); err != nil {
+		return nil, fmt.Errorf("from %q: %w", from, err)
+	}
 	if len(to) > 0 {
-		hdr("To", strings.Join(to, ", "))
-	} else {
-		hdr("To", "undisclosed-recipients:;")
-	}
-	hdr("Subject", mime.QEncoding.Encode("utf-8", r.Card.Subject()))
-	hdr("Date", date.Format(time.RFC1123Z))
-	hdr("Message-ID", fmt.Sprintf("<%s.%d@heady-scorecard>", r.Card.Week, date.UnixNano()))
-	hdr("MIME-Version", "1.0")
-	hdr("X-Heady-Scorecard-Week", r.Card.Week.String())
-
-	alt := multipart.NewWriter(&b)
-	hdr("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": alt.Boundary()}))
-	b.WriteString("\r\n")
-
-	if err := qpPart(alt, "text/plain; charset=utf-8", r.Text); err != nil {
-		return nil, err
-	}
-	if len(r.Charts) == 0 {
-		if err := qpPart(alt, "text/html; charset=utf-8", r.HTML); err != nil {
-			return nil, err
+		if err := m.To(to...); err != nil {
+			return nil, fmt.Errorf("to %v: %w", to, err)
 		}
-		return finish(&b, alt)
 	}
-	var rel bytes.Buffer
-	relw := multipart.NewWriter(&rel)
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Type", mime.FormatMediaType("multipart/related", map[string]string{"boundary": relw.Boundary(), "type": "text/html"}))
-	pw, err := alt.CreatePart(h)
+	m.Subject(r.Card.Subject())
+	m.SetDateWithValue(date)
+	m.SetMessageIDWithValue(fmt.Sprintf("%s.%d@heady-scorecard", r.Card.Week, date.UnixNano()))
+	m.SetGenHeader("X-Heady-Scorecard-Week", r.Card.Week.String())
+	m.SetUserAgent("heady-exporter")
+	m.SetBodyString(gomail.TypeTextPlain, string(r.Text))
+	m.AddAlternativeString(gomail.TypeTextHTML, string(r.HTML))
+	for _, ch := range r.Charts {
+		if err := m.EmbedReader(ch.File, bytes.NewReader(ch.PNG), gomail.WithFileContentID(ch.ContentID),
+			gomail.WithFileContentType(gomail.ContentType("image/png"))); err != nil {
+			return nil, fmt.Errorf("chart %s: %w", ch.KPI, err)
+		}
+	}
+	return m, nil
+}
+
+// Message renders the digest mail as it is sent (for digest.eml).
+func Message(r *Rendered, from string, to []string, date time.Time) ([]byte, error) {
+	m, err := newMsg(r, from, to, date)
 	if err != nil {
 		return nil, err
 	}
-	if err := qpPart(relw, "text/html; charset=utf-8", r.HTML); err != nil {
-		return nil, err
-	}
-	for _, ch := range r.Charts {
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Type", "image/png")
-		h.Set("Content-Transfer-Encoding", "base64")
-		h.Set("Content-ID", "<"+ch.ContentID+">")
-		h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": ch.File}))
-		w, err := relw.CreatePart(h)
-		if err != nil {
-			return nil, err
-		}
-		if err := writeBase64(w, ch.PNG); err != nil {
-			return nil, err
-		}
-	}
-	if err := relw.Close(); err != nil {
-		return nil, err
-	}
-	if _, err := pw.Write(rel.Bytes()); err != nil {
-		return nil, err
-	}
-	return finish(&b, alt)
-}
-
-func finish(b *bytes.Buffer, w *multipart.Writer) ([]byte, error) {
-	if err := w.Close(); err != nil {
+	var b bytes.Buffer
+	if _, err := m.WriteTo(&b); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
-}
-
-func qpPart(w *multipart.Writer, ctype string, body []byte) error {
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Type", ctype)
-	h.Set("Content-Transfer-Encoding", "quoted-printable")
-	pw, err := w.CreatePart(h)
-	if err != nil {
-		return err
-	}
-	qw := quotedprintable.NewWriter(pw)
-	if _, err := qw.Write(body); err != nil {
-		return err
-	}
-	return qw.Close()
-}
-
-// writeBase64 writes b in base64 lines of 76 characters (RFC 2045).
-func writeBase64(w interface{ Write([]byte) (int, error) }, b []byte) error {
-	s := base64.StdEncoding.EncodeToString(b)
-	for len(s) > 0 {
-		n := min(76, len(s))
-		if _, err := fmt.Fprintf(w, "%s\r\n", s[:n]); err != nil {
-			return err
-		}
-		s = s[n:]
-	}
-	return nil
 }
 
 // SMTPConfig says how to send the digest.
@@ -159,93 +97,92 @@ func (c SMTPConfig) Validate() error {
 	return nil
 }
 
-// Send delivers msg to every recipient in one SMTP transaction.
-func Send(ctx context.Context, c SMTPConfig, msg []byte) error {
+// Send delivers the digest to every recipient in one SMTP transaction
+// with go-mail's client: STARTTLS whenever the server offers it (required
+// with RequireTLS), AUTH PLAIN with a username (go-mail sends it only
+// over TLS or to a loopback server).
+func Send(ctx context.Context, c SMTPConfig, r *Rendered, date time.Time) error {
 	if err := c.Validate(); err != nil {
 		return err
+	}
+	m, err := newMsg(r, c.From, c.To, date)
+	if err != nil {
+		return err
+	}
+	host, portText, _ := net.SplitHostPort(c.Smarthost)
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return fmt.Errorf("smtp smarthost %q: port: %w", c.Smarthost, err)
 	}
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = time.Minute
 	}
+	hello := c.Hello
+	if hello == "" {
+		hello = "localhost"
+	}
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.TLS != nil {
+		tlsCfg = c.TLS.Clone()
+	}
+	if tlsCfg.ServerName == "" {
+		tlsCfg.ServerName = host
+	}
+	policy := gomail.TLSOpportunistic
+	if c.RequireTLS {
+		policy = gomail.TLSMandatory
+	}
+	opts := []gomail.Option{gomail.WithPort(port), gomail.WithTimeout(timeout), gomail.WithHELO(hello),
+		gomail.WithTLSPolicy(policy), gomail.WithTLSConfig(tlsCfg)}
+	if c.Username != "" {
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain), gomail.WithUsername(c.Username), gomail.WithPassword(c.Password))
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	host, _, _ := net.SplitHostPort(c.Smarthost)
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", c.Smarthost)
+	// The connection is ours to close: go-mail v0.8.1 leaves it open when
+	// EHLO, STARTTLS or AUTH fails, and closing it when ctx ends stops a
+	// stalled conversation.
+	var conns connSet
+	defer conns.close()
+	stop := context.AfterFunc(ctx, conns.close)
+	defer stop()
+	opts = append(opts, gomail.WithDialContextFunc(conns.dial))
+	cl, err := gomail.NewClient(host, opts...)
 	if err != nil {
 		return fmt.Errorf("smtp %s: %w", c.Smarthost, err)
 	}
-	dl, _ := ctx.Deadline()
-	conn.SetDeadline(dl)
-	// Close the connection if ctx ends first, which unblocks net/smtp.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	err = converse(conn, host, c, msg)
-	if err != nil && ctx.Err() != nil {
-		err = fmt.Errorf("%w (%w)", err, ctx.Err())
-	}
-	if err != nil {
+	if err := cl.DialAndSendWithContext(ctx, m); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%w)", err, ctx.Err())
+		}
 		return fmt.Errorf("smtp %s: %w", c.Smarthost, err)
 	}
 	return nil
 }
 
-func converse(conn net.Conn, host string, c SMTPConfig, msg []byte) error {
-	cl, err := smtp.NewClient(conn, host)
-	if err != nil {
-		conn.Close()
-		return err
+// connSet dials and remembers the connections, to close them.
+type connSet struct {
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (s *connSet) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, network, addr)
+	if err == nil {
+		s.mu.Lock()
+		s.conns = append(s.conns, c)
+		s.mu.Unlock()
 	}
-	defer cl.Close()
-	hello := c.Hello
-	if hello == "" {
-		hello = "localhost"
+	return c, err
+}
+
+func (s *connSet) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		_ = c.Close() // tearing down after a failure: its error is the one reported
 	}
-	if err := cl.Hello(hello); err != nil {
-		return fmt.Errorf("EHLO: %w", err)
-	}
-	if ok, _ := cl.Extension("STARTTLS"); ok {
-		cfg := &tls.Config{}
-		if c.TLS != nil {
-			cfg = c.TLS.Clone()
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = host
-		}
-		if err := cl.StartTLS(cfg); err != nil {
-			return fmt.Errorf("STARTTLS: %w", err)
-		}
-	} else if c.RequireTLS {
-		return errors.New("server offers no STARTTLS and TLS is required")
-	}
-	if c.Username != "" {
-		if ok, _ := cl.Extension("AUTH"); !ok {
-			return errors.New("credentials given but the server offers no AUTH")
-		}
-		if err := cl.Auth(smtp.PlainAuth("", c.Username, c.Password, host)); err != nil {
-			return fmt.Errorf("AUTH: %w", err)
-		}
-	}
-	from, _ := mail.ParseAddress(c.From)
-	if err := cl.Mail(from.Address); err != nil {
-		return fmt.Errorf("MAIL FROM: %w", err)
-	}
-	for _, t := range c.To {
-		a, _ := mail.ParseAddress(t)
-		if err := cl.Rcpt(a.Address); err != nil {
-			return fmt.Errorf("RCPT TO %s: %w", a.Address, err)
-		}
-	}
-	w, err := cl.Data()
-	if err != nil {
-		return fmt.Errorf("DATA: %w", err)
-	}
-	if _, err := w.Write(msg); err != nil {
-		return fmt.Errorf("DATA: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("DATA: %w", err)
-	}
-	return cl.Quit()
+	s.conns = nil
 }

@@ -20,7 +20,8 @@ import (
 )
 
 // PromFetcher reads the KPIs' recording rules (kpi.RecordValue,
-// kpi.RecordPrev, kpi.RecordTrend, one series per KPI by label kpi) and
+// kpi.RecordPrev, kpi.RecordTrend and the judgment kpi.RecordMet, one
+// series per KPI by label kpi) and
 // the top lists' TopExpr from Prometheus's HTTP API. Series that differ
 // in other labels (replicas of an HA pair) are reduced with max by (kpi).
 //
@@ -133,6 +134,10 @@ func (p *PromFetcher) Results(ctx context.Context, t time.Time) ([]kpi.Result, e
 	if err != nil {
 		return nil, err
 	}
+	mets, err := p.byID(ctx, kpi.RecordMet, t)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]kpi.Result, 0, len(kpi.Catalog))
 	for _, k := range kpi.Catalog {
 		r := kpi.Result{KPI: k}
@@ -147,9 +152,29 @@ func (p *PromFetcher) Results(ctx context.Context, t time.Time) ([]kpi.Result, e
 			r.Top = topEntries(vec)
 		}
 		r.Judge()
+		fromRules(&r, mets)
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// fromRules takes the status from the rules' judgment (kpi.RecordMet),
+// which the alerts fire on: a KPI the values would judge but the rules do
+// not failed its cohort guard, which Prometheus evaluated.
+func fromRules(r *kpi.Result, mets map[string]float64) {
+	m, ok := mets[r.KPI.ID]
+	switch {
+	case ok:
+		met := m == 1
+		r.Met = &met
+		r.Status = kpi.StatusMissed
+		if met {
+			r.Status = kpi.StatusMet
+		}
+	case r.Status == kpi.StatusMet || r.Status == kpi.StatusMissed:
+		r.GuardFails = r.KPI.GuardOn != nil
+		r.Met, r.Status = nil, kpi.StatusNotJudged
+	}
 }
 
 // topEntries reads a TopExpr result: the entry's name is its workflow or

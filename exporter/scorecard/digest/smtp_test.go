@@ -69,7 +69,8 @@ func (s *smtpServer) serve(c net.Conn) {
 	defer func() { c.Close() }()
 	tp := textproto.NewConn(c)
 	var cur received
-	reply := func(lines ...string) { tp.PrintfLine("%s", strings.Join(lines, "\r\n")) }
+	// A failed reply shows on the client's side of the conversation.
+	reply := func(lines ...string) { _ = tp.PrintfLine("%s", strings.Join(lines, "\r\n")) }
 	reply("220 test ESMTP")
 	for {
 		line, err := tp.ReadLine()

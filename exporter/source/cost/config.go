@@ -9,9 +9,11 @@ import (
 
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
+
+	expcfg "github.com/heady/heady-metrics/exporter/config"
 )
 
-// Defaults of the cost source's settings (docs: config.md).
+// Defaults of the cost source's settings (docs: docs/configuration.md).
 const (
 	DefaultInterval   = model.Duration(60 * time.Second)
 	DefaultTimeout    = model.Duration(10 * time.Second)
@@ -19,8 +21,8 @@ const (
 	DefaultMaxRetries = 4
 )
 
-// Config is the `sources.cost` block of the exporter's configuration file.
-// The config package embeds it; decoding it with yaml.v3 applies the
+// Config is the `sources.cost` block of the exporter's configuration file
+// (ParseConfig reads it from there). Decoding it with yaml.v3 applies the
 // defaults and validates it, and a strict decoder (KnownFields) rejects
 // unknown keys, including unknown HTTP client keys.
 type Config struct {
@@ -69,6 +71,18 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		return err
 	}
 	return c.Validate()
+}
+
+// ParseConfig decodes, defaults and validates the configuration file's
+// `sources.cost` block, with relative files resolved against the file's
+// directory. Errors name the file, line and key.
+func ParseConfig(b *expcfg.Block) (Config, error) {
+	var c Config
+	if err := b.Decode(&c); err != nil {
+		return Config{}, err
+	}
+	c.SetDirectory(b.Dir())
+	return c, nil
 }
 
 // SetDirectory resolves relative file paths (path, bearer_token_file,

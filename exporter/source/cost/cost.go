@@ -363,7 +363,7 @@ func (s *Source) get(ctx context.Context, since string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", u.Redacted(), err)
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // read only: closing loses nothing
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		return nil, fmt.Errorf("GET %s: unexpected status %s", u.Redacted(), resp.Status)
@@ -383,7 +383,7 @@ func readFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only: closing loses nothing
 	body, err := io.ReadAll(io.LimitReader(f, maxBodyBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

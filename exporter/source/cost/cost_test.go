@@ -230,7 +230,7 @@ func snapEqual(a, b Snapshot) bool {
 func TestPollRetries500ThenSucceeds(t *testing.T) {
 	var mu sync.Mutex
 	n := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		n++
 		first := n == 1
@@ -250,8 +250,8 @@ func TestPollRetries500ThenSucceeds(t *testing.T) {
 	if !slices.Equal(c.ids(), []string{"r1"}) || n != 2 || len(*waits) != 1 {
 		t.Errorf("ids %v after %d requests, %d waits", c.ids(), n, len(*waits))
 	}
-	if w := (*waits)[0]; w < retryWaitMin/2 || w > retryWaitMin {
-		t.Errorf("first backoff %v outside [%v, %v]", w, retryWaitMin/2, retryWaitMin)
+	if w := (*waits)[0]; w < minRetryWait/2 || w > minRetryWait {
+		t.Errorf("first backoff %v outside [%v, %v]", w, minRetryWait/2, minRetryWait)
 	}
 	if v := s.Health().View(); !v.Up || len(v.Errors) != 0 {
 		t.Errorf("a retried request is not a failure: %+v", v)
@@ -261,7 +261,7 @@ func TestPollRetries500ThenSucceeds(t *testing.T) {
 func TestPollHonoursRetryAfter(t *testing.T) {
 	var mu sync.Mutex
 	n := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		n++
 		first := n == 1
@@ -287,7 +287,7 @@ func TestPollHonoursRetryAfter(t *testing.T) {
 func TestPollGivesUpWhenRetryAfterExceedsMaxElapsed(t *testing.T) {
 	var mu sync.Mutex
 	n := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		n++
 		mu.Unlock()
@@ -311,7 +311,7 @@ func TestPollGivesUpWhenRetryAfterExceedsMaxElapsed(t *testing.T) {
 func TestPollCountsOneFailurePerPoll(t *testing.T) {
 	var mu sync.Mutex
 	n := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		n++
 		mu.Unlock()
@@ -335,7 +335,7 @@ func TestPollCountsOneFailurePerPoll(t *testing.T) {
 func TestPollDoesNotRetryClientErrors(t *testing.T) {
 	var mu sync.Mutex
 	n := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		n++
 		mu.Unlock()

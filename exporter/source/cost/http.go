@@ -17,8 +17,8 @@ import (
 )
 
 const (
-	retryWaitMin = 500 * time.Millisecond
-	retryWaitMax = 15 * time.Second
+	minRetryWait = 500 * time.Millisecond
+	maxRetryWait = 15 * time.Second
 	// maxBodyBytes bounds one response (or the file in path mode).
 	maxBodyBytes = 64 << 20
 )
@@ -37,8 +37,8 @@ func newRetryClient(cfg Config, logger *slog.Logger, wait func(time.Duration) ti
 	hc.Timeout = time.Duration(cfg.Timeout)
 	rc := &retryablehttp.Client{
 		HTTPClient:   hc,
-		RetryWaitMin: retryWaitMin,
-		RetryWaitMax: retryWaitMax,
+		RetryWaitMin: minRetryWait,
+		RetryWaitMax: maxRetryWait,
 		RetryMax:     cfg.MaxRetries,
 		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
 			retry, cerr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
@@ -59,7 +59,7 @@ func newRetryClient(cfg Config, logger *slog.Logger, wait func(time.Duration) ti
 		ErrorHandler: func(resp *http.Response, err error, attempts int) (*http.Response, error) {
 			if resp != nil {
 				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-				resp.Body.Close()
+				_ = resp.Body.Close() // read only: closing loses nothing
 				if err == nil {
 					err = fmt.Errorf("unexpected status %s", resp.Status)
 				}

@@ -69,7 +69,7 @@ func avgLen(lines [][]byte) int64 {
 }
 
 func decoderFor(b *testing.B, format string) stream.LineDecoder {
-	d, err := stream.NewDecoder(&config.Input{Name: "bench", Format: format, MaxLineBytes: config.DefaultMaxLineBytes})
+	d, err := stream.NewFormats(Decoders()).NewDecoder(&config.Input{Name: "bench", Format: format, MaxLineBytes: config.DefaultMaxLineBytes})
 	if err != nil {
 		b.Fatal(err)
 	}

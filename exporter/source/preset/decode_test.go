@@ -1,7 +1,6 @@
 package preset
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -112,7 +111,7 @@ rules:
 		`"a":{"b":[{"c":"first"},{"x":1}]},` +
 		`"calls":[{"model":"m1","cost":0,"tokens":10,"tier":"small"},{"cost":1},{"model":"m3","cost":0.25,"tier":"big"},{"model":"m4"}]}`
 	want := strings.Join([]string{
-		`{"ts":"2026-02-03T19:17:00.000Z","type":"shipped","id":"k/` + fmt.Sprintf("%s", hashOf(line)) + `//true","item":"first","opened_at":"2026-01-31T00:00:00.000Z"}`,
+		`{"ts":"2026-02-03T19:17:00.000Z","type":"shipped","id":"k/` + hashOf(line) + `//true","item":"first","opened_at":"2026-01-31T00:00:00.000Z"}`,
 		`{"ts":"2026-02-03T19:17:00.000Z","type":"inference","id":"call-m1-0","user":"svc","model":"m1","routed":"cheaper","cost_usd":20,"tokens_in":10}`,
 		`{"ts":"2026-02-03T19:17:00.000Z","type":"inference","id":"call-m3-2","user":"svc","model":"m3","routed":"default","cost_usd":0.25,"tokens_in":0}`,
 		`{"ts":"2026-02-03T19:17:00.000Z","type":"inference","id":"call-m4-3","user":"svc","model":"m4","tokens_in":0}`,

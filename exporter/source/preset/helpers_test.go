@@ -13,7 +13,7 @@ import (
 	"github.com/heady/heady-metrics/exporter/event"
 )
 
-// canonicalJSON writes e as one canonical line (sources.md), with keys in
+// canonicalJSON writes e as one canonical line (docs/events.md), with keys in
 // a fixed order and only the fields that are set: golden files are
 // canonical JSONL that event.Decoder reads back.
 func canonicalJSON(e *event.Event) []byte {

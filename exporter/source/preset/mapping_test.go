@@ -3,6 +3,7 @@ package preset
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ func loadInput(t *testing.T, cfg string) (stream.LineDecoder, error) {
 		}
 		in.Mapping = lookup(&root, "sources", "audit", "0", "mapping")
 	}
-	return stream.NewDecoder(in)
+	return stream.NewFormats(Decoders()).NewDecoder(in)
 }
 
 // lookup walks mapping keys and sequence indexes of a YAML document.
@@ -51,8 +52,10 @@ func lookup(n *yaml.Node, keys ...string) *yaml.Node {
 			}
 			n = next
 		case yaml.SequenceNode:
-			var i int
-			fmt.Sscan(k, &i)
+			i, err := strconv.Atoi(k)
+			if err != nil {
+				panic("lookup: not an index: " + k) // the tests' own paths
+			}
 			n = n.Content[i]
 		}
 		if n == nil {
@@ -182,12 +185,12 @@ func TestBadMappings(t *testing.T) {
         time: ts
         rules:
           - emit: [{type: tool_call, tool: a, latency: b}]`,
-			`line 8: mapping.rules[0].emit[0]: unknown key "latency" (want type, when, or a canonical field of sources.md)`},
+			`line 8: mapping.rules[0].emit[0]: unknown key "latency" (want type, when, or a canonical field of docs/events.md)`},
 		{"unknown type", `
         time: ts
         rules:
           - emit: [{type: tool-call, tool: a}]`,
-			`line 8: mapping.rules[0].emit[0].type: unknown event type "tool-call" (see sources.md)`},
+			`line 8: mapping.rules[0].emit[0].type: unknown event type "tool-call" (see docs/events.md)`},
 		{"two fan-outs", `
         time: ts
         rules:
@@ -251,7 +254,7 @@ func TestEveryPresetCompiles(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 		in := &config.Input{Name: "x", Format: name}
-		if _, err := stream.NewDecoder(in); err != nil {
+		if _, err := stream.NewFormats(Decoders()).NewDecoder(in); err != nil {
 			t.Errorf("%s is not registered: %v", name, err)
 		}
 	}

@@ -132,8 +132,8 @@ func (t *trie) add(s string) (ref, error) {
 	}
 	n := t.root
 	for i, st := range steps {
-		switch {
-		case st.index == -1:
+		switch st.index {
+		case -1:
 			c := n.member(st.key)
 			if c == nil {
 				c = newNode(n.inFan)
@@ -141,7 +141,7 @@ func (t *trie) add(s string) (ref, error) {
 				n.keys = append(n.keys, c)
 			}
 			n = c
-		case st.index == stepStar:
+		case stepStar:
 			if n.inFan >= 0 {
 				return ref{}, fmt.Errorf("bad path %q: only one [*] per path", s)
 			}
@@ -201,13 +201,13 @@ func (t *trie) finish() {
 func pathPrefix(steps []step) string {
 	var b strings.Builder
 	for i, st := range steps {
-		switch {
-		case st.index == -1:
+		switch st.index {
+		case -1:
 			if i > 0 {
 				b.WriteByte('.')
 			}
 			b.WriteString(st.key)
-		case st.index == stepStar:
+		case stepStar:
 			b.WriteString("[*]")
 		default:
 			fmt.Fprintf(&b, "[%d]", st.index)

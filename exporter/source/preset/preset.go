@@ -3,11 +3,12 @@
 // for Heady's real log formats, written in that same language as embedded
 // YAML files (presets/*.yml) that users can read and copy.
 //
-// At init it registers with package stream the format "mapping" (a mapping
-// given under an input's mapping: key) and one format per preset
+// Decoders gives package stream the format "mapping" (a mapping given
+// under an input's mapping: key) and one format per preset
 // (heady-receipts, heady-governance, heady-cognitive, heady-qa,
-// heady-deploy). Building a decoder compiles and validates its mapping, so
-// --config.check reports a bad mapping with its line and key.
+// heady-deploy); the pipeline builds its stream.Formats from them. Building
+// a decoder compiles and validates its mapping, so --config.check reports a
+// bad mapping with its line and key.
 //
 // It only decodes lines: it never reads files, keeps no KPI state and must
 // not touch the engine or the canonical decoder.
@@ -32,18 +33,22 @@ var presetFiles embed.FS
 // mapping.
 const FormatMapping = "mapping"
 
-func init() {
+// Decoders returns the decoder factories of the shipped presets and of
+// "mapping", by format name, for stream.NewFormats.
+func Decoders() map[string]stream.DecoderFactory {
+	out := map[string]stream.DecoderFactory{}
 	for _, name := range Presets() {
-		stream.Register(name, func(in *config.Input) (stream.LineDecoder, error) {
+		out[name] = func(in *config.Input) (stream.LineDecoder, error) {
 			return NewPreset(name, in.MaxLineBytes)
-		})
+		}
 	}
-	stream.Register(FormatMapping, func(in *config.Input) (stream.LineDecoder, error) {
+	out[FormatMapping] = func(in *config.Input) (stream.LineDecoder, error) {
 		if in.Mapping == nil || in.Mapping.Kind == 0 {
 			return nil, fmt.Errorf("source %s: format mapping needs a mapping: key (none was kept from the config)", in.Name)
 		}
 		return New(in.Mapping, in.MaxLineBytes)
-	})
+	}
+	return out
 }
 
 // New compiles a mapping (the YAML node of an input's mapping: key) into a

@@ -26,7 +26,7 @@ func (e *Error) Error() string { return fmt.Sprintf("line %d: %s: %s", e.Line, e
 type target uint8
 
 const (
-	tNone target = iota
+	_ target = iota // the zero target: none
 	// strings
 	tID
 	tUser
@@ -66,7 +66,7 @@ const (
 	tDue
 )
 
-// targets maps the canonical field names of sources.md to targets. The
+// targets maps the canonical field names of docs/events.md to targets. The
 // four outcome words all set Event.Status.
 var targets = map[string]target{
 	"id": tID, "user": tUser, "status": tStatus, "result": tStatus, "decision": tStatus, "state": tStatus,
@@ -573,7 +573,7 @@ func (c *compiler) emit(n *yaml.Node, key string) (emitSpec, error) {
 				return e, err
 			}
 			if e.typ = event.ParseType(s); e.typ == event.TypeUnknown {
-				return e, errAt(m.val, k, "unknown event type %q (see sources.md)", s)
+				return e, errAt(m.val, k, "unknown event type %q (see docs/events.md)", s)
 			}
 		case "when":
 			if e.when, err = c.conds(m.val, k, true); err != nil {
@@ -589,7 +589,7 @@ func (c *compiler) emit(n *yaml.Node, key string) (emitSpec, error) {
 		default:
 			t, ok := targets[m.name]
 			if !ok {
-				return e, errAt(m.key, key, "unknown key %q (want type, when, or a canonical field of sources.md)", m.name)
+				return e, errAt(m.key, key, "unknown key %q (want type, when, or a canonical field of docs/events.md)", m.name)
 			}
 			if t == tStatus {
 				if outcome != "" {
@@ -665,7 +665,7 @@ func (s *valueSpec) walk(fn func(ref, tmplKind)) {
 }
 
 // value compiles the spec of one field: a path, or a mapping with exactly
-// one of path, const, template, first, product, and modifiers.
+// one of path, const, template, first, product (its kind), and modifiers.
 func (c *compiler) value(n *yaml.Node, key string, t target) (*valueSpec, error) {
 	if n != nil && n.Kind == yaml.ScalarNode {
 		r, err := c.path(n, key, n.Value)
@@ -680,158 +680,23 @@ func (c *compiler) value(n *yaml.Node, key string, t target) (*valueSpec, error)
 	}
 	sp := &valueSpec{}
 	var modNode *yaml.Node
-	setKind := func(m member, k specKind) error {
-		if sp.kind != 0 {
-			return errAt(m.key, key, "one of path, const, template, first, product (got two)")
-		}
-		sp.kind = k
-		return nil
-	}
 	for _, m := range ms {
-		k := key + "." + m.name
-		switch m.name {
-		case "path":
-			if err := setKind(m, vPath); err != nil {
+		if k, ok := specKinds[m.name]; ok {
+			if sp.kind != 0 {
+				return nil, errAt(m.key, key, "one of path, const, template, first, product (got two)")
+			}
+			sp.kind = k
+			if err := c.kind(sp, m, key, t); err != nil {
 				return nil, err
 			}
-			s, err := scalar(m.val, k)
-			if err != nil {
-				return nil, err
-			}
-			if sp.ref, err = c.path(m.val, k, s); err != nil {
-				return nil, err
-			}
-		case "const":
-			if err := setKind(m, vConst); err != nil {
-				return nil, err
-			}
-			if sp.constText, err = scalar(m.val, k); err != nil {
-				return nil, err
-			}
-			if err := checkConst(sp.constText, t); err != nil {
-				return nil, errAt(m.val, k, "%v", err)
-			}
-		case "template":
-			if err := setKind(m, vTemplate); err != nil {
-				return nil, err
-			}
-			if !t.isString() {
-				return nil, errAt(m.key, key, "template: only for string fields")
-			}
-			s, err := scalar(m.val, k)
-			if err != nil {
-				return nil, err
-			}
-			if sp.tmpl, err = c.template(m.val, k, s); err != nil {
-				return nil, err
-			}
-		case "first":
-			if err := setKind(m, vFirst); err != nil {
-				return nil, err
-			}
-			list, err := sequence(m.val, k)
-			if err != nil {
-				return nil, err
-			}
-			if len(list) == 0 {
-				return nil, errAt(m.val, k, "at least one alternative is required")
-			}
-			for i, fn := range list {
-				f, err := c.value(fn, fmt.Sprintf("%s[%d]", k, i), t)
-				if err != nil {
-					return nil, err
-				}
-				sp.first = append(sp.first, f)
-			}
-		case "product":
-			if err := setKind(m, vProduct); err != nil {
-				return nil, err
-			}
-			if !t.isNumber() {
-				return nil, errAt(m.key, key, "product: only for number fields")
-			}
-			list, err := sequence(m.val, k)
-			if err != nil {
-				return nil, err
-			}
-			if len(list) == 0 {
-				return nil, errAt(m.val, k, "at least one factor is required")
-			}
-			for i, fn := range list {
-				fk := fmt.Sprintf("%s[%d]", k, i)
-				s, err := scalar(fn, fk)
-				if err != nil {
-					return nil, err
-				}
-				if f, ok := numeric(s); ok && fn.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 {
-					sp.factors = append(sp.factors, factor{isConst: true, c: f})
-					continue
-				}
-				r, err := c.path(fn, fk, s)
-				if err != nil {
-					return nil, err
-				}
-				sp.factors = append(sp.factors, factor{ref: r})
-			}
-		case "map":
-			mm, err := members(m.val, k)
-			if err != nil {
-				return nil, err
-			}
-			sp.vmap = make([]pair, 0, len(mm))
-			for _, e := range mm {
-				v, err := scalar(e.val, k+"."+e.name)
-				if err != nil {
-					return nil, err
-				}
-				if err := checkConst(v, t); err != nil {
-					return nil, errAt(e.val, k+"."+e.name, "%v", err)
-				}
-				sp.vmap = append(sp.vmap, pair{e.name, v})
-			}
+			continue
+		}
+		mod, err := modifier(sp, m, key, t)
+		if err != nil {
+			return nil, err
+		}
+		if mod {
 			modNode = m.key
-		case "unmapped":
-			if sp.unmapped, err = scalar(m.val, k); err != nil {
-				return nil, err
-			}
-			if err := checkConst(sp.unmapped, t); err != nil {
-				return nil, errAt(m.val, k, "%v", err)
-			}
-			sp.hasUnmapped, modNode = true, m.key
-		case "default":
-			if sp.def, err = scalar(m.val, k); err != nil {
-				return nil, err
-			}
-			if err := checkConst(sp.def, t); err != nil {
-				return nil, errAt(m.val, k, "%v", err)
-			}
-			sp.hasDef, modNode = true, m.key
-		case "nonzero":
-			s, err := scalar(m.val, k)
-			if err != nil {
-				return nil, err
-			}
-			if !t.isNumber() {
-				return nil, errAt(m.key, key, "nonzero: only for number fields")
-			}
-			if s != "true" && s != "false" {
-				return nil, errAt(m.val, k, "want true or false, got %q", s)
-			}
-			sp.nonzero = s == "true"
-		case "format":
-			if !t.isTime() {
-				return nil, errAt(m.key, key, "format: only for timestamp fields (opened_at, due); the event time is set by time:")
-			}
-			s, err := scalar(m.val, k)
-			if err != nil {
-				return nil, err
-			}
-			if sp.layout, err = layout(s); err != nil {
-				return nil, errAt(m.val, k, "%v", err)
-			}
-			modNode = m.key
-		default:
-			return nil, errAt(m.key, key, "unknown key %q (want path, const, template, first, product, map, unmapped, default, nonzero, format)", m.name)
 		}
 	}
 	if sp.kind == 0 {
@@ -844,6 +709,179 @@ func (c *compiler) value(n *yaml.Node, key string, t target) (*valueSpec, error)
 		return nil, errAt(modNode, key, "unmapped: needs map:")
 	}
 	return sp, nil
+}
+
+// specKinds are the keys of a value spec that give its kind.
+var specKinds = map[string]specKind{"path": vPath, "const": vConst, "template": vTemplate, "first": vFirst, "product": vProduct}
+
+// kind compiles the member m of the spec at key that gives sp its kind
+// (sp.kind is already set from m's name).
+func (c *compiler) kind(sp *valueSpec, m member, key string, t target) error {
+	k := key + "." + m.name
+	var err error
+	switch sp.kind {
+	case vPath:
+		s, err := scalar(m.val, k)
+		if err != nil {
+			return err
+		}
+		sp.ref, err = c.path(m.val, k, s)
+		return err
+	case vConst:
+		if sp.constText, err = scalar(m.val, k); err != nil {
+			return err
+		}
+		if err := checkConst(sp.constText, t); err != nil {
+			return errAt(m.val, k, "%v", err)
+		}
+	case vTemplate:
+		if !t.isString() {
+			return errAt(m.key, key, "template: only for string fields")
+		}
+		s, err := scalar(m.val, k)
+		if err != nil {
+			return err
+		}
+		sp.tmpl, err = c.template(m.val, k, s)
+		return err
+	case vFirst:
+		sp.first, err = c.first(m.val, k, t)
+		return err
+	case vProduct:
+		if !t.isNumber() {
+			return errAt(m.key, key, "product: only for number fields")
+		}
+		sp.factors, err = c.product(m.val, k)
+		return err
+	}
+	return nil
+}
+
+// first compiles the alternatives of a first: list.
+func (c *compiler) first(n *yaml.Node, k string, t target) ([]*valueSpec, error) {
+	list, err := sequence(n, k)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, errAt(n, k, "at least one alternative is required")
+	}
+	var out []*valueSpec
+	for i, fn := range list {
+		f, err := c.value(fn, fmt.Sprintf("%s[%d]", k, i), t)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// product compiles the factors of a product: list, each a number or a
+// path (a quoted number is a path).
+func (c *compiler) product(n *yaml.Node, k string) ([]factor, error) {
+	list, err := sequence(n, k)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, errAt(n, k, "at least one factor is required")
+	}
+	var out []factor
+	for i, fn := range list {
+		fk := fmt.Sprintf("%s[%d]", k, i)
+		s, err := scalar(fn, fk)
+		if err != nil {
+			return nil, err
+		}
+		if f, ok := numeric(s); ok && fn.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 {
+			out = append(out, factor{isConst: true, c: f})
+			continue
+		}
+		r, err := c.path(fn, fk, s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, factor{ref: r})
+	}
+	return out, nil
+}
+
+// modifier compiles a member of the spec at key that is not its kind: map,
+// unmapped, default, nonzero or format. It reports whether m is one of
+// those that apply to a path only (all but nonzero); any other key is an
+// error.
+func modifier(sp *valueSpec, m member, key string, t target) (pathOnly bool, err error) {
+	k := key + "." + m.name
+	switch m.name {
+	case "map":
+		sp.vmap, err = valueMap(m.val, k, t)
+		return true, err
+	case "unmapped":
+		if sp.unmapped, err = scalar(m.val, k); err != nil {
+			return false, err
+		}
+		if err := checkConst(sp.unmapped, t); err != nil {
+			return false, errAt(m.val, k, "%v", err)
+		}
+		sp.hasUnmapped = true
+		return true, nil
+	case "default":
+		if sp.def, err = scalar(m.val, k); err != nil {
+			return false, err
+		}
+		if err := checkConst(sp.def, t); err != nil {
+			return false, errAt(m.val, k, "%v", err)
+		}
+		sp.hasDef = true
+		return true, nil
+	case "nonzero":
+		s, err := scalar(m.val, k)
+		if err != nil {
+			return false, err
+		}
+		if !t.isNumber() {
+			return false, errAt(m.key, key, "nonzero: only for number fields")
+		}
+		if s != "true" && s != "false" {
+			return false, errAt(m.val, k, "want true or false, got %q", s)
+		}
+		sp.nonzero = s == "true"
+		return false, nil
+	case "format":
+		if !t.isTime() {
+			return false, errAt(m.key, key, "format: only for timestamp fields (opened_at, due); the event time is set by time:")
+		}
+		s, err := scalar(m.val, k)
+		if err != nil {
+			return false, err
+		}
+		if sp.layout, err = layout(s); err != nil {
+			return false, errAt(m.val, k, "%v", err)
+		}
+		return true, nil
+	}
+	return false, errAt(m.key, key, "unknown key %q (want path, const, template, first, product, map, unmapped, default, nonzero, format)", m.name)
+}
+
+// valueMap compiles a map: of source values to constants.
+func valueMap(n *yaml.Node, k string, t target) ([]pair, error) {
+	mm, err := members(n, k)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]pair, 0, len(mm))
+	for _, e := range mm {
+		v, err := scalar(e.val, k+"."+e.name)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkConst(v, t); err != nil {
+			return nil, errAt(e.val, k+"."+e.name, "%v", err)
+		}
+		out = append(out, pair{e.name, v})
+	}
+	return out, nil
 }
 
 // checkConst checks that a constant (const, map value, default) suits the

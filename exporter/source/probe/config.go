@@ -9,9 +9,11 @@ import (
 
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
+
+	expcfg "github.com/heady/heady-metrics/exporter/config"
 )
 
-// Defaults of the probe's settings (docs: config.md).
+// Defaults of the probe's settings (docs: docs/configuration.md).
 const (
 	DefaultInterval = model.Duration(30 * time.Second)
 	DefaultTimeout  = model.Duration(5 * time.Second)
@@ -33,7 +35,8 @@ func DefaultTargets() []string {
 	}
 }
 
-// Config is the `sources.probe` block of the exporter's configuration file.
+// Config is the `sources.probe` block of the exporter's configuration file
+// (ParseConfig reads it from there).
 // Decoding it with yaml.v3 applies the defaults and validates it; a strict
 // decoder (KnownFields) rejects unknown keys, HTTP client keys included.
 type Config struct {
@@ -71,6 +74,22 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		c.Targets = DefaultTargets()
 	}
 	return c.Validate()
+}
+
+// ParseConfig decodes, defaults and validates the configuration file's
+// `sources.probe` block, with relative files resolved against the file's
+// directory; a timeout past the interval is refused there too. Errors name
+// the file, line and key.
+func ParseConfig(b *expcfg.Block) (Config, error) {
+	var c Config
+	if err := b.Decode(&c); err != nil {
+		return Config{}, err
+	}
+	c.SetDirectory(b.Dir())
+	if c.Timeout > c.Interval {
+		return Config{}, b.Errorf("timeout", "must not exceed the interval")
+	}
+	return c, nil
 }
 
 // SetDirectory resolves the relative files of the HTTP client settings

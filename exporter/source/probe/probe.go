@@ -221,7 +221,7 @@ func (p *Prober) probe(ctx context.Context, target string) Result {
 	if err != nil {
 		return fail(err)
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // read only: closing loses nothing
 	r.StatusCode = resp.StatusCode
 	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
 		r.CertExpiry = resp.TLS.PeerCertificates[0].NotAfter.UTC()

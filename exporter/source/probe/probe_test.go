@@ -53,7 +53,7 @@ func probeOne(t *testing.T, cfg Config) Result {
 }
 
 func TestProbeOK(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprint(w, "ok")
 	}))
 	defer srv.Close()
@@ -65,7 +65,7 @@ func TestProbeOK(t *testing.T) {
 
 func TestProbe500IsNotRetried(t *testing.T) {
 	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		hits.Add(1)
 		http.Error(w, "boom", http.StatusInternalServerError)
 	}))
@@ -81,7 +81,7 @@ func TestProbe500IsNotRetried(t *testing.T) {
 
 func TestProbeSlowerThanTimeout(t *testing.T) {
 	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -113,7 +113,7 @@ func TestProbeConnectionRefused(t *testing.T) {
 func TestProbeRedirectThenOK(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/new", http.StatusFound) })
-	mux.HandleFunc("/new", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	mux.HandleFunc("/new", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") })
 	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
@@ -129,7 +129,7 @@ func TestProbeRedirectThenOK(t *testing.T) {
 func TestProbeFollowsExactlyTenRedirects(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var n int
-		fmt.Sscanf(r.URL.Path, "/%d", &n)
+		_, _ = fmt.Sscanf(r.URL.Path, "/%d", &n) // "/" leaves n at 0
 		if n == 0 {
 			fmt.Fprint(w, "ok")
 			return
@@ -147,7 +147,7 @@ func TestProbeTLSExpiry(t *testing.T) {
 	notAfter := time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
 	c := testutil.SelfSigned(t, notAfter)
 	cert, caPEM := c.TLS, c.CertPEM
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprint(w, "ok")
 	}))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
@@ -202,7 +202,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestDurationIsMeasuredAndTimeStamped(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, _ *http.Request) {}))
 	defer srv.Close()
 	t0 := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	p := newProber(t, testConfig(srv.URL), Options{Now: func() time.Time { return t0 }})
@@ -216,7 +216,7 @@ func TestDurationIsMeasuredAndTimeStamped(t *testing.T) {
 
 // The kpis command passes a fixed clock: durations must still be real.
 func TestFixedClockStillMeasuresDuration(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
 	}))
 	defer srv.Close()
@@ -234,7 +234,7 @@ func TestLatestDoesNotWaitForARound(t *testing.T) {
 	var slow atomic.Bool
 	entered := make(chan struct{}, 1)
 	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if slow.Load() {
 			entered <- struct{}{}
 			<-release
@@ -269,7 +269,7 @@ func TestLatestDoesNotWaitForARound(t *testing.T) {
 }
 
 func TestCancelledRoundIsNotKept(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, _ *http.Request) {}))
 	defer srv.Close()
 	p := newProber(t, testConfig(srv.URL), Options{})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -4,7 +4,7 @@
 // latency, components by status and criticality, providers and the circuit
 // breaker count.
 //
-// The registry has no stable schema (see the registry section of sources.md and the
+// The registry has no stable schema (see the registry section of docs/events.md and the
 // real files in testdata/registries): Parse walks the document for the key
 // names Heady uses rather than decoding one struct, recovers what it can from
 // invalid files (trailing text, merge-conflict markers, duplicate keys) and

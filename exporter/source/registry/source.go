@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	commoncfg "github.com/prometheus/common/config"
+
 	"github.com/heady/heady-metrics/exporter/event"
 	"github.com/heady/heady-metrics/exporter/source"
 )
@@ -31,9 +33,18 @@ type Config struct {
 	Interval time.Duration
 	// Timeout bounds one HTTP fetch; DefaultTimeout when zero.
 	Timeout time.Duration
-	// Client fetches URL; required with URL. The caller builds it (TLS,
-	// authentication) from the exporter's HTTP client configuration.
+	// HTTPClientConfig configures the client that fetches URL (TLS,
+	// authentication, proxy).
+	HTTPClientConfig commoncfg.HTTPClientConfig
+	// Client fetches URL instead of one built from HTTPClientConfig (nil:
+	// built).
 	Client *http.Client
+}
+
+// Options are what the exporter gives a source besides its configuration.
+type Options struct {
+	// Health receives one Success or Failure per poll; required.
+	Health *source.Health
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -66,19 +77,26 @@ type version struct {
 	sum     [sha256.Size]byte
 }
 
-// New returns a Source reading cfg's document and reporting into health.
-func New(cfg Config, health *source.Health) (*Source, error) {
+// New returns a Source reading cfg's document and reporting into
+// opts.Health.
+func New(cfg Config, opts Options) (*Source, error) {
+	health := opts.Health
 	switch {
 	case cfg.Path == "" && cfg.URL == "":
 		return nil, errors.New("registry: neither path nor url is set")
 	case cfg.Path != "" && cfg.URL != "":
 		return nil, errors.New("registry: both path and url are set; choose one")
-	case cfg.URL != "" && cfg.Client == nil:
-		return nil, errors.New("registry: url needs an HTTP client")
 	case health == nil:
 		return nil, errors.New("registry: no health record")
 	case cfg.Interval < 0 || cfg.Timeout < 0:
 		return nil, errors.New("registry: negative interval or timeout")
+	}
+	if cfg.URL != "" && cfg.Client == nil {
+		cl, err := commoncfg.NewClientFromConfig(cfg.HTTPClientConfig, "registry")
+		if err != nil {
+			return nil, fmt.Errorf("source registry: %w", err)
+		}
+		cfg.Client = cl
 	}
 	if cfg.Interval == 0 {
 		cfg.Interval = DefaultInterval
@@ -86,7 +104,7 @@ func New(cfg Config, health *source.Health) (*Source, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	now := cfg.Now
+	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}
@@ -234,7 +252,7 @@ func (s *Source) readFile() ([]byte, fileStat, bool, event.Reason, error) {
 	if err != nil {
 		return nil, fileStat{}, false, event.ReasonReadError, fmt.Errorf("registry: %w", err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only: closing loses nothing
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fileStat{}, false, event.ReasonReadError, fmt.Errorf("registry: %w", err)
@@ -265,7 +283,7 @@ func (s *Source) fetch(ctx context.Context) ([]byte, bool, event.Reason, error) 
 	if err != nil {
 		return nil, false, event.ReasonFetchError, fmt.Errorf("registry: %w", err)
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // read only: closing loses nothing
 	switch {
 	case resp.StatusCode == http.StatusNotModified && s.etag != "":
 		return nil, true, "", nil

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	commoncfg "github.com/prometheus/common/config"
+
 	"github.com/heady/heady-metrics/exporter/event"
 	"github.com/heady/heady-metrics/exporter/source"
 )
@@ -88,7 +90,7 @@ func TestSourceFile(t *testing.T) {
 	clk := newClock()
 	w := &fileWriter{t: t, path: filepath.Join(t.TempDir(), "heady-registry.json"), mtime: clk.now()}
 	h := source.NewHealth("registry")
-	s, err := New(Config{Path: w.path, Now: clk.now}, h)
+	s, err := New(Config{Path: w.path}, Options{Health: h, Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +193,7 @@ func TestSourceCountsRecoveriesOncePerVersion(t *testing.T) {
 	clk := newClock()
 	w := &fileWriter{t: t, path: filepath.Join(t.TempDir(), "r.json"), mtime: clk.now()}
 	h := source.NewHealth("registry")
-	s, err := New(Config{Path: w.path, Now: clk.now}, h)
+	s, err := New(Config{Path: w.path}, Options{Health: h, Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +250,7 @@ func TestSourceURL(t *testing.T) {
 		if etag != "" {
 			rw.Header().Set("ETag", etag)
 		}
-		rw.Write(body)
+		_, _ = rw.Write(body) // the client's side checks what arrives
 	}))
 	defer srv.Close()
 	set := func(b []byte, e string, st int) {
@@ -260,7 +262,7 @@ func TestSourceURL(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
 	h := source.NewHealth("registry")
-	s, err := New(Config{URL: srv.URL + "/heady-registry.json", Client: srv.Client(), Now: clk.now}, h)
+	s, err := New(Config{URL: srv.URL + "/heady-registry.json", Client: srv.Client()}, Options{Health: h, Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +317,7 @@ func TestSourceRestoreAndRun(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "r.json")
 	h := source.NewHealth("registry")
-	s, err := New(Config{Path: path, Now: clk.now}, h)
+	s, err := New(Config{Path: path}, Options{Health: h, Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,19 +344,19 @@ func TestSourceRestoreAndRun(t *testing.T) {
 func TestNewValidates(t *testing.T) {
 	h := source.NewHealth("registry")
 	for name, cfg := range map[string]Config{
-		"nothing":        {},
-		"both":           {Path: "a", URL: "http://b", Client: http.DefaultClient},
-		"url, no client": {URL: "http://b"},
-		"negative":       {Path: "a", Interval: -time.Second},
+		"nothing":         {},
+		"both":            {Path: "a", URL: "http://b", Client: http.DefaultClient},
+		"url, bad client": {URL: "http://b", HTTPClientConfig: commoncfg.HTTPClientConfig{TLSConfig: commoncfg.TLSConfig{CAFile: "/nonexistent/ca.pem"}}},
+		"negative":        {Path: "a", Interval: -time.Second},
 	} {
-		if _, err := New(cfg, h); err == nil {
+		if _, err := New(cfg, Options{Health: h}); err == nil {
 			t.Errorf("%s: New accepted %+v", name, cfg)
 		}
 	}
-	if _, err := New(Config{Path: "a"}, nil); err == nil {
+	if _, err := New(Config{Path: "a"}, Options{}); err == nil {
 		t.Error("New accepted a nil health record")
 	}
-	s, err := New(Config{Path: "a"}, h)
+	s, err := New(Config{Path: "a"}, Options{Health: h})
 	if err != nil || s.cfg.Interval != DefaultInterval || s.cfg.Timeout != DefaultTimeout {
 		t.Errorf("defaults: %+v, %v", s, err)
 	}

@@ -21,7 +21,8 @@ import (
 func readAll(t *testing.T, p, format string, procs int) ([]event.Event, map[event.Reason]uint64, int) {
 	t.Helper()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-	in, err := New(&config.Input{Name: "audit", Paths: []string{p}, Format: format}, time.Second, nil, source.NewHealth("audit"), time.Now)
+	formats := NewFormats(map[string]DecoderFactory{"twice": func(*config.Input) (LineDecoder, error) { return twice{}, nil }})
+	in, err := New(&config.Input{Name: "audit", Paths: []string{p}, Format: format}, Options{Formats: formats, PollInterval: time.Second, Health: source.NewHealth("audit")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,6 @@ func TestParallelDecodeKeepsOrder(t *testing.T) {
 	}
 	// "twice" yields two events a line (as a mapping that fans out may):
 	// the workers outgrow their regions of the batch.
-	Register("twice", func(in *config.Input) (LineDecoder, error) { return twice{}, nil })
 	for _, format := range []string{"canonical", "twice"} {
 		one, skipOne, linesOne := readAll(t, p, format, 1)
 		four, skipFour, linesFour := readAll(t, p, format, 4)

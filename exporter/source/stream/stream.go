@@ -1,9 +1,12 @@
 // Package stream is the event-stream source: one configured input (paths
 // or globs of JSONL files in one format) followed with package tail and
 // decoded, line by line, into canonical events. It owns the line decoders
-// (canonical, and the formats registered by the preset package) and counts
+// (canonical, and the formats the preset package gives it) and counts
 // skipped lines by reason. It never computes a KPI: batches of events and the
 // positions just past them go to the engine, which applies both together.
+//
+// The formats an input may name are a Formats value built by the caller
+// (the pipeline: canonical plus the preset package's), not a global table.
 package stream
 
 import (
@@ -35,36 +38,51 @@ type LineDecoder interface {
 // DecoderFactory builds a decoder for an input's configuration.
 type DecoderFactory func(in *config.Input) (LineDecoder, error)
 
-var (
-	formatsMu sync.RWMutex
-	formats   = map[string]DecoderFactory{
+// Formats are the formats an input may name, each with the factory of its
+// decoder. NewFormats builds one; it does not change after.
+type Formats struct {
+	m map[string]DecoderFactory
+}
+
+// NewFormats returns the formats "canonical" and those of more (the preset
+// package's shipped presets and "mapping").
+func NewFormats(more map[string]DecoderFactory) *Formats {
+	f := &Formats{m: map[string]DecoderFactory{
 		"canonical": func(in *config.Input) (LineDecoder, error) {
 			return &Canonical{d: event.Decoder{MaxLineBytes: in.MaxLineBytes}}, nil
 		},
+	}}
+	for name, d := range more {
+		f.m[name] = d
 	}
-)
-
-// Register adds a format (a shipped preset, or "mapping"). Called from the
-// preset package's init.
-func Register(name string, f DecoderFactory) {
-	formatsMu.Lock()
-	defer formatsMu.Unlock()
-	formats[name] = f
-	config.RegisterFormat(name)
+	return f
 }
 
-// NewDecoder returns the decoder of in's format.
-func NewDecoder(in *config.Input) (LineDecoder, error) {
-	formatsMu.RLock()
-	f, ok := formats[in.Format]
-	formatsMu.RUnlock()
+// NewDecoder returns the decoder of in's format. An unknown format read
+// from the config file is a "line N: format: ..." error.
+func (f *Formats) NewDecoder(in *config.Input) (LineDecoder, error) {
+	d, ok := f.m[in.Format]
 	if !ok {
-		return nil, fmt.Errorf("source %s: unknown format %q", in.Name, in.Format)
+		msg := fmt.Sprintf("unknown format %q (known: %s)", in.Format, strings.Join(f.Names(), ", "))
+		if in.Line() > 0 {
+			return nil, fmt.Errorf("line %d: format: %s", in.Line(), msg)
+		}
+		return nil, fmt.Errorf("source %s: %s", in.Name, msg)
 	}
-	return f(in)
+	return d(in)
 }
 
-// Canonical decodes the canonical shape of sources.md.
+// Names lists the formats, sorted.
+func (f *Formats) Names() []string {
+	out := make([]string, 0, len(f.m))
+	for k := range f.m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Canonical decodes the canonical shape of docs/events.md.
 type Canonical struct {
 	d  event.Decoder
 	ev event.Event
@@ -95,35 +113,61 @@ type Batch struct {
 
 // Input follows one configured input.
 type Input struct {
-	Name   string
-	Health *source.Health
-	f      *tail.Follower
-	dec    LineDecoder
-	cfg    *config.Input
-	now    func() time.Time
-	errs   int
+	Name    string
+	Health  *source.Health
+	f       *tail.Follower
+	dec     LineDecoder
+	cfg     *config.Input
+	formats *Formats
+	now     func() time.Time
+	errs    int
 	// decs are the decoders of the parallel workers (decode), made on
 	// first use; decs[0] is dec.
 	decs []LineDecoder
 }
 
-// New returns an input resuming from positions saved by the engine (nil to
-// start at the beginning of every file).
-func New(cfg *config.Input, pollInterval time.Duration, positions []byte, health *source.Health, now func() time.Time) (*Input, error) {
-	dec, err := NewDecoder(cfg)
+// Options are what the exporter gives an input besides its configuration.
+type Options struct {
+	// Formats are the formats the input may name (nil: canonical only).
+	Formats *Formats
+	// PollInterval is how often the files are checked for new lines.
+	PollInterval time.Duration
+	// Positions are the positions saved by the engine (nil to start at the
+	// beginning of every file).
+	Positions []byte
+	// Health receives the input's counts and state; required.
+	Health *source.Health
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// New returns an input resuming from opts.Positions.
+func New(cfg *config.Input, opts Options) (*Input, error) {
+	formats := opts.Formats
+	if formats == nil {
+		formats = NewFormats(nil)
+	}
+	health, now := opts.Health, opts.Now
+	if health == nil {
+		return nil, fmt.Errorf("source %s: no health record", cfg.Name)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	dec, err := formats.NewDecoder(cfg)
 	if err != nil {
 		return nil, err
 	}
 	var start []tail.Position
-	if len(positions) > 0 {
-		if err := json.Unmarshal(positions, &start); err != nil {
+	if len(opts.Positions) > 0 {
+		if err := json.Unmarshal(opts.Positions, &start); err != nil {
 			return nil, fmt.Errorf("source %s: saved positions: %w", cfg.Name, err)
 		}
 	}
-	in := &Input{Name: cfg.Name, Health: health, dec: dec, cfg: cfg, now: now}
+	in := &Input{Name: cfg.Name, Health: health, dec: dec, cfg: cfg, formats: formats, now: now}
 	f, err := tail.New(tail.Config{
 		Paths:        cfg.Paths,
-		PollInterval: pollInterval,
+		PollInterval: opts.PollInterval,
 		MaxLineBytes: cfg.MaxLineBytes,
 		OnError: func(e *tail.FileError) {
 			in.errs++
@@ -195,7 +239,7 @@ func (in *Input) decode(b tail.Batch) *Batch {
 			in.decs = append(in.decs, in.dec)
 			continue
 		}
-		d, err := NewDecoder(in.cfg)
+		d, err := in.formats.NewDecoder(in.cfg)
 		if err != nil { // built once already, in New
 			workers = len(in.decs)
 			break
@@ -300,16 +344,4 @@ func isBlank(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// Formats lists the registered formats.
-func Formats() []string {
-	formatsMu.RLock()
-	defer formatsMu.RUnlock()
-	out := make([]string, 0, len(formats))
-	for k := range formats {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -16,11 +16,13 @@ import (
 func TestBatchEventsKeepEscapedStrings(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "auth.jsonl")
-	os.WriteFile(p, []byte(
+	if err := os.WriteFile(p, []byte(
 		`{"ts":"2026-11-20T10:00:00Z","type":"signup","user":"al\u00e9"}`+"\n"+
 			`{"ts":"2026-11-20T10:00:01Z","type":"signup","user":"bo\u00e9"}`+"\n"+
-			`{"ts":"2026-11-20T10:00:02Z","type":"signup","user":"plain"}`+"\n"), 0o644)
-	in, err := New(&config.Input{Name: "auth", Paths: []string{p}, Format: "canonical"}, time.Second, nil, source.NewHealth("auth"), time.Now)
+			`{"ts":"2026-11-20T10:00:02Z","type":"signup","user":"plain"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in, err := New(&config.Input{Name: "auth", Paths: []string{p}, Format: "canonical"}, Options{PollInterval: time.Second, Health: source.NewHealth("auth"), Now: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

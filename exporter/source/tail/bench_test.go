@@ -46,7 +46,9 @@ func BenchmarkRead(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			f.Poll(context.Background(), func(batch Batch) error { lines += len(batch.Lines); return nil })
+			if err := f.Poll(context.Background(), func(batch Batch) error { lines += len(batch.Lines); return nil }); err != nil {
+				b.Fatal(err)
+			}
 			f.Close()
 		}
 		if lines != benchLines*b.N {

@@ -31,7 +31,7 @@ func (f *Follower) Poll(ctx context.Context, fn func(Batch) error) error {
 	defer func() {
 		for _, o := range list {
 			if o.f != nil && o.owner == nil {
-				o.f.Close()
+				_ = o.f.Close() // read only: closing loses nothing
 			}
 		}
 	}()
@@ -247,7 +247,7 @@ func (f *Follower) read(e *entry, now, maxMtime time.Time, fn func(Batch) error)
 		}
 		finished = clean
 	} else {
-		atEnd, mtime, err := r.readPlain(o)
+		atEnd, mtime, err := r.readPlain()
 		if err != nil {
 			return err
 		}
@@ -295,7 +295,7 @@ func (r *run) fail(op string, err error) {
 }
 
 // readPlain reads from the held descriptor up to the size it has now.
-func (r *run) readPlain(o *obs) (atEnd bool, mtime time.Time, err error) {
+func (r *run) readPlain() (atEnd bool, mtime time.Time, err error) {
 	fh := r.e.f
 	fi, serr := fh.Stat()
 	if serr != nil {
@@ -376,7 +376,7 @@ func (r *run) readGzip(o *obs) (done, clean bool, err error) {
 // feed splits data, the bytes at r.st.readOff, into lines, emitting
 // batches as they fill.
 func (r *run) feed(data []byte) error {
-	e, max := r.e, r.f.cfg.MaxLineBytes
+	e, maxLine := r.e, r.f.cfg.MaxLineBytes
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if r.st.skip {
@@ -392,7 +392,7 @@ func (r *run) feed(data []byte) error {
 			continue
 		}
 		if i < 0 {
-			if len(e.pending)+len(data) > max {
+			if len(e.pending)+len(data) > maxLine {
 				if err := r.tooLong(); err != nil {
 					return err
 				}
@@ -400,11 +400,11 @@ func (r *run) feed(data []byte) error {
 				r.st.off = r.st.readOff
 				return nil
 			}
-			e.pending = appendBounded(e.pending, data, max)
+			e.pending = appendBounded(e.pending, data, maxLine)
 			r.st.readOff += int64(len(data))
 			return nil
 		}
-		if len(e.pending)+i > max {
+		if len(e.pending)+i > maxLine {
 			if err := r.tooLong(); err != nil {
 				return err
 			}

@@ -195,7 +195,8 @@ func runWorld(t *testing.T, seed uint64, steps int, opts worldOpts) {
 			if !opts.copytruncate {
 				// A file renamed out of the patterns before it was ever
 				// seen cannot be read: see it once first.
-				for !w.poll() {
+				for done := false; !done; {
+					done = w.poll()
 				}
 			}
 			w.shift()
@@ -258,7 +259,8 @@ func runWorld(t *testing.T, seed uint64, steps int, opts worldOpts) {
 	}
 	w.completeHalf()
 	for range 3 {
-		for !w.poll() {
+		for done := false; !done; {
+			done = w.poll()
 		}
 	}
 
@@ -308,7 +310,9 @@ func TestRestartAtEveryBatchBoundary(t *testing.T) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		os.Chtimes(p, now.Add(-ages[name]), now.Add(-ages[name]))
+		if err := os.Chtimes(p, now.Add(-ages[name]), now.Add(-ages[name])); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg := Config{Paths: []string{dir + "/app.log*"}, BatchLines: 7, MaxLineBytes: 64}
 	clock := func() time.Time { return now }
@@ -326,7 +330,7 @@ func TestRestartAtEveryBatchBoundary(t *testing.T) {
 		defer f.Close()
 		var steps []step
 		for range 2 {
-			f.Poll(context.Background(), func(b Batch) error {
+			err := f.Poll(context.Background(), func(b Batch) error {
 				s := step{long: len(b.TooLong), pos: b.Positions}
 				for _, l := range b.Lines {
 					s.lines = append(s.lines, string(l.Text))
@@ -334,6 +338,9 @@ func TestRestartAtEveryBatchBoundary(t *testing.T) {
 				steps = append(steps, s)
 				return nil
 			})
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
 		return steps
 	}

@@ -1,0 +1,230 @@
+package collector
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/heady/heady-metrics/exporter/event"
+	"github.com/heady/heady-metrics/exporter/webhook"
+	"github.com/heady/heady-metrics/kpi"
+)
+
+// ReferencePath is where heady-gen writes Reference, relative to the
+// repository root.
+const ReferencePath = "docs/metrics.md"
+
+// referenceGroups order the families of kpi.AllSeries by name prefix.
+var referenceGroups = []struct{ prefix, title string }{
+	{"heady_adoption_", "Adoption"},
+	{"heady_outcomes_", "Outcomes"},
+	{"heady_trust_", "Trust and reliability"},
+	{"heady_cost_", "Cost"},
+	{"heady_platform_", "Platform"},
+	{"heady_probe_", "Probes"},
+	{"heady_delivery_", "Delivery"},
+	{"heady_", "Exporter, sources and engine"},
+}
+
+// labelNotes say what a label's values are where no window list does.
+func labelNotes() map[string]string {
+	types := make([]string, 0, len(event.Types()))
+	for _, t := range event.Types() {
+		types = append(types, t.String())
+	}
+	reasons := make([]string, 0, len(event.Reasons))
+	for _, r := range event.Reasons {
+		reasons = append(reasons, string(r))
+	}
+	results := make([]string, 0, len(webhook.Results()))
+	for _, r := range webhook.Results() {
+		results = append(results, string(r))
+	}
+	return map[string]string{
+		"source":                                "an event input's `name` (default `audit`, `audit-2`, ..., `auth`, `ci`), `registry`, `cost`, `probe`",
+		"reason":                                codeList(reasons) + " ([events.md](events.md#skipped-inputs-and-how-they-are-counted))",
+		"stream":                                "`audit`, `auth`, `ci`",
+		"type":                                  codeList(types),
+		"workflow":                              "top `engine.top_n` workflows by volume, then `other`",
+		"tool":                                  "top `engine.top_n` tools by volume, then `other`",
+		"policy":                                "top `engine.top_n` policies by volume, then `other`",
+		"model":                                 "top `engine.top_n` models by cost, then `other`",
+		"horizon":                               "`1w`, `4w` (weeks after the cohort week)",
+		"target":                                "a probe URL of `sources.probe.targets`",
+		"budget":                                "a budget name of the cost API",
+		"service":                               "a service of the registry",
+		"repo":                                  "a repository of CI events",
+		"env":                                   "a deploy environment",
+		"hit":                                   "`true`, `false`",
+		"routed":                                "`cheaper`, `default`, `fallback`, `none` (absent), `other`",
+		"status@heady_trust_tool_calls":         "`success`, `error`, `denied`, `other` (any other word)",
+		"status@heady_trust_tool_calls_by_tool": "`success`, `error`, `denied`, `other` (any other word)",
+		"status@heady_outcomes_verified":        "`success`, `failure`",
+		"result@heady_webhook_requests_total":   codeList(results),
+		"result@heady_outcomes_arena_runs":      "`promoted`, `rejected`, `failed`, `other`",
+		"result@heady_delivery_quality_gate_runs": "`pass`, `fail`, `other`",
+		"result@heady_delivery_deploys":           "`success`, `failure`, `other`",
+	}
+}
+
+func codeList(vs []string) string {
+	return "`" + strings.Join(vs, "`, `") + "`"
+}
+
+// labelCell renders a family's labels with their values.
+func labelCell(s kpi.Series, notes map[string]string) string {
+	if len(s.Labels) == 0 {
+		return "none"
+	}
+	parts := make([]string, 0, len(s.Labels))
+	for _, l := range s.Labels {
+		note := notes[l+"@"+s.Name]
+		if note == "" {
+			note = notes[l]
+		}
+		if l == "window" && len(s.Windows) > 0 {
+			note = codeList(s.Windows)
+		}
+		if note == "" {
+			parts = append(parts, "`"+l+"`")
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("`%s`: %s", l, note))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// usedBy lists the KPIs whose PromQL reads the family.
+func usedBy(name string) string {
+	re := regexp.MustCompile(regexp.QuoteMeta(name) + `(_bucket|_sum|_count)?\b`)
+	var ids []string
+	for _, k := range kpi.Catalog {
+		if re.MatchString(k.Expr + " " + k.PrevExpr + " " + k.Guard + " " + k.TopExpr) {
+			ids = append(ids, fmt.Sprintf("[`%s`](runbooks.md#%s)", k.ID, k.ID))
+		}
+	}
+	return strings.Join(ids, ", ")
+}
+
+func typeCell(t kpi.SeriesType) string {
+	if t == kpi.Histogram {
+		return "histogram (`_bucket`, `_sum`, `_count`)"
+	}
+	return string(t)
+}
+
+// Reference renders docs/metrics.md: every family the exporter serves, from
+// kpi.AllSeries (which the collectors' descriptors are built from) and the
+// Go runtime and process collectors it registers, with type, labels and
+// meaning, and the recording rules built on them.
+func Reference() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("<!-- Generated by `go run ./cmd/heady-gen` from kpi.AllSeries and the exporter's collectors. DO NOT EDIT. -->\n\n")
+	b.WriteString("# Metric reference\n\n")
+	b.WriteString("Every metric family `heady-exporter` serves on `/metrics`. The `heady_` families are declared once in " +
+		"`kpi/series.go` (`kpi.AllSeries`), which the collectors build their descriptors from; a test gathers a real " +
+		"exporter over the demo data and fails when it serves a family this page lacks.\n\n")
+	b.WriteString("Conventions: a `window` label is a rolling window `(now - W, now]` (`prev7d` and `prev30d` are the window of " +
+		"the same length just before); windowed counts are gauges (they go down as events leave the window), not " +
+		"counters, so query them directly, never with `rate()`. Histograms are gauge histograms over their window. " +
+		"Open label sets (workflow, tool, policy, model) export the top `engine.top_n` values and `other`. No user, " +
+		"session or receipt id is ever a label. The KPIs computed from these families: [kpis.md](kpis.md); the events " +
+		"behind them: [events.md](events.md).\n")
+	notes := labelNotes()
+	done := map[string]bool{}
+	for _, g := range referenceGroups {
+		var rows []kpi.Series
+		for _, s := range kpi.AllSeries {
+			if !done[s.Name] && strings.HasPrefix(s.Name, g.prefix) {
+				rows = append(rows, s)
+				done[s.Name] = true
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s\n\n| family | type | labels | meaning | KPIs |\n|---|---|---|---|---|\n", g.title)
+		for _, s := range rows {
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", s.Name, typeCell(s.Type), cell(labelCell(s, notes)), cell(s.Help), usedBy(s.Name))
+		}
+	}
+	for _, s := range kpi.AllSeries {
+		if !done[s.Name] {
+			return nil, fmt.Errorf("collector: reference: %s has no group (want a heady_ prefix)", s.Name)
+		}
+	}
+	if err := runtimeReference(&b); err != nil {
+		return nil, err
+	}
+	b.WriteString("\n## Recording rules\n\nWritten by the rules in `alerts/heady-rules.yml` (see [operations.md](operations.md)), one series per KPI, labelled `kpi` (the KPI id) and `panel`:\n\n")
+	b.WriteString("| series | meaning |\n|---|---|\n")
+	fmt.Fprintf(&b, "| `%s` | the KPI's value |\n", kpi.RecordValue)
+	fmt.Fprintf(&b, "| `%s` | a trend KPI's value over the previous window |\n", kpi.RecordPrev)
+	fmt.Fprintf(&b, "| `%s` | a trend KPI's value / its previous value |\n", kpi.RecordTrend)
+	return b.Bytes(), nil
+}
+
+// runtimeReference lists the families of the Go runtime and process
+// collectors: the Go collector's from a gather (its set is fixed by the Go
+// and client_golang versions), the process collector's from its
+// descriptors (a gather depends on the platform).
+func runtimeReference(b *bytes.Buffer) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		return fmt.Errorf("collector: reference: %w", err)
+	}
+	b.WriteString("\n## Go runtime and process\n\nThe standard families of client_golang's Go and process collectors (the process family set is Linux's).\n\n| family | type | labels | meaning |\n|---|---|---|---|\n")
+	for _, mf := range mfs {
+		var labels []string
+		if ms := mf.GetMetric(); len(ms) > 0 {
+			for _, lp := range ms[0].GetLabel() {
+				labels = append(labels, "`"+lp.GetName()+"`")
+			}
+		}
+		lc := strings.Join(labels, ", ")
+		if lc == "" {
+			lc = "none"
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", mf.GetName(), strings.ToLower(mf.GetType().String()), lc, cell(mf.GetHelp()))
+	}
+	for _, d := range describe(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})) {
+		typ := dto.MetricType_GAUGE
+		if strings.HasSuffix(d.name, "_total") {
+			typ = dto.MetricType_COUNTER
+		}
+		fmt.Fprintf(b, "| `%s` | %s | none | %s |\n", d.name, strings.ToLower(typ.String()), cell(d.help))
+	}
+	return nil
+}
+
+type descInfo struct{ name, help string }
+
+// descFields reads fqName and help from a Desc's String form, the only
+// place client_golang shows them.
+var descFields = regexp.MustCompile(`fqName: "([^"]*)", help: "((?:[^"\\]|\\.)*)"`)
+
+func describe(c prometheus.Collector) []descInfo {
+	ch := make(chan *prometheus.Desc, 64)
+	c.Describe(ch)
+	close(ch)
+	var out []descInfo
+	for d := range ch {
+		if m := descFields.FindStringSubmatch(d.String()); m != nil {
+			out = append(out, descInfo{m[1], m[2]})
+		}
+	}
+	slices.SortFunc(out, func(a, b descInfo) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+func cell(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
+}
