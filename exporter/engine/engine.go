@@ -214,8 +214,16 @@ func (e *Engine) ApplyBatch(evs []event.Event, res []Result) {
 	var hs [prefetchGroup]evHashes
 	for start := 0; start < len(evs); start += prefetchGroup {
 		group := evs[start:min(start+prefetchGroup, len(evs))]
+		users := e.opt.Side != EventSide // else the user side is another engine's
 		for i := range group {
-			hs[i] = hashesOf(&group[i])
+			ev := &group[i]
+			hs[i] = evHashes{}
+			if ev.User != "" && users {
+				hs[i].user = xxhash.Sum64String(ev.User)
+			}
+			if ev.ID != "" {
+				hs[i].id = xxhash.Sum64String(ev.ID)
+			}
 		}
 		e.prefetch(hs[:len(group)])
 		for i := range group {
