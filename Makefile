@@ -14,7 +14,7 @@ LDFLAGS   := -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) -X $(PK
 DEMO_DIR  ?= demo
 LISTEN    ?= :9877
 
-.PHONY: all build run demo test test-deps lint generate check-generated fuzz bench soak clean
+.PHONY: all build run demo test test-deps lint generate check-generated slo-rules fuzz bench soak clean
 
 all: build
 
@@ -50,6 +50,12 @@ generate:
 	$(GO) run ./cmd/heady-gen -out .
 
 # Regenerates every generated file and fails when a committed one differs.
+# The SLO rules Sloth generates from the spec heady-gen writes
+# (alerts/slo/); the integration tests fail when they are out of date.
+slo-rules: generate test-deps
+	eval "$$(./scripts/test-deps.sh --print-env)"; \
+		"$$HEADY_SLOTH_BIN" generate --no-log -i alerts/slo/heady-slos.sloth.yml -o alerts/slo/heady-slos.rules.yml
+
 check-generated: generate
 	@git diff --exit-code --stat -- dashboards alerts provisioning docs charts || \
 		(echo "generated files are out of date: run 'make generate' and commit"; exit 1)

@@ -113,6 +113,13 @@ func Files(o Options) ([]File, error) {
 			return nil, err
 		}
 	}
+	spec, err := Sloth(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := add(SlothSpecPath, spec); err != nil {
+		return nil, err
+	}
 	table, err := KPITable(o)
 	if err != nil {
 		return nil, err

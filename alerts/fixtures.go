@@ -280,26 +280,44 @@ func (ss *samples) build(k kpi.KPI, f *kpi.Formula, v, den float64) (float64, er
 	return got, nil
 }
 
-// histogram adds a gauge histogram whose observations all lie in one bucket
-// (0, b], so that quantile q interpolates to about v, and returns the value
-// histogram_quantile computes: b * (q*count / count).
+// histogram adds the quantile gauges of a windowed distribution (or its
+// counts by upper bound, see buckets): v on one
+// instance and less on the other (the rule takes the highest), and other
+// quantiles far from v (the rule must pick its own); it returns v.
 func (ss *samples) histogram(f *kpi.Formula, v float64) float64 {
+	if kpi.IsAtMostSeries(f.Num.Series) {
+		return ss.buckets(f, v)
+	}
+	q := strconv.FormatFloat(f.Q, 'g', -1, 64)
+	for _, qs := range kpi.Quantiles {
+		l := map[string]string{"q": qs}
+		if f.Window != "" {
+			l["window"] = f.Window
+		}
+		x := v
+		if qs != q {
+			x = 10 * v
+		}
+		ss.add(sample{f.Num.Series, withInstance(l, testInstances[0]), x})
+		ss.add(sample{f.Num.Series, withInstance(l, testInstances[1]), x / 2})
+	}
+	return v
+}
+
+// buckets adds windowed counts by upper bound whose observations all lie
+// in one bucket (0, b], so that quantile q interpolates to about v, and
+// returns the value histogram_quantile computes: b * (q*count / count).
+func (ss *samples) buckets(f *kpi.Formula, v float64) float64 {
 	b, _ := strconv.ParseFloat(strconv.FormatFloat(v/f.Q, 'g', 4, 64), 64)
 	const count = 10.0
-	base := map[string]string{}
-	if f.Window != "" {
-		base["window"] = f.Window
-	}
 	for _, le := range []string{strconv.FormatFloat(b, 'g', -1, 64), "+Inf"} {
-		l := map[string]string{"le": le}
-		for k, x := range base {
-			l[k] = x
+		l := map[string]string{kpi.LabelAtMost: le}
+		if f.Window != "" {
+			l["window"] = f.Window
 		}
-		ss.split(f.Num.Series+"_bucket", l, count)
+		ss.split(f.Num.Series, l, count)
 	}
-	ss.split(f.Num.Series+"_count", base, count)
-	rank := f.Q * count
-	return b * (rank / count)
+	return b * (f.Q * count / count)
 }
 
 // targetValues picks a value meeting a value target and one missing it.

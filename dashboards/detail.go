@@ -56,15 +56,93 @@ func maxi(series, selector string) string {
 
 func ratioOf(num, den string) string { return fmt.Sprintf("(%s) / ((%s) > 0)", num, den) }
 
+// quantiles reads the exported quantile gauges of a windowed
+// distribution (the highest over instances, as the KPI rules do).
 func quantiles(series, selector string, qs ...float64) []q {
 	var out []q
 	for _, x := range qs {
+		sel := fmt.Sprintf("q=%q", fmt.Sprint(x))
+		if selector != "" {
+			sel = selector + "," + sel
+		}
 		out = append(out, q{
-			fmt.Sprintf("histogram_quantile(%g, %s)", x, sum(series+"_bucket", selector)),
+			fmt.Sprintf("max without (instance, q) (%s{%s})", series, sel),
 			fmt.Sprintf("p%g {{window}}", x*100),
 		})
 	}
 	return out
+}
+
+// perUnit is the rate of a counter, summed over instances and the given
+// labels, per second times scale (60: per minute, 3600: per hour).
+func perUnit(series, selector string, scale int, drop ...string) string {
+	if selector != "" {
+		series += "{" + selector + "}"
+	}
+	return fmt.Sprintf("%s * %d", sum("rate("+series+"[$__rate_interval])", "", drop...), scale)
+}
+
+// histQuantile is a quantile of a cumulative histogram's rate: from the
+// native histogram where Prometheus ingests it, else from the classic
+// buckets.
+func histQuantile(series string, x float64) q {
+	native := fmt.Sprintf("histogram_quantile(%g, sum without (instance) (rate(%s[$__rate_interval])))", x, series)
+	classic := fmt.Sprintf("histogram_quantile(%g, sum without (instance) (rate(%s_bucket[$__rate_interval])))", x, series)
+	return q{native + " or " + classic, fmt.Sprintf("p%g", x*100)}
+}
+
+// rates lists the drill-down panels over the counters and cumulative
+// histograms: rate() over any range, next to the exact windowed KPIs.
+func rates(p kpi.Panel) []breakdown {
+	switch p {
+	case kpi.PanelOutcomes, kpi.PanelNorthStar:
+		return []breakdown{
+			{"Verified outcomes per hour by workflow and status", "rate() of " + kpi.SVerifiedTotal + ", per hour.", "short", series,
+				[]q{{perUnit(kpi.SVerifiedTotal, "", 3600), "{{workflow}} {{status}}"}}},
+			{"Arena runs per hour by result", "rate() of " + kpi.SArenaRunsTotal + ", per hour; promoted are the promotions.", "short", series,
+				[]q{{perUnit(kpi.SArenaRunsTotal, "", 3600), "{{result}}"}}},
+		}
+	case kpi.PanelTrust:
+		return []breakdown{
+			{"Tool calls per minute by tool", "rate() of " + kpi.SToolCallsTotal + " over all statuses, per minute.", "short", series,
+				[]q{{perUnit(kpi.SToolCallsTotal, "", 60, "status"), "{{tool}}"}}},
+			{"Tool call errors per minute by tool", "rate() of " + kpi.SToolCallsTotal + " with a status other than success, per minute.", "short", series,
+				[]q{{perUnit(kpi.SToolCallsTotal, `status!="success"`, 60, "status"), "{{tool}}"}}},
+			{"Policy blocks per hour by policy", "rate() of " + kpi.SPolicyBlocksTotal + ", per hour.", "short", series,
+				[]q{{perUnit(kpi.SPolicyBlocksTotal, "", 3600), "{{policy}}"}}},
+			{"Incidents opened and resolved per day", "rate() of the incident counters, per day.", "short", series,
+				[]q{{perUnit(kpi.SIncidentsOpenedTotal, "", 86400), "opened"}, {perUnit(kpi.SSecurityOpenedTotal, "", 86400), "security opened"},
+					{perUnit(kpi.SIncidentsResolvedTotal, "", 86400), "resolved"}}},
+		}
+	case kpi.PanelCost:
+		return []breakdown{
+			{"Inference cost per hour by model", "rate() of " + kpi.SInferenceUSDTotal + " in USD per hour (credits are counted apart).", "currencyUSD", series,
+				[]q{{perUnit(kpi.SInferenceUSDTotal, "", 3600), "{{provider}} {{model}}"}}},
+			{"Inference requests per minute by model", "rate() of " + kpi.SInferenceReqTotal + ", per minute.", "short", series,
+				[]q{{perUnit(kpi.SInferenceReqTotal, "", 60), "{{provider}} {{model}}"}}},
+			{"Arena cost per hour", "rate() of " + kpi.SArenaUSDTotal + ", in USD per hour.", "currencyUSD", series,
+				[]q{{perUnit(kpi.SArenaUSDTotal, "", 3600), "arena"}}},
+		}
+	case kpi.PanelPlatform:
+		return []breakdown{
+			{"Gateway requests per minute", "rate() of the gateway duration histogram's count, per minute.", "short", series,
+				[]q{{perUnit(kpi.SGatewayDurationHist+"_count", "", 60), "requests"}}},
+			{"Gateway latency (cumulative histogram)", "Quantiles of the gateway durations observed in the dashboard's rate interval.", "s", series,
+				[]q{histQuantile(kpi.SGatewayDurationHist, 0.5), histQuantile(kpi.SGatewayDurationHist, 0.95), histQuantile(kpi.SGatewayDurationHist, 0.99)}},
+			{"Circuit breaker trips per hour", "rate() of " + kpi.SBreakerTripsTotal + ", per hour.", "short", series,
+				[]q{{perUnit(kpi.SBreakerTripsTotal, "", 3600), "trips"}}},
+		}
+	case kpi.PanelDelivery:
+		return []breakdown{
+			{"Deploys per day by environment and result", "rate() of " + kpi.SDeploysTotal + ", per day.", "short", series,
+				[]q{{perUnit(kpi.SDeploysTotal, "", 86400), "{{env}} {{result}}"}}},
+			{"Merges and reverts per day", "rate() of the merge and revert counters, per day.", "short", series,
+				[]q{{perUnit(kpi.SMergesTotal, "", 86400), "merges"}, {perUnit(kpi.SRevertsTotal, "", 86400), "reverts"}}},
+			{"Cycle time (cumulative histogram)", "Quantiles of the cycle times of the items shipped in the dashboard's rate interval.", "s", series,
+				[]q{histQuantile(kpi.SCycleTimeHist, 0.5), histQuantile(kpi.SCycleTimeHist, 0.9)}},
+		}
+	}
+	return nil
 }
 
 // breakdowns lists the drill-down panels of each catalog panel.
@@ -91,7 +169,7 @@ func breakdowns(p kpi.Panel) []breakdown {
 			{"New users and first-day conversions", "Users whose first activity lies in (now-30d, now-1d], and those with a verified outcome within 24 h.", "short", series,
 				[]q{{sum(kpi.SNewUsers, ""), "new users"}, {sum(kpi.SNewUsersConverted, ""), "converted"}}},
 			{"Time to first verified outcome: quantiles", "Quantiles of the seconds from first activity to first verified outcome, over users whose first verified outcome lies in 30d.", "s", series,
-				quantiles(kpi.STimeToFirstOutcome, "", 0.5, 0.9)},
+				quantiles(kpi.STimeToFirstOutcomeQ, "", 0.5, 0.9)},
 		}
 	case kpi.PanelOutcomes:
 		return []breakdown{
@@ -160,7 +238,7 @@ func breakdowns(p kpi.Panel) []breakdown {
 			{"Registry components by status and criticality", "Registry components by status and criticality.", "short", series,
 				[]q{{maxi(kpi.SComponents, ""), "{{status}} {{criticality}}"}}},
 			{"Gateway latency: quantiles (1h)", "Quantiles of gateway (tool call) durations over the last hour.", "s", series,
-				quantiles(kpi.SGatewayDuration, `window="1h"`, 0.5, 0.95, 0.99)},
+				quantiles(kpi.SGatewayDurationQ, `window="1h"`, 0.5, 0.95, 0.99)},
 			{"Circuit breakers", "Circuit breaker trips (1d) and circuit breakers the registry declares.", "short", series,
 				[]q{{sum(kpi.SBreakerTrips, ""), "trips {{window}}"}, {maxi(kpi.SRegistryBreakers, ""), "declared"}}},
 		}
@@ -252,6 +330,12 @@ func detail(o Options, p kpi.Panel) *dashboard.DashboardBuilder {
 	b.WithRow(dashboard.NewRowBuilder("Breakdowns").Id(id.next()))
 	for _, bd := range breakdowns(p) {
 		b.WithPanel(bd.panel(id))
+	}
+	if r := rates(p); len(r) > 0 {
+		b.WithRow(dashboard.NewRowBuilder("Rates (counters)").Id(id.next()))
+		for _, bd := range r {
+			b.WithPanel(bd.panel(id))
+		}
 	}
 	return b
 }

@@ -3,6 +3,7 @@ package kpi
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -138,13 +139,25 @@ func (f Formula) PromQL() string {
 		return fmt.Sprintf("%s without (%s) (max without (instance) (%s))", f.Agg,
 			strings.Join(ser.Labels, ", "), f.Num.promql())
 	case FQuantile:
-		w := S(f.Num.Series+"_bucket", "window", f.Window)
-		c := S(f.Num.Series+"_count", "window", f.Window)
-		if f.Window == "" {
-			w, c = Sel{Series: f.Num.Series + "_bucket"}, Sel{Series: f.Num.Series + "_count"}
+		if IsAtMostSeries(f.Num.Series) {
+			// Windowed counts by upper bound (gauges of user-split
+			// distributions, which shards add up), interpolated: the
+			// at_most label becomes histogram_quantile's le.
+			w := S(f.Num.Series, "window", f.Window)
+			c := S(f.Num.Series, "window", f.Window, LabelAtMost, "+Inf")
+			if f.Window == "" {
+				w, c = Sel{Series: f.Num.Series}, S(f.Num.Series, LabelAtMost, "+Inf")
+			}
+			return fmt.Sprintf(`histogram_quantile(%g, sum without (instance, window, %s) (label_replace(%s, "le", "$1", "%s", "(.*)"))) and (sum without (instance, window, %s) (%s) > 0)`,
+				f.Q, LabelAtMost, w.promql(), LabelAtMost, LabelAtMost, c.promql())
 		}
-		return fmt.Sprintf("histogram_quantile(%g, sum without (instance, window) (%s)) and (sum without (instance, window) (%s) > 0)",
-			f.Q, w.promql(), c.promql())
+		// The exporter exports the exact quantile of the window as a
+		// gauge (of distributions one shard holds: the highest is taken).
+		q := S(f.Num.Series, "window", f.Window, "q", strconv.FormatFloat(f.Q, 'g', -1, 64))
+		if f.Window == "" {
+			q = S(f.Num.Series, "q", strconv.FormatFloat(f.Q, 'g', -1, 64))
+		}
+		return fmt.Sprintf("max without (instance, window, q) (%s)", q.promql())
 	case FMaxRatioBy:
 		return fmt.Sprintf("max without (%s) ((sum without (instance) (%s)) / (sum without (instance) (%s) > 0))",
 			f.By, f.Num.promql(), f.Den.promql())

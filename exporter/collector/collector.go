@@ -65,12 +65,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			}
 			ch <- prometheus.MustNewConstMetric(d, vt, s.Value, s.LabelValues...)
 		}
-		for _, h := range v.Hists {
-			d := c.descs[h.Name]
-			if d == nil {
-				continue
+		for i := range v.Cumulative {
+			h := &v.Cumulative[i]
+			if d := c.descs[h.Name]; d != nil {
+				ch <- cumHistogram{desc: d, h: h}
 			}
-			ch <- prometheus.MustNewConstHistogram(d, h.Count, h.Sum, h.Buckets, h.LabelValues...)
 		}
 	}
 	for _, h := range c.r.Healths() {

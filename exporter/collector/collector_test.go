@@ -21,6 +21,7 @@ import (
 	"github.com/heady/heady-metrics/exporter/engine"
 	"github.com/heady/heady-metrics/exporter/pipeline"
 	"github.com/heady/heady-metrics/exporter/source"
+	"github.com/heady/heady-metrics/exporter/source/probe"
 	"github.com/heady/heady-metrics/kpi"
 )
 
@@ -49,6 +50,13 @@ func (r reader) LastReload() (bool, time.Time) {
 
 func demoReader(t *testing.T) reader {
 	t.Helper()
+	r, _ := demoReaderProbes(t)
+	return r
+}
+
+// demoReaderProbes also returns the demo configuration's probe targets.
+func demoReaderProbes(t *testing.T) (reader, int) {
+	t.Helper()
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	dir := t.TempDir()
 	if err := demo.Write(dir, now); err != nil {
@@ -58,12 +66,63 @@ func demoReader(t *testing.T) reader {
 	if err != nil {
 		t.Fatal(err)
 	}
+	targets := 0
+	if c.Sources.Probe != nil {
+		pc, err := probe.ParseConfig(c.Sources.Probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		targets = len(pc.Targets)
+		if targets == 0 {
+			targets = len(probe.DefaultTargets())
+		}
+	}
 	c.Sources.Probe = nil // live network state: covered by the probe's own tests
 	eng, hs, err := pipeline.ReadOnce(context.Background(), c, now, promslog.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return reader{v: eng.Evaluate(now.UnixMilli()), hs: hs}
+	return reader{v: eng.Evaluate(now.UnixMilli()), hs: hs}, targets
+}
+
+// SeriesBudget is the most heady_ series the demo scrape may hold
+// (docs/series.md says how the count grows).
+const SeriesBudget = 800
+
+// TestDemoScrapeSeriesBudget counts the demo's heady_ series as
+// Prometheus stores them from a classic scrape (a histogram is its
+// buckets, +Inf, _count and _sum), with the probe series the demo's
+// targets add (success, status code, duration, certificate expiry each).
+func TestDemoScrapeSeriesBudget(t *testing.T) {
+	r, targets := demoReaderProbes(t)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector.New(r))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, byFamily := 0, map[string]int{}
+	for _, mf := range mfs {
+		if !strings.HasPrefix(mf.GetName(), "heady_") {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			k := 1
+			if h := m.GetHistogram(); h != nil {
+				k = len(h.GetBucket()) + 3
+			}
+			n += k
+			byFamily[mf.GetName()] += k
+		}
+	}
+	if targets == 0 {
+		t.Fatal("the demo configuration probes nothing")
+	}
+	n += 4 * targets
+	if n >= SeriesBudget || n < 300 {
+		t.Errorf("the demo scrape holds %d heady_ series; the budget is under %d (by family: %v)", n, SeriesBudget, byFamily)
+	}
+	t.Logf("%d heady_ series, %d of them probes", n, 4*targets)
 }
 
 // TestDemoScrapeGolden is the end-to-end scrape of the demo data set as of

@@ -132,10 +132,13 @@ func Reference() ([]byte, error) {
 		"exporter over the demo data and fails when it serves a family this page lacks.\n\n")
 	b.WriteString("Conventions: a `window` label is a rolling window `(now - W, now]` (`prev7d` and `prev30d` are the window of " +
 		"the same length just before); windowed counts are gauges (they go down as events leave the window), not " +
-		"counters, so query them directly, never with `rate()`. Histograms are gauge histograms over their window. " +
-		"Open label sets (workflow, tool, policy, model) export the top `engine.top_n` values and `other`. No user, " +
-		"session or receipt id is ever a label. The KPIs computed from these families: [kpis.md](kpis.md); the events " +
-		"behind them: [events.md](events.md).\n")
+		"counters, so query them directly, never with `rate()`; `rate()` and `increase()` the `_total` counters and the " +
+		"cumulative histograms instead. Windowed distributions are quantile gauges (`q`) or counts by upper bound " +
+		"(`at_most`), never typed histogram. " +
+		"Open label sets (workflow, tool, policy, model) export the top `engine.top_n` values and `other` (counters: " +
+		"the first 1000 label sets). No user, session or receipt id is ever a label. What each kind of series means, " +
+		"late events, the cardinality budget and the SLOs: [series.md](series.md); the KPIs computed from these " +
+		"families: [kpis.md](kpis.md); the events behind them: [events.md](events.md).\n")
 	notes := labelNotes()
 	done := map[string]bool{}
 	for _, g := range referenceGroups {

@@ -27,7 +27,15 @@ import (
 //
 // Layout: magic, then sections of varints and length-prefixed bytes, then a
 // CRC-32C of everything before it.
-const checkpointMagic = "HEADYCK\x02"
+//
+// Version 3 adds the counters and cumulative histograms at the end. A
+// version 2 checkpoint still loads, whole: its
+// state is kept and the new counters start from zero, which Prometheus
+// reads as new series, not as a reset (LoadInfo says so).
+const (
+	checkpointMagic   = "HEADYCK\x03"
+	checkpointMagicV2 = "HEADYCK\x02"
+)
 
 // CheckpointFile is the checkpoint's name inside the state directory.
 const CheckpointFile = "checkpoint.bin"
@@ -111,6 +119,8 @@ type decoder struct {
 	// sealBefore: timeline hours that ended before this second are sealed
 	// as they are read.
 	sealBefore int64
+	// version is the checkpoint's format version (2 or 3).
+	version int
 }
 
 func (d *decoder) ReadByte() (byte, error) {
@@ -257,7 +267,19 @@ func eventFloats(ev *event.Event) []*float64 {
 }
 
 // Save writes the checkpoint atomically into dir.
-func (e *Engine) Save(dir string) error { return saveWith(dir, e.encode) }
+func (e *Engine) Save(dir string) error { return e.save(dir, 3) }
+
+// save writes the checkpoint in format version (2 only for the tests of
+// the migration).
+func (e *Engine) save(dir string, version int) error {
+	saved := e.cum.clone()
+	if err := saveWith(dir, version, func(w *encoder) { e.encode(w, version) }); err != nil {
+		return err
+	}
+	// Only now may views show these counters (CountersAsOfCheckpoint).
+	e.committed = saved
+	return nil
+}
 
 // syncDir makes a rename in dir durable.
 func syncDir(dir string) error {
@@ -269,10 +291,10 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-func (e *Engine) encode(w *encoder) {
+func (e *Engine) encode(w *encoder, version int) {
 	w.varint(e.now)
 	encodeUsers(w, []*Engine{e})
-	e.encodeEvents(w)
+	e.encodeEvents(w, version)
 }
 
 // encodeUsers writes the users of parts (the partitions of one engine's
@@ -336,7 +358,7 @@ func (e *Engine) encodeUserList(w *encoder, remap []uint16) {
 }
 
 // encodeEvents writes everything but the clock and the users.
-func (e *Engine) encodeEvents(w *encoder) {
+func (e *Engine) encodeEvents(w *encoder, version int) {
 	// fixed timelines, in a fixed order
 	for _, tl := range e.fixedTimelines() {
 		w.timeline(tl)
@@ -434,6 +456,89 @@ func (e *Engine) encodeEvents(w *encoder) {
 		w.str(s)
 		w.bytes(e.positions[s])
 	}
+	if version >= 3 {
+		w.cumulative(&e.cum)
+	}
+}
+
+// cumulative writes the counters (sorted) and the cumulative histograms.
+func (e *encoder) cumulative(c *cumulative) {
+	keys := c.counters.sortedKeys()
+	e.uvarint(uint64(len(keys)))
+	for _, k := range keys {
+		e.uvarint(uint64(k.fam))
+		for _, l := range k.labels {
+			e.str(l)
+		}
+		e.uvarint(*c.counters.m[k])
+	}
+	e.uvarint(uint64(len(c.hists)))
+	for i := range c.hists {
+		h := &c.hists[i]
+		e.uvarint(h.count)
+		e.varint(h.sum)
+		e.uvarint(h.zero)
+		idx := make([]int, 0, len(h.native))
+		for k := range h.native {
+			idx = append(idx, int(k))
+		}
+		sort.Ints(idx)
+		e.uvarint(uint64(len(idx)))
+		for _, k := range idx {
+			e.varint(int64(k))
+			e.uvarint(h.native[int32(k)])
+		}
+		e.uvarint(uint64(len(h.classic)))
+		for _, n := range h.classic {
+			e.uvarint(n)
+		}
+	}
+}
+
+// cumulative reads what encoder.cumulative wrote.
+func (d *decoder) cumulative(c *cumulative) {
+	for i, n := 0, d.count(); i < n && d.err == nil; i++ {
+		f := counterFam(d.uvarint())
+		var l [3]string
+		for j := range l {
+			l[j] = d.str()
+		}
+		v := d.uvarint()
+		if f >= nCounterFams {
+			d.fail(fmt.Errorf("counter family %d out of range", f))
+			return
+		}
+		k := counterKey{f, l}
+		if _, dup := c.counters.m[k]; dup {
+			d.fail(fmt.Errorf("counter %s%q twice", counterDefs[f].series, l))
+			return
+		}
+		c.counters.m[k] = &v
+		c.counters.sets[f]++
+	}
+	if n := d.count(); n != len(c.hists) && d.err == nil {
+		d.fail(fmt.Errorf("%d cumulative histograms, want %d", n, len(c.hists)))
+		return
+	}
+	for i := range c.hists {
+		h := &c.hists[i]
+		h.count, h.sum, h.zero = d.uvarint(), d.varint(), d.uvarint()
+		for j, n := 0, d.count(); j < n && d.err == nil; j++ {
+			if h.native == nil {
+				h.native = map[int32]uint64{}
+			}
+			k := d.varint()
+			h.native[int32(k)] = d.uvarint()
+		}
+		n := d.count()
+		if n != 0 && n != len(cumHistDefs[i].bounds)+1 {
+			d.fail(fmt.Errorf("histogram %s: %d classic buckets", cumHistDefs[i].series, n))
+			return
+		}
+		for j := 0; j < n && d.err == nil; j++ {
+			h.classic = append(h.classic, d.uvarint())
+		}
+	}
 }
 
 func encodeKeyed[T any](w *encoder, k *keyed[T], each func(*T)) {
@@ -496,11 +601,20 @@ var ErrNoCheckpoint = errors.New("no checkpoint")
 // is counted twice).
 func Load(dir string, opt Options) (*Engine, error) {
 	e := New(opt)
-	if err := loadWith(dir, e.decode); err != nil {
+	version, err := loadWith(dir, e.decode)
+	if err != nil {
 		return nil, err
 	}
+	e.committed = e.cum.clone()
+	e.loadedVersion = version
 	return e, nil
 }
+
+// LoadedVersion is the format version of the checkpoint the engine was
+// loaded from (0 for a new engine). Below 3, the counters and cumulative
+// histograms started from zero at that load; the rest of the state is
+// the checkpoint's.
+func (e *Engine) LoadedVersion() int { return e.loadedVersion }
 
 func (e *Engine) decode(d *decoder) {
 	e.now = d.varint()
@@ -717,5 +831,8 @@ func (e *Engine) decodeEvents(d *decoder) {
 	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
 		s := d.str()
 		e.positions[s] = d.bytes()
+	}
+	if d.version >= 3 {
+		d.cumulative(&e.cum)
 	}
 }

@@ -64,7 +64,7 @@ func TestCheckpointRoundTripMidStream(t *testing.T) {
 		}
 		t.Fatalf("samples differ (%d vs %d)", len(a.Samples), len(b.Samples))
 	}
-	if !reflect.DeepEqual(a.Hists, b.Hists) || !reflect.DeepEqual(a.Exact, b.Exact) {
+	if !reflect.DeepEqual(a.Cumulative, b.Cumulative) || !reflect.DeepEqual(a.Exact, b.Exact) {
 		t.Error("histograms or exact quantiles differ after restore")
 	}
 	if straight.Ingested(event.TypeToolCall) != second.Ingested(event.TypeToolCall) {

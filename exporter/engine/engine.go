@@ -54,6 +54,13 @@ type Options struct {
 	// events on (0: GOMAXPROCS): the event side and Partitions-1
 	// partitions of the users. New ignores it.
 	Partitions int
+	// CountersAsOfCheckpoint makes views show the counters and cumulative
+	// histograms as of the last checkpoint saved or loaded, not the live
+	// ones: what a scrape saw is then durable, and a restart after kill -9
+	// never shows a counter lower than before (the events after the
+	// checkpoint are read again and counted again). The serve loop sets
+	// it; kpis and backfill, which save nothing, do not.
+	CountersAsOfCheckpoint bool
 }
 
 // Side is the part of every event an engine applies.
@@ -132,6 +139,12 @@ type Engine struct {
 	dedup   dedup
 	pending []pendingEvent
 
+	// cum holds the counters and cumulative histograms; committed is their
+	// copy as of the last checkpoint (Options.CountersAsOfCheckpoint).
+	cum           cumulative
+	committed     *cumulative
+	loadedVersion int
+
 	ingested [32]uint64 // by event.Type
 	// prefetched keeps what prefetch read, so the reads are not dropped.
 	prefetched uint64
@@ -171,6 +184,8 @@ func New(opt Options) *Engine {
 		coverage:   newKeyed[observations](maxOpenValues),
 		dedup:      newDedup(),
 		positions:  map[string][]byte{},
+		cum:        newCumulative(),
+		committed:  &cumulative{counters: newCounters()},
 	}
 }
 
@@ -403,9 +418,11 @@ func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 		st := indexOf(toolStatuses, ev.Status)
 		e.toolCalls[st].add(sec, 1, 0)
 		e.toolByTool.get(ev.Tool)[st].add(sec, 1, 0)
+		e.countToolCall(labelOf(ev.Tool), st)
 		e.action(ev, sec)
 		if !math.IsNaN(ev.DurationMS) && ev.DurationMS >= 0 {
 			e.gateway.get(sketchBucket(ev.DurationMS/1000)).add(sec, 1, units(ev.DurationMS/1000))
+			e.cum.observe(hGateway, int64(math.Round(ev.DurationMS*1000)))
 		}
 	case event.TypeOutcome:
 		e.action(ev, sec)
@@ -416,25 +433,35 @@ func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 			}
 			e.verified[st].add(sec, 1, 0)
 			e.workflows.get(ev.Workflow).add(sec, 1, 0)
+			e.countVerified(labelOf(ev.Workflow), st)
 		}
 	case event.TypeApproval:
 		e.action(ev, sec)
 	case event.TypePolicyBlock:
 		e.policies.get(ev.Policy).add(sec, 1, 0)
+		e.countEvent(cPolicyBlocks, labelOf(ev.Policy))
 	case event.TypeArenaRun:
-		e.arena[indexOf(arenaResults, ev.Status)].add(sec, 1, 0)
+		r := indexOf(arenaResults, ev.Status)
+		e.arena[r].add(sec, 1, 0)
+		e.countEvent(cArenaRuns, arenaResults[r])
 		if !math.IsNaN(ev.CostUSD) {
 			e.arenaCost.add(sec, 1, units(ev.CostUSD))
+			if ev.CostUSD >= 0 { // a counter never goes down
+				e.cum.counters.add(cArenaUSD, micros(ev.CostUSD), [3]string{})
+			}
 		}
 	case event.TypeConsensus:
 		if !math.IsNaN(ev.Confidence) {
 			e.consensus.add(sec, 1, units(ev.Confidence))
+			e.countEvent(cConsensus)
+			e.cum.counters.add(cConsensusPoints, micros(max(ev.Confidence, 0)), [3]string{})
 		}
 	case event.TypeChangeAccepted, event.TypeChangeReverted:
 		e.change(ev)
 	case event.TypeCircuitBreaker:
 		if ev.Status == "open" {
 			e.breakerTrips.add(sec, 1, 0)
+			e.countEvent(cBreakerTrips)
 		}
 	case event.TypeInference:
 		cost := units(ev.CostUSD) // NaN: 0
@@ -444,9 +471,13 @@ func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 		if r == "" {
 			r = "none"
 		}
-		e.routed[indexOf(routedValues, r)].add(sec, 1, 0)
+		ri := indexOf(routedValues, r)
+		e.routed[ri].add(sec, 1, 0)
+		e.countInference(labelOf(ev.Provider), labelOf(ev.Model), fromUnits(cost), routedValues[ri])
 	case event.TypeQualityGate:
-		e.gates[indexOf(gateResults, ev.Status)].add(sec, 1, 0)
+		g := indexOf(gateResults, ev.Status)
+		e.gates[g].add(sec, 1, 0)
+		e.countEvent(cGateRuns, gateResults[g])
 	case event.TypeCoverage:
 		if !math.IsNaN(ev.Ratio) {
 			e.coverage.get(ev.Repo).add(ev.Time, ev.Ratio)
@@ -456,14 +487,19 @@ func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 			e.governance.get(ev.Repo).add(ev.Time, ev.Score)
 		}
 	case event.TypeDeploy:
-		e.deploys.get(ev.Env)[indexOf(deployResults, ev.Status)].add(sec, 1, 0)
+		r := indexOf(deployResults, ev.Status)
+		e.deploys.get(ev.Env)[r].add(sec, 1, 0)
+		e.countEvent(cDeploys, labelOf(ev.Env), deployResults[r])
 	case event.TypeMerge:
 		e.merges.add(sec, 1, 0)
+		e.countEvent(cMerges)
 	case event.TypeRevert:
 		e.reverts.add(sec, 1, 0)
+		e.countEvent(cReverts)
 	case event.TypeShipped:
 		if ev.OpenedAt != event.NoTime && ev.OpenedAt <= ev.Time {
 			e.cycleTime.add(ev.Time, float64(ev.Time-ev.OpenedAt)/1000)
+			e.cum.observe(hCycleTime, ev.Time-ev.OpenedAt)
 		}
 	case event.TypeIncidentOpened, event.TypeIncidentResolved:
 		e.incident(ev)
@@ -473,6 +509,7 @@ func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 			hit = 0
 		}
 		e.milestones[hit].add(sec, 1, 0)
+		e.countEvent(cMilestones, milestoneHitVal[hit])
 	}
 }
 
@@ -534,8 +571,10 @@ func (e *Engine) activity(u *user, ms, sec int64) {
 
 func (e *Engine) action(ev *event.Event, sec int64) {
 	e.actions.add(sec, 1, 0)
+	e.countEvent(cActions)
 	if ev.Receipt != "" {
 		e.actionsReceipt.add(sec, 1, 0)
+		e.countEvent(cActionsReceipt)
 	}
 }
 
@@ -587,12 +626,25 @@ func (e *Engine) incident(ev *event.Event) {
 		e.incidents[strings.Clone(ev.Incident)] = in
 	}
 	if ev.Type == event.TypeIncidentOpened {
+		// Counted when the incident's first opening arrives, and as a
+		// security incident when the first opening saying so arrives.
+		if in.opened == event.NoTime {
+			e.countEvent(cIncidentsOpened)
+		}
+		if ev.Security && !in.security {
+			e.countEvent(cSecurityOpened)
+		}
 		if in.opened == event.NoTime || ev.Time < in.opened {
 			in.opened = ev.Time
 		}
 		in.security = in.security || ev.Security
-	} else if in.resolved == event.NoTime || ev.Time < in.resolved {
-		in.resolved = ev.Time
+	} else {
+		if in.resolved == event.NoTime {
+			e.countEvent(cIncidentsResolved)
+		}
+		if in.resolved == event.NoTime || ev.Time < in.resolved {
+			in.resolved = ev.Time
+		}
 	}
 }
 

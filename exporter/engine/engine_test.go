@@ -92,9 +92,13 @@ func TestApplyBatchEqualsApply(t *testing.T) {
 	later := now.Add(time.Hour).UnixMilli()
 	one.Advance(later)
 	batched.Advance(later)
-	a, b := one.Evaluate(later).Samples, batched.Evaluate(later).Samples
+	va, vb := one.Evaluate(later), batched.Evaluate(later)
+	a, b := va.Samples, vb.Samples
 	if len(a) == 0 || !reflect.DeepEqual(a, b) {
 		t.Fatalf("samples differ: %d one at a time, %d batched", len(a), len(b))
+	}
+	if !reflect.DeepEqual(va.Cumulative, vb.Cumulative) || va.Cumulative[0].Count == 0 {
+		t.Fatal("cumulative histograms differ between Apply and ApplyBatch")
 	}
 }
 

@@ -269,13 +269,18 @@ func (p *Partitioned) Save(dir string) error {
 			all = append(all, pendingEvent{ev: pe.ev, userOnly: true})
 		}
 	}
-	return saveWith(dir, func(w *encoder) {
+	saved := p.ev.cum.clone()
+	err := saveWith(dir, 3, func(w *encoder) {
 		w.varint(p.ev.now)
 		encodeUsers(w, p.parts)
 		p.ev.pending = all
-		p.ev.encodeEvents(w)
+		p.ev.encodeEvents(w, 3)
 		p.ev.pending = own
 	})
+	if err == nil {
+		p.ev.committed = saved // see Engine.save
+	}
+	return err
 }
 
 // LoadPartitioned restores an engine of opt.Partitions partitions from dir's
@@ -290,7 +295,7 @@ func LoadPartitioned(dir string, opt Options) (*Partitioned, error) {
 		p.ev = e
 		return p, nil
 	}
-	err := loadWith(dir, func(d *decoder) {
+	version, err := loadWith(dir, func(d *decoder) {
 		now := d.varint()
 		for _, e := range p.all() {
 			e.now = now
@@ -315,11 +320,18 @@ func LoadPartitioned(dir string, opt Options) (*Partitioned, error) {
 		}
 	}
 	p.ev.pending = own
+	p.ev.committed = p.ev.cum.clone()
+	p.ev.loadedVersion = version
 	return p, nil
 }
 
-// saveWith writes a checkpoint whose body enc writes, atomically.
-func saveWith(dir string, body func(*encoder)) error {
+// LoadedVersion is the format version of the checkpoint the engine was
+// loaded from (see Engine.LoadedVersion).
+func (p *Partitioned) LoadedVersion() int { return p.ev.LoadedVersion() }
+
+// saveWith writes a checkpoint of format version whose body body writes,
+// atomically.
+func saveWith(dir string, version int, body func(*encoder)) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -330,7 +342,11 @@ func saveWith(dir string, body func(*encoder)) error {
 	tmp := f.Name()
 	defer os.Remove(tmp) //nolint:errcheck // no-op after the rename
 	enc := &encoder{w: bufio.NewWriterSize(f, 1<<20)}
-	enc.raw([]byte(checkpointMagic))
+	magic := checkpointMagic
+	if version == 2 {
+		magic = checkpointMagicV2
+	}
+	enc.raw([]byte(magic))
 	body(enc)
 	sum := enc.crc.sum
 	if enc.err == nil {
@@ -358,19 +374,27 @@ func saveWith(dir string, body func(*encoder)) error {
 }
 
 // loadWith reads dir's checkpoint, whose body body reads, checking its
-// magic and checksum.
-func loadWith(dir string, body func(*decoder)) error {
+// magic and checksum, and returns its format version.
+func loadWith(dir string, body func(*decoder)) (int, error) {
 	f, err := os.Open(filepath.Join(dir, CheckpointFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return ErrNoCheckpoint
+		return 0, ErrNoCheckpoint
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer f.Close() //nolint:errcheck // read only: closing loses nothing
 	d := &decoder{r: bufio.NewReaderSize(f, 1<<20)}
-	if m := d.full(len(checkpointMagic)); d.err != nil || string(m) != checkpointMagic {
-		return fmt.Errorf("%s: not a heady-exporter checkpoint (or an incompatible version)", f.Name())
+	m := d.full(len(checkpointMagic))
+	switch {
+	case d.err != nil:
+	case string(m) == checkpointMagic:
+		d.version = 3
+	case string(m) == checkpointMagicV2:
+		d.version = 2
+	}
+	if d.version == 0 {
+		return 0, fmt.Errorf("%s: not a heady-exporter checkpoint (or an incompatible version)", f.Name())
 	}
 	body(d)
 	sum := d.crc
@@ -381,10 +405,10 @@ func loadWith(dir string, body func(*decoder)) error {
 		}
 	}
 	if d.err != nil {
-		return fmt.Errorf("%s: damaged checkpoint: %w", f.Name(), d.err)
+		return 0, fmt.Errorf("%s: damaged checkpoint: %w", f.Name(), d.err)
 	}
 	if binary.LittleEndian.Uint32(tail[:]) != sum {
-		return fmt.Errorf("%s: damaged checkpoint: checksum mismatch", f.Name())
+		return 0, fmt.Errorf("%s: damaged checkpoint: checksum mismatch", f.Name())
 	}
-	return nil
+	return d.version, nil
 }

@@ -113,24 +113,16 @@ func (e *Engine) SetCost(b []Budget, infra []InfraDay) {
 // SetProbes stores the latest probe results.
 func (e *Engine) SetProbes(p []ProbeResult) { e.external.Probes = p }
 
-// HistSample is one exported (gauge) histogram.
-type HistSample struct {
-	Name        string
-	LabelValues []string
-	Count       uint64
-	Sum         float64
-	Buckets     map[float64]uint64 // upper bound -> cumulative count
-}
-
 // View is the state evaluated as of one instant. It is immutable once
 // returned: views may be shared between goroutines.
 type View struct {
 	Now     time.Time
 	Samples []kpi.Sample
-	Hists   []HistSample
-	// Exact holds the exact values of quantile KPIs (by KPI id, and
-	// id+"@prev" for the previous window), which the exported histograms
-	// only approximate.
+	// Cumulative holds the cumulative histograms (their counters are in
+	// Samples).
+	Cumulative []CumHistSample
+	// Exact holds the values of quantile KPIs (by KPI id, and id+"@prev"
+	// for the previous window), also exported as quantile gauges.
 	Exact map[string]float64
 	// Top lists the top entries of top_workflows and policy_blocks.
 	Top map[string][]kpi.TopEntry
@@ -398,6 +390,11 @@ func (e *Engine) evaluate(nowMS int64, us *userStats) *View {
 	}
 	v.Users = us.users
 	v.DedupIDs = e.dedup.len()
+	if e.opt.CountersAsOfCheckpoint {
+		e.committed.eval(v)
+	} else {
+		e.cum.eval(v)
+	}
 	v.add(kpi.SEngineUsers, float64(v.Users))
 	v.add(kpi.SEngineDedupIDs, float64(v.DedupIDs))
 	if e.lastEvent > 0 {
@@ -604,71 +601,83 @@ func (s *userStats) addTo(v *View) {
 	v.add(kpi.SRetentionCohort, float64(r4Cohort), "4w")
 	v.add(kpi.SRetentionRetained, float64(r4Kept), "4w")
 	v.add(kpi.SRetentionCohortStart, float64(w4Cohort*d), "4w")
-	v.Hists = append(v.Hists, histOf(kpi.STimeToFirstOutcome, nil, ttfo, longBounds))
 	sort.Float64s(ttfo)
 	if len(ttfo) > 0 {
 		v.Exact["time_to_first_outcome_p50"] = exactQuantile(ttfo, 0.5)
+		quantileGauges(v, kpi.STimeToFirstOutcomeQ, "", func(q float64) float64 { return exactQuantile(ttfo, q) })
 	}
+	bucketGauges(v, kpi.STimeToFirstOutcome, "", longBounds, func(b float64) uint64 {
+		return uint64(sort.Search(len(ttfo), func(i int) bool { return ttfo[i] > b }))
+	}, uint64(len(ttfo)))
 }
 
 func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
 
-// evalSamples exports a histogram of the current and previous window and
-// the exact medians.
+// evalSamples exports the quantile gauges of the current and previous
+// window and the exact medians.
 func (e *Engine) evalSamples(v *View, s *samples, series, id string, now, w int64) {
 	cur := s.window(now-w, now)
 	prev := s.window(now-2*w, now-w)
-	v.Hists = append(v.Hists, histOf(series, []string{kpi.W30d}, cur, longBounds))
-	v.Hists = append(v.Hists, histOf(series, []string{kpi.WPrev30}, prev, longBounds))
 	sort.Float64s(cur)
 	sort.Float64s(prev)
 	if len(cur) > 0 {
 		v.Exact[id] = exactQuantile(cur, 0.5)
+		quantileGauges(v, series, kpi.W30d, func(q float64) float64 { return exactQuantile(cur, q) })
 	}
 	if len(prev) > 0 {
 		v.Exact[id+"@prev"] = exactQuantile(prev, 0.5)
+		quantileGauges(v, series, kpi.WPrev30, func(q float64) float64 { return exactQuantile(prev, q) })
 	}
 }
 
-func histOf(name string, labels []string, vals []float64, bounds []float64) HistSample {
-	h := HistSample{Name: name, LabelValues: labels, Buckets: make(map[float64]uint64, len(bounds))}
-	sorted := append([]float64(nil), vals...)
-	sort.Float64s(sorted)
-	for _, x := range sorted {
-		h.Sum += x
+// bucketGauges exports the cumulative counts of a windowed distribution
+// at every bound (ascending; at is called in order) and +Inf: gauges in
+// the shape histogram_quantile reads, which shards add up.
+func bucketGauges(v *View, series, window string, bounds []float64, at func(float64) uint64, total uint64) {
+	add := func(n uint64, le string) {
+		if window == "" {
+			v.add(series, float64(n), le)
+		} else {
+			v.add(series, float64(n), window, le)
+		}
 	}
-	h.Count = uint64(len(sorted))
 	for _, b := range bounds {
-		h.Buckets[b] = uint64(sort.Search(len(sorted), func(i int) bool { return sorted[i] > b }))
+		add(at(b), FormatBound(b))
 	}
-	return h
+	add(total, "+Inf")
 }
 
-// evalGateway builds the 1h gateway duration histogram and its p95 from
-// the log buckets.
+// quantileGauges exports the kpi.Quantiles of a windowed distribution
+// (window "" for a series without the label).
+func quantileGauges(v *View, series, window string, at func(float64) float64) {
+	for _, qs := range kpi.Quantiles {
+		q, _ := strconv.ParseFloat(qs, 64)
+		if window == "" {
+			v.add(series, at(q), qs)
+		} else {
+			v.add(series, at(q), window, qs)
+		}
+	}
+}
+
+// evalGateway exports the 1h gateway duration quantiles and the p95 KPI
+// from the log buckets: nearest rank, within 0.9% of the exact value.
 func (e *Engine) evalGateway(v *View, now int64) {
 	type bc struct {
 		b int16
 		n uint64
-		s float64
 	}
 	var rows []bc
+	var total uint64
 	e.gateway.each(func(b int16, tl *timeline) {
-		if n, s := tl.window(now-3600, now); n > 0 {
-			rows = append(rows, bc{b, n, s})
+		if n, _ := tl.window(now-3600, now); n > 0 {
+			rows = append(rows, bc{b, n})
+			total += n
 		}
 	})
-	var total uint64
-	var sum float64
-	for _, r := range rows {
-		total += r.n
-		sum += r.s
-	}
-	h := HistSample{Name: kpi.SGatewayDuration, LabelValues: []string{kpi.W1h}, Count: total, Sum: sum,
-		Buckets: make(map[float64]uint64, len(latencyBounds))}
 	j := 0
 	var cum uint64
-	for _, bound := range latencyBounds {
+	bucketGauges(v, kpi.SGatewayDuration, kpi.W1h, latencyBounds, func(bound float64) uint64 {
 		// Sketch bucket i has upper bound 2^(i/40); it fits under the
 		// exported bound 2^(k/4) when i <= 10k.
 		lim := int16(math.Round(math.Log2(bound) * sketchPerOctave))
@@ -676,21 +685,24 @@ func (e *Engine) evalGateway(v *View, now int64) {
 			cum += rows[j].n
 			j++
 		}
-		h.Buckets[bound] = cum
+		return cum
+	}, total)
+	if total == 0 {
+		return
 	}
-	v.Hists = append(v.Hists, h)
-	if total > 0 {
-		// Rank-based p95 (nearest rank, as "type 7" at this resolution).
-		rank := uint64(math.Ceil(0.95 * float64(total)))
+	at := func(q float64) float64 {
+		rank := uint64(math.Ceil(q * float64(total)))
 		var c uint64
 		for _, r := range rows {
 			c += r.n
 			if c >= rank {
-				v.Exact["gateway_latency_p95"] = sketchValue(r.b)
-				break
+				return sketchValue(r.b)
 			}
 		}
+		return sketchValue(rows[len(rows)-1].b)
 	}
+	v.Exact["gateway_latency_p95"] = at(0.95)
+	quantileGauges(v, kpi.SGatewayDurationQ, kpi.W1h, at)
 }
 
 // evalExternal exports the polled and active sources' snapshots.

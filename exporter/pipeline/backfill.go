@@ -184,20 +184,16 @@ func (s *seriesSet) add(v *engine.View, ms int64) {
 		}
 		f.add(name+labelString(ser.Labels, sm.LabelValues), ms, sm.Value)
 	}
-	for _, h := range v.Hists {
-		ser, _ := kpi.LookupSeries(h.Name)
+	for i := range v.Cumulative {
+		// Classic buckets: OpenMetrics text has no native histograms.
+		h := &v.Cumulative[i]
 		f := s.fam(h.Name)
-		bounds := make([]float64, 0, len(h.Buckets))
-		for b := range h.Buckets {
-			bounds = append(bounds, b)
+		for j, b := range h.Bounds {
+			f.add(h.Name+"_bucket"+labelString(nil, nil, "le", engine.FormatBound(b)), ms, float64(h.Cumulative[j]))
 		}
-		sort.Float64s(bounds)
-		for _, b := range bounds {
-			f.add(h.Name+"_bucket"+labelString(ser.Labels, h.LabelValues, "le", engine.FormatBound(b)), ms, float64(h.Buckets[b]))
-		}
-		f.add(h.Name+"_bucket"+labelString(ser.Labels, h.LabelValues, "le", "+Inf"), ms, float64(h.Count))
-		f.add(h.Name+"_count"+labelString(ser.Labels, h.LabelValues), ms, float64(h.Count))
-		f.add(h.Name+"_sum"+labelString(ser.Labels, h.LabelValues), ms, h.Sum)
+		f.add(h.Name+"_bucket"+labelString(nil, nil, "le", "+Inf"), ms, float64(h.Count))
+		f.add(h.Name+"_count", ms, float64(h.Count))
+		f.add(h.Name+"_sum", ms, h.Sum)
 	}
 }
 

@@ -107,3 +107,53 @@ func TestBackfillEqualsKPIsAtEachStep(t *testing.T) {
 }
 
 func writeFile(p string, b []byte) error { return os.WriteFile(p, b, 0o644) }
+
+// TestBackfillCountersNeverDecrease: in the backfill every counter and
+// histogram series only grows from one step to the next (windowed
+// distributions are gauges), and the event counters are there, so the
+// history Prometheus gets is continuous with what the exporter serves.
+func TestBackfillCountersNeverDecrease(t *testing.T) {
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	c := demoConfig(t, now)
+	var out bytes.Buffer
+	if err := Backfill(context.Background(), c, now.Add(-30*24*time.Hour), now, 6*time.Hour, &out, promslog.NewNopLogger()); err != nil {
+		t.Fatal(err)
+	}
+	typ := map[string]string{} // family -> type
+	last := map[string]float64{}
+	family := ""
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if f := strings.Fields(line); len(f) == 4 && f[1] == "TYPE" {
+			family, typ[f[2]] = f[2], f[3]
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		if typ[family] != "counter" && typ[family] != "histogram" {
+			continue
+		}
+		f := strings.Split(line, " ")
+		v, _ := strconv.ParseFloat(f[1], 64)
+		if p, ok := last[f[0]]; ok && v < p {
+			t.Errorf("%s goes down from %v to %v at %s", f[0], p, v, f[2])
+		}
+		last[f[0]] = v
+		seen[family] = true
+	}
+	for _, name := range []string{strings.TrimSuffix(kpi.SToolCallsTotal, "_total"), strings.TrimSuffix(kpi.SInferenceUSDTotal, "_total"),
+		strings.TrimSuffix(kpi.SVerifiedTotal, "_total"), kpi.SGatewayDurationHist, kpi.SCycleTimeHist} {
+		if !seen[name] {
+			t.Errorf("%s is not in the backfill", name)
+		}
+	}
+	for name, ty := range typ {
+		if ser, ok := kpi.LookupSeries(name); ok && ser.Type == kpi.Gauge && ty != "gauge" {
+			t.Errorf("%s: backfilled as %s", name, ty)
+		}
+	}
+}

@@ -384,10 +384,14 @@ type reloadReq struct {
 // checkpoint overwrite it.
 func NewServer(c *config.Config, logger *slog.Logger, now func() time.Time) (*Server, error) {
 	var loadFails uint64
-	eng, err := engine.LoadPartitioned(c.StateDir, EngineOptions(c))
+	// Scrapes see the counters as of the last checkpoint, so a restart
+	// after kill -9 never shows one lower than before (docs/series.md).
+	opt := EngineOptions(c)
+	opt.CountersAsOfCheckpoint = true
+	eng, err := engine.LoadPartitioned(c.StateDir, opt)
 	switch {
 	case errors.Is(err, engine.ErrNoCheckpoint):
-		eng = engine.NewPartitioned(EngineOptions(c))
+		eng = engine.NewPartitioned(opt)
 	case err != nil:
 		moved, qerr := engine.Quarantine(c.StateDir, time.Now())
 		if qerr != nil {
@@ -396,9 +400,13 @@ func NewServer(c *config.Config, logger *slog.Logger, now func() time.Time) (*Se
 		logger.Error("checkpoint could not be loaded: moved aside, rebuilding the state from the logs still on disk",
 			"err", err, "moved_to", moved)
 		loadFails = 1
-		eng = engine.NewPartitioned(EngineOptions(c))
+		eng = engine.NewPartitioned(opt)
 	default:
-		logger.Info("checkpoint loaded", "users", eng.Users(), "state_dir", c.StateDir)
+		logger.Info("checkpoint loaded", "users", eng.Users(), "state_dir", c.StateDir, "format", eng.LoadedVersion())
+		if eng.LoadedVersion() < 3 {
+			logger.Warn("checkpoint of an older format: its state is kept; the event counters and cumulative histograms it did not have start from zero",
+				"format", eng.LoadedVersion())
+		}
 	}
 	eng.Advance(now().UnixMilli())
 	srcs, err := BuildSources(c, eng, logger, now)
@@ -695,6 +703,11 @@ func (s *Server) publish() {
 	now := s.now()
 	s.eng.Advance(now.UnixMilli())
 	s.srcs.pullSnapshots(s.eng)
+	if s.markReady.Load() && !s.ready.Load() {
+		// The first full read is saved before the exporter says it is
+		// ready, so its counters (shown as of a checkpoint) are whole.
+		s.checkpoint()
+	}
 	s.view.Store(s.eng.Evaluate(now.UnixMilli()))
 	if s.markReady.Load() {
 		s.ready.Store(true)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -173,6 +174,29 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 
 	e := startExporter(t, cfg)
 	kills := 0
+	ctx := context.Background()
+	// The highest value every counter showed so far, across processes:
+	// a restart after kill -9 must never show less.
+	shown := map[string]float64{}
+	// monotonic compares a scrape with what was shown; first (after a
+	// restart) polls until the new process shows counters at all, so its
+	// earliest values, the ones a lost checkpoint would lower, are seen.
+	monotonic := func(when string, first bool) {
+		m, err := fetchMetrics(ctx, e.url("/metrics"))
+		for deadline := time.Now().Add(10 * time.Second); first && time.Now().Before(deadline) &&
+			(err != nil || len(monotonicSeries(m)) == 0); time.Sleep(5 * time.Millisecond) {
+			m, err = fetchMetrics(ctx, e.url("/metrics"))
+		}
+		if err != nil {
+			return // not listening yet
+		}
+		for k, v := range monotonicSeries(m) {
+			if v < shown[k] {
+				t.Errorf("%s: %s went back from %v to %v", when, k, shown[k], v)
+			}
+			shown[k] = max(shown[k], v)
+		}
+	}
 	for round := 0; round < 40; round++ {
 		w.batch(20 + w.r.IntN(200))
 		if w.r.IntN(4) == 0 {
@@ -182,29 +206,34 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 			w.rotate("auth.jsonl")
 		}
 		time.Sleep(time.Duration(w.r.IntN(120)) * time.Millisecond)
+		monotonic(fmt.Sprintf("round %d", round), false)
 		if round%4 == 3 {
 			e.kill()
 			kills++
 			e = startExporter(t, cfg)
+			monotonic(fmt.Sprintf("restart %d", kills), true)
 		}
+	}
+	if len(shown) == 0 {
+		t.Fatal("no counter was ever scraped")
 	}
 	// Let the last process read everything, then compare with a clean run.
 	e.waitReady(60 * time.Second)
+	monotonic("after the last restart", false)
 	clean := startExporter(t, writeConfig(t, dir, t.TempDir()))
 	clean.waitReady(60 * time.Second)
-	ctx := context.Background()
 	var want map[string]float64
 	waitFor(t, 60*time.Second, "clean run reads every line", func() (bool, string) {
-		a, err := fetchMetrics(ctx, clean.url("/metrics"))
+		b, err := fetchMetrics(ctx, clean.url("/metrics"))
 		if err != nil {
 			return false, err.Error()
 		}
-		b, _ := fetchMetrics(ctx, clean.url("/metrics"))
-		want = scrape.EngineSeries(b)
-		// stable across two scrapes a second apart
+		// stable across two scrapes a second apart (the counters shown
+		// are the last checkpoint's, every 150ms)
 		time.Sleep(time.Second)
 		c, _ := fetchMetrics(ctx, clean.url("/metrics"))
-		return scrape.Ingested(a) > 0 && scrape.Ingested(scrape.EngineSeries(c)) == scrape.Ingested(want), fmt.Sprint(scrape.Ingested(a))
+		want = scrape.EngineSeries(c)
+		return scrape.Ingested(want) > 0 && maps.Equal(scrape.EngineSeries(b), want), fmt.Sprint(scrape.Ingested(want))
 	})
 	var got map[string]float64
 	waitFor(t, 60*time.Second, "restarted exporter catches up", func() (bool, string) {
@@ -213,7 +242,9 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 			return false, err.Error()
 		}
 		got = scrape.EngineSeries(m)
-		return scrape.Ingested(got) >= scrape.Ingested(want), fmt.Sprintf("%v of %v", scrape.Ingested(got), scrape.Ingested(want))
+		monotonic("catching up", false)
+		return scrape.Ingested(got) >= scrape.Ingested(want) && maps.Equal(monotonicSeries(got), monotonicSeries(want)),
+			fmt.Sprintf("%v of %v", scrape.Ingested(got), scrape.Ingested(want))
 	})
 	if kills < 8 {
 		t.Fatalf("only %d kills", kills)
@@ -237,4 +268,25 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 		t.Errorf("clean run applied only %v of %d events", scrape.Ingested(want), w.n)
 	}
 	t.Logf("%d events, %d kills, %v applied by both runs", w.n, kills, scrape.Ingested(want))
+}
+
+// monotonicSeries picks the engine's counters and cumulative histograms:
+// the series shown as of a checkpoint, which no restart may lower
+// (heady_events_ingested_total counts the live state, and the source
+// counters belong to one process).
+func monotonicSeries(m map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range scrape.EngineSeries(m) {
+		name := k
+		if i := strings.IndexByte(k, '{'); i >= 0 {
+			name = k[:i]
+		}
+		if strings.HasPrefix(name, "heady_events_ingested_total") {
+			continue
+		}
+		if strings.HasSuffix(name, "_total") || (strings.HasSuffix(name, "_seconds_bucket") || strings.HasSuffix(name, "_seconds_count") || strings.HasSuffix(name, "_seconds_sum")) {
+			out[k] = v
+		}
+	}
+	return out
 }

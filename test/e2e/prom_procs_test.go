@@ -485,8 +485,9 @@ func kpisAt(t *testing.T, config string, now time.Time) map[string]kpiDoc {
 	return doc
 }
 
-// bucketRatio is the ratio of consecutive exporter histogram bounds: a
-// bucket-interpolated quantile is within one bucket of the exact one.
+// bucketRatio is the ratio of consecutive bounds of the exporter's
+// windowed counts by upper bound: a bucket-interpolated quantile is within
+// one bucket of the exact one.
 var bucketRatio = math.Pow(2, 0.25)
 
 // tolerance says how closely a Prometheus value must equal the exporter's.
@@ -501,21 +502,20 @@ const (
 	// incrementally (mean += v/n - mean/n), the exporter as sum/n, which
 	// differ in the last bits.
 	relative1e12
-	// oneBucket: a quantile interpolated from histogram buckets, against the
-	// exact one.
+	// oneBucket: a quantile interpolated from counts by upper bound (the
+	// distributions shards split), against the exact one.
 	oneBucket
-	// twoBuckets: a ratio of two interpolated quantiles (trend).
-	twoBuckets
 )
 
 // toleranceOf is the tolerance of one KPI's value, previous value or trend
 // (trend true).
-func toleranceOf(id, unit string, trend bool) tolerance {
+func toleranceOf(id, unit string, _ bool) tolerance {
 	k, _ := kpi.Lookup(id)
+	// Quantile KPIs are exact where the rules read the exporter's
+	// quantile gauges, within a bucket where they interpolate counts by
+	// upper bound (at_most).
 	switch {
-	case k.Quantile && trend:
-		return twoBuckets
-	case k.Quantile:
+	case k.Quantile && k.F != nil && kpi.IsAtMostSeries(k.F.Num.Series):
 		return oneBucket
 	case k.F != nil && k.F.Kind == kpi.FAgg && k.F.Agg == "avg":
 		return relative1e12
@@ -535,16 +535,12 @@ func agrees(prom, want float64, tol tolerance) bool {
 		return rel(1e-9)
 	case relative1e12:
 		return rel(1e-12)
-	case oneBucket, twoBuckets:
+	case oneBucket:
 		if want == 0 || prom == 0 {
 			return prom == want
 		}
-		lim := bucketRatio
-		if tol == twoBuckets {
-			lim *= bucketRatio
-		}
 		r := prom / want
-		return r <= lim*(1+1e-12) && r >= 1/lim*(1-1e-12)
+		return r <= bucketRatio*(1+1e-12) && r >= 1/bucketRatio*(1-1e-12)
 	}
 	return prom == want
 }

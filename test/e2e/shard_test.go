@@ -11,12 +11,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heady/heady-metrics/kpi"
 )
 
 // notSummed are series that are not counts of Heady's activity: they
-// describe one process, or are the same on every shard.
-var notSummed = []string{"heady_exporter_source_", "heady_exporter_", "heady_exporter_engine_last_", "heady_exporter_engine_checkpoint",
-	"heady_probe_duration_seconds", "heady_probe_http_status_code", "heady_adoption_retention_cohort_start"}
+// describe one process, or are the same on every shard, or are quantiles
+// of the distributions shards split (each shard's own; the KPI rules
+// interpolate the counts by upper bound, which are summed here).
+var notSummed = []string{"heady_exporter_",
+	"heady_probe_duration_seconds", "heady_probe_http_status_code", "heady_adoption_retention_cohort_start",
+	kpi.SGatewayDurationQ, kpi.STimeToFirstOutcomeQ}
 
 func summable(series string) bool {
 	if !strings.HasPrefix(series, "heady_") {

@@ -1,0 +1,243 @@
+package engine
+
+import (
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/heady/heady-metrics/kpi"
+)
+
+// Monotonic counters and cumulative histograms (docs/series.md).
+//
+// Every event count behind a KPI is also kept as a counter of the events
+// applied since the state began: incremented once when an event is applied
+// (the dedup above Apply sees to "once"), never decremented, saved in the
+// checkpoint with everything else. A late event increments its counter when
+// it arrives, not at its timestamp: a counter counts arrivals, the windowed
+// gauges count event times. Values are integers (USD in micro-dollars), so
+// a total does not depend on the order events were applied in, and the
+// counters of several engines (shards, or partitions of one engine) merge
+// by adding the values of equal label sets.
+
+// counterFam is one counter family; its series name and labels are the
+// catalog's (kpi.AllSeries).
+type counterFam uint8
+
+const (
+	cToolCalls         counterFam = iota // tool, status
+	cActions                             //
+	cActionsReceipt                      //
+	cVerified                            // workflow, status
+	cPolicyBlocks                        // policy
+	cInferenceUSD                        // provider, model; micro-USD
+	cInferenceCredit                     // provider, model; micro-USD of negative costs
+	cInferenceRequests                   // provider, model
+	cInferenceRouted                     // routed
+	cArenaRuns                           // result
+	cArenaUSD                            // micro-USD
+	cConsensus                           //
+	cConsensusPoints                     // micro-points
+	cBreakerTrips                        //
+	cGateRuns                            // result
+	cDeploys                             // env, result
+	cMerges                              //
+	cReverts                             //
+	cMilestones                          // hit
+	cIncidentsOpened                     //
+	cSecurityOpened                      //
+	cIncidentsResolved                   //
+	nCounterFams
+)
+
+// counterDef: the family's series, how many of its leading labels are open
+// (folded into OtherLabel past the cap), and the unit of its integer
+// values (1e-6 for micro-dollars).
+type counterDef struct {
+	series string
+	open   int
+	unit   float64
+}
+
+var counterDefs = [nCounterFams]counterDef{
+	cToolCalls:         {kpi.SToolCallsTotal, 1, 1},
+	cActions:           {kpi.SActionsTotal, 0, 1},
+	cActionsReceipt:    {kpi.SActionsReceiptTotal, 0, 1},
+	cVerified:          {kpi.SVerifiedTotal, 1, 1},
+	cPolicyBlocks:      {kpi.SPolicyBlocksTotal, 1, 1},
+	cInferenceUSD:      {kpi.SInferenceUSDTotal, 2, 1e-6},
+	cInferenceCredit:   {kpi.SInferenceCreditTotal, 2, 1e-6},
+	cInferenceRequests: {kpi.SInferenceReqTotal, 2, 1},
+	cInferenceRouted:   {kpi.SInferenceRoutedTotal, 0, 1},
+	cArenaRuns:         {kpi.SArenaRunsTotal, 0, 1},
+	cArenaUSD:          {kpi.SArenaUSDTotal, 0, 1e-6},
+	cConsensus:         {kpi.SConsensusTotal, 0, 1},
+	cConsensusPoints:   {kpi.SConsensusPointsTotal, 0, 1e-6},
+	cBreakerTrips:      {kpi.SBreakerTripsTotal, 0, 1},
+	cGateRuns:          {kpi.SGateRunsTotal, 0, 1},
+	cDeploys:           {kpi.SDeploysTotal, 1, 1},
+	cMerges:            {kpi.SMergesTotal, 0, 1},
+	cReverts:           {kpi.SRevertsTotal, 0, 1},
+	cMilestones:        {kpi.SMilestonesTotal, 0, 1},
+	cIncidentsOpened:   {kpi.SIncidentsOpenedTotal, 0, 1},
+	cSecurityOpened:    {kpi.SSecurityOpenedTotal, 0, 1},
+	cIncidentsResolved: {kpi.SIncidentsResolvedTotal, 0, 1},
+}
+
+// maxCounterSets bounds the label sets of one counter family: past it, a
+// new set's open labels (tool, workflow, policy, provider, model, env) read
+// OtherLabel. A counter's label set, once made, keeps its name for good.
+const maxCounterSets = 1000
+
+type counterKey struct {
+	fam    counterFam
+	labels [3]string
+}
+
+// counters holds every counter value. Lookups with strings that alias a
+// decoder buffer are fine; a new key is stored with copies.
+type counters struct {
+	m    map[counterKey]*uint64
+	sets [nCounterFams]int
+}
+
+func newCounters() counters { return counters{m: map[counterKey]*uint64{}} }
+
+// add adds n to the counter of f with labels l (unused trailing entries
+// empty). n may be 0: the series then exists from zero, so rate() sees
+// its first increment.
+func (c *counters) add(f counterFam, n uint64, l [3]string) {
+	k := counterKey{f, l}
+	if p, ok := c.m[k]; ok {
+		*p += n
+		return
+	}
+	if c.sets[f] >= maxCounterSets {
+		for i := 0; i < counterDefs[f].open; i++ {
+			k.labels[i] = OtherLabel
+		}
+		if p, ok := c.m[k]; ok {
+			*p += n
+			return
+		}
+	}
+	for i := range k.labels {
+		k.labels[i] = strings.Clone(k.labels[i])
+	}
+	v := n
+	c.m[k] = &v
+	c.sets[f]++
+}
+
+func (c *counters) clone() counters {
+	out := counters{m: make(map[counterKey]*uint64, len(c.m)), sets: c.sets}
+	for k, p := range c.m {
+		v := *p
+		out.m[k] = &v
+	}
+	return out
+}
+
+// merge adds o's values into c (the read of partitioned engines).
+func (c *counters) merge(o *counters) {
+	for k, p := range o.m {
+		c.add(k.fam, *p, k.labels)
+	}
+}
+
+func (c *counters) sortedKeys() []counterKey {
+	keys := make([]counterKey, 0, len(c.m))
+	for k := range c.m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.fam != b.fam {
+			return a.fam < b.fam
+		}
+		for x := range a.labels {
+			if a.labels[x] != b.labels[x] {
+				return a.labels[x] < b.labels[x]
+			}
+		}
+		return false
+	})
+	return keys
+}
+
+// micros converts USD (or points) to integer millionths, rounded.
+func micros(x float64) uint64 { return uint64(math.Round(math.Abs(x) * 1e6)) }
+
+// countEvent is the counter side of apply.
+func (e *Engine) countEvent(f counterFam, l ...string) {
+	var k [3]string
+	copy(k[:], l)
+	e.cum.counters.add(f, 1, k)
+}
+
+// eval adds every counter to v.
+func (c *counters) eval(v *View) {
+	for _, k := range c.sortedKeys() {
+		def := counterDefs[k.fam]
+		ser, _ := kpi.LookupSeries(def.series)
+		val := float64(*c.m[k])
+		if def.unit != 1 {
+			val = float64(*c.m[k]) * def.unit
+		}
+		v.add(def.series, val, k.labels[:len(ser.Labels)]...)
+	}
+}
+
+// labelOf is an open label's value as the keyed families file it.
+func labelOf(v string) string {
+	if v == "" {
+		return "unknown"
+	}
+	return v
+}
+
+// countToolCall counts a tool call of status index st; a tool's every
+// status exists from its first call, so error ratios start from zero.
+func (e *Engine) countToolCall(tool string, st int) {
+	if p, ok := e.cum.counters.m[counterKey{cToolCalls, [3]string{tool, toolStatuses[st]}}]; ok {
+		*p++ // the common case: a tool seen before
+		return
+	}
+	for i, s := range toolStatuses {
+		n := uint64(0)
+		if i == st {
+			n = 1
+		}
+		e.cum.counters.add(cToolCalls, n, [3]string{tool, s})
+	}
+}
+
+// countVerified counts a verified outcome of status index st (both
+// statuses exist from a workflow's first outcome).
+func (e *Engine) countVerified(workflow string, st int) {
+	if p, ok := e.cum.counters.m[counterKey{cVerified, [3]string{workflow, verifiedStatus[st]}}]; ok {
+		*p++
+		return
+	}
+	for i, s := range verifiedStatus {
+		n := uint64(0)
+		if i == st {
+			n = 1
+		}
+		e.cum.counters.add(cVerified, n, [3]string{workflow, s})
+	}
+}
+
+// countInference counts an inference request and its cost; the cost and
+// credit counters of a model both exist from its first request.
+func (e *Engine) countInference(provider, model string, usd float64, routed string) {
+	e.countEvent(cInferenceRequests, provider, model)
+	e.countEvent(cInferenceRouted, routed)
+	k := [3]string{provider, model}
+	pos, neg := micros(usd), uint64(0)
+	if usd < 0 {
+		pos, neg = 0, pos
+	}
+	e.cum.counters.add(cInferenceUSD, pos, k)
+	e.cum.counters.add(cInferenceCredit, neg, k)
+}
