@@ -146,7 +146,8 @@ func BenchmarkMemoryPerUser(b *testing.B) {
 
 var sink *View
 
-// BenchmarkRestart saves and loads a checkpoint of 1,000,000 users.
+// BenchmarkRestart saves and loads a checkpoint of 1,000,000 users into a
+// partitioned engine (GOMAXPROCS partitions) and evaluates a first view.
 func BenchmarkRestart(b *testing.B) {
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	e := New(Options{})
@@ -163,13 +164,21 @@ func BenchmarkRestart(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
+	var load, view time.Duration
 	for i := 0; i < b.N; i++ {
-		e2, err := Load(dir, Options{})
+		t0 := time.Now()
+		// As the server does: GOMAXPROCS partitions.
+		e2, err := LoadPartitioned(dir, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
+		t1 := time.Now()
 		sink = e2.Evaluate(now.UnixMilli()) // ready means a first view
+		load += t1.Sub(t0)
+		view += time.Since(t1)
 	}
+	b.ReportMetric(load.Seconds()*1000/float64(b.N), "load-ms")
+	b.ReportMetric(view.Seconds()*1000/float64(b.N), "view-ms")
 }
 
 // BenchmarkHistoryMemory applies the ingest benchmark's week of lines and
@@ -201,4 +210,87 @@ func BenchmarkHistoryMemory(b *testing.B) {
 		b.ReportMetric(after/(1<<20), "MiB-sealed")
 		runtime.KeepAlive(e)
 	}
+}
+
+// BenchmarkIngestParallel is the ingest of the pipeline on every core:
+// batches of tailBatch lines are decoded in parallel (one run of lines per
+// core, as package stream does) on a reader goroutine, while a Partitioned
+// engine (event side and GOMAXPROCS-1 user partitions) applies the previous batch. At
+// GOMAXPROCS=1 it is one goroutine decoding and applying, as the pipeline
+// is then. Its lines/s against BenchmarkIngest's at GOMAXPROCS=1 is the
+// speed-up of the cores.
+func BenchmarkIngestParallel(b *testing.B) {
+	const tailBatch = 1024 // as package stream asks of tail
+	lines := ingestInput()
+	procs := runtime.GOMAXPROCS(0)
+	decode := func(start, n int, decs []event.Decoder) []event.Event {
+		evs := make([]event.Event, n)
+		workers := min(procs, n/512)
+		if workers <= 1 {
+			k := 0
+			for j := range n {
+				if decs[0].Decode(lines[(start+j)%len(lines)], &evs[k]) == "" {
+					k++
+				}
+			}
+			return evs[:k]
+		}
+		parts := make([][]event.Event, workers)
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				lo, hi := w*n/workers, (w+1)*n/workers
+				out := evs[lo:lo:hi]
+				for j := lo; j < hi; j++ {
+					out = out[:len(out)+1]
+					if decs[w].Decode(lines[(start+j)%len(lines)], &out[len(out)-1]) != "" {
+						out = out[:len(out)-1]
+					}
+				}
+				parts[w] = out
+			}()
+		}
+		wg.Wait()
+		k := 0
+		for w, p := range parts {
+			if k != w*n/workers { // closed up in place, as package stream does
+				copy(evs[k:], p)
+			}
+			k += len(p)
+		}
+		return evs[:k]
+	}
+	decs := make([]event.Decoder, procs)
+	b.SetBytes(285)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; {
+		b.StopTimer()
+		e := NewPartitioned(Options{})
+		e.Advance(benchNow.UnixMilli())
+		n := min(b.N-i, len(lines)-i%len(lines))
+		b.StartTimer()
+		if procs == 1 {
+			// One goroutine, as the pipeline at GOMAXPROCS=1.
+			for j := 0; j < n; j += tailBatch {
+				evs := decode(i+j, min(tailBatch, n-j), decs)
+				e.ApplyBatch(evs, make([]Result, len(evs)))
+			}
+		} else {
+			batches := make(chan []event.Event, 2)
+			go func() {
+				defer close(batches)
+				for j := 0; j < n; j += tailBatch {
+					batches <- decode(i+j, min(tailBatch, n-j), decs)
+				}
+			}()
+			for evs := range batches {
+				e.ApplyBatch(evs, make([]Result, len(evs)))
+			}
+		}
+		i += n
+	}
+	reportRates(b, cpu0)
 }

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cespare/xxhash/v2"
 	"hash/crc32"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/heady/heady-metrics/exporter/event"
@@ -94,7 +97,7 @@ func (e *encoder) timeline(tl *timeline) {
 		c.each(func(s secCount) {
 			e.uvarint(uint64(s.off))
 			e.uvarint(uint64(s.n))
-			e.float(s.sum)
+			e.float(fromUnits(s.sum)) // exact back through units
 		})
 	}
 }
@@ -112,6 +115,7 @@ type decoder struct {
 	crc uint32
 	err error
 	buf []byte
+	one [1]byte
 	// sealBefore: timeline hours that ended before this second are sealed
 	// as they are read.
 	sealBefore int64
@@ -122,9 +126,24 @@ type decoder struct {
 func (d *decoder) ReadByte() (byte, error) {
 	b, err := d.r.ReadByte()
 	if err == nil {
-		d.crc = crc32.Update(d.crc, castagnoli, []byte{b})
+		d.one[0] = b
+		d.crc = crc32.Update(d.crc, castagnoli, d.one[:])
 	}
 	return b, err
+}
+
+// peekVarint returns the bytes of the varint at the reader's position,
+// read without copying, or nil if they are not all buffered (at the end
+// of the file) or do not end within binary.MaxVarintLen64 bytes: the slow
+// path, byte by byte, then says what is wrong.
+func (d *decoder) peekVarint() []byte {
+	p, _ := d.r.Peek(binary.MaxVarintLen64)
+	for i, c := range p {
+		if c < 0x80 {
+			return p[:i+1]
+		}
+	}
+	return nil
 }
 
 func (d *decoder) fail(err error) {
@@ -137,6 +156,13 @@ func (d *decoder) uvarint() uint64 {
 	if d.err != nil {
 		return 0
 	}
+	if p := d.peekVarint(); p != nil {
+		if v, n := binary.Uvarint(p); n == len(p) {
+			d.crc = crc32.Update(d.crc, castagnoli, p)
+			_, _ = d.r.Discard(n)
+			return v
+		}
+	}
 	v, err := binary.ReadUvarint(d)
 	d.fail(err)
 	return v
@@ -145,6 +171,13 @@ func (d *decoder) uvarint() uint64 {
 func (d *decoder) varint() int64 {
 	if d.err != nil {
 		return 0
+	}
+	if p := d.peekVarint(); p != nil {
+		if v, n := binary.Varint(p); n == len(p) {
+			d.crc = crc32.Update(d.crc, castagnoli, p)
+			_, _ = d.r.Discard(n)
+			return v
+		}
 	}
 	v, err := binary.ReadVarint(d)
 	d.fail(err)
@@ -201,7 +234,7 @@ func (d *decoder) timeline(tl *timeline) {
 		m := d.count()
 		c.secs = make([]secCount, 0, min(m, 3600))
 		for j := 0; j < m && d.err == nil; j++ {
-			s := secCount{off: uint16(d.uvarint()), n: uint32(d.uvarint()), sum: d.float()}
+			s := secCount{off: uint16(d.uvarint()), n: uint32(d.uvarint()), sum: units(d.float())}
 			c.count += uint64(s.n)
 			c.sum += s.sum
 			c.secs = append(c.secs, s)
@@ -239,45 +272,10 @@ func (e *Engine) Save(dir string) error { return e.save(dir, 3) }
 // save writes the checkpoint in format version (2 only for the tests of
 // the migration).
 func (e *Engine) save(dir string, version int) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, CheckpointFile+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) //nolint:errcheck // no-op after the rename
-	enc := &encoder{w: bufio.NewWriterSize(f, 1<<20)}
-	magic := checkpointMagic
-	if version == 2 {
-		magic = checkpointMagicV2
-	}
-	enc.raw([]byte(magic))
 	saved := e.cum.clone()
-	e.encode(enc, version)
-	sum := enc.crc.sum
-	if enc.err == nil {
-		var b [4]byte
-		binary.LittleEndian.PutUint32(b[:], sum)
-		_, enc.err = enc.w.Write(b[:])
-	}
-	if enc.err == nil {
-		enc.err = enc.w.Flush()
-	}
-	if enc.err == nil {
-		enc.err = f.Sync()
-	}
-	if cerr := f.Close(); enc.err == nil {
-		enc.err = cerr
-	}
-	if enc.err != nil {
-		return fmt.Errorf("write checkpoint: %w", enc.err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, CheckpointFile)); err != nil {
+	if err := saveWith(dir, version, func(w *encoder) { e.encode(w, version) }); err != nil {
 		return err
 	}
-	_ = syncDir(dir) // the checkpoint is whole either way; this makes the rename durable
 	// Only now may views show these counters (CountersAsOfCheckpoint).
 	e.committed = saved
 	return nil
@@ -295,8 +293,48 @@ func syncDir(dir string) error {
 
 func (e *Engine) encode(w *encoder, version int) {
 	w.varint(e.now)
-	// users
-	w.uvarint(uint64(len(e.users.list)))
+	encodeUsers(w, []*Engine{e})
+	e.encodeEvents(w, version)
+}
+
+// encodeUsers writes the users of parts (the partitions of one engine's
+// users) as one table, and the surface names they use. One part keeps its
+// surface indexes; several are given the indexes of their sorted union.
+func encodeUsers(w *encoder, parts []*Engine) {
+	n := 0
+	union := map[string]uint16{}
+	for _, p := range parts {
+		n += len(p.users.list)
+		for s, i := range p.surfaces {
+			union[s] = i
+		}
+	}
+	names := sortedKeys(union)
+	if len(parts) > 1 {
+		for i, s := range names {
+			union[s] = uint16(i)
+		}
+	}
+	w.uvarint(uint64(n))
+	for _, p := range parts {
+		remap := make([]uint16, 0, len(p.surfaces))
+		for s, i := range p.surfaces {
+			for int(i) >= len(remap) {
+				remap = append(remap, 0)
+			}
+			remap[i] = union[s]
+		}
+		p.encodeUserList(w, remap)
+	}
+	w.uvarint(uint64(len(names)))
+	for _, s := range names {
+		w.str(s)
+		w.uvarint(uint64(union[s]))
+	}
+}
+
+// encodeUserList writes e's users, their surface indexes mapped by remap.
+func (e *Engine) encodeUserList(w *encoder, remap []uint16) {
 	for i := range e.users.list {
 		u := &e.users.list[i]
 		w.bytes(e.users.idBytes(i))
@@ -313,20 +351,14 @@ func (e *Engine) encode(w *encoder, version int) {
 		w.uvarint(uint64(len(surfaces)))
 		for _, v := range surfaces {
 			idx, last := unpackSurface(v)
-			w.uvarint(uint64(idx))
+			w.uvarint(uint64(remap[idx]))
 			w.uvarint(uint64(last))
 		}
 	}
-	names := make([]string, 0, len(e.surfaces))
-	for s := range e.surfaces {
-		names = append(names, s)
-	}
-	sort.Strings(names)
-	w.uvarint(uint64(len(names)))
-	for _, s := range names {
-		w.str(s)
-		w.uvarint(uint64(e.surfaces[s]))
-	}
+}
+
+// encodeEvents writes everything but the clock and the users.
+func (e *Engine) encodeEvents(w *encoder, version int) {
 	// fixed timelines, in a fixed order
 	for _, tl := range e.fixedTimelines() {
 		w.timeline(tl)
@@ -568,43 +600,13 @@ var ErrNoCheckpoint = errors.New("no checkpoint")
 // then starts from scratch: sources re-read from the beginning, so nothing
 // is counted twice).
 func Load(dir string, opt Options) (*Engine, error) {
-	f, err := os.Open(filepath.Join(dir, CheckpointFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, ErrNoCheckpoint
-	}
+	e := New(opt)
+	version, err := loadWith(dir, e.decode)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close() //nolint:errcheck // read only: closing loses nothing
-	e := New(opt)
-	d := &decoder{r: bufio.NewReaderSize(f, 1<<20)}
-	m := d.full(len(checkpointMagic))
-	switch {
-	case d.err != nil:
-	case string(m) == checkpointMagic:
-		d.version = 3
-	case string(m) == checkpointMagicV2:
-		d.version = 2
-	}
-	if d.version == 0 {
-		return nil, fmt.Errorf("%s: not a heady-exporter checkpoint (or an incompatible version)", f.Name())
-	}
-	e.decode(d)
-	sum := d.crc
-	var tail [4]byte
-	if d.err == nil {
-		if _, err := io.ReadFull(d.r, tail[:]); err != nil {
-			d.fail(err)
-		}
-	}
-	if d.err != nil {
-		return nil, fmt.Errorf("%s: damaged checkpoint: %w", f.Name(), d.err)
-	}
-	if binary.LittleEndian.Uint32(tail[:]) != sum {
-		return nil, fmt.Errorf("%s: damaged checkpoint: checksum mismatch", f.Name())
-	}
 	e.committed = e.cum.clone()
-	e.loadedVersion = d.version
+	e.loadedVersion = version
 	return e, nil
 }
 
@@ -617,45 +619,139 @@ func (e *Engine) LoadedVersion() int { return e.loadedVersion }
 func (e *Engine) decode(d *decoder) {
 	e.now = d.varint()
 	d.sealBefore = ceilSec(e.now) - sealAfterSec
+	decodeUsers(d, []*Engine{e})
+	e.decodeEvents(d)
+}
+
+// decodeUsers reads the users table into parts, each user into the part
+// partOf its id (a checkpoint restores at any partition count). The file
+// is parsed here; each part files its users (the
+// table inserts, the bulk of a restart) on its own goroutine while the
+// parsing goes on, when there is more than one core.
+func decodeUsers(d *decoder, parts []*Engine) {
 	n := d.count()
-	e.users.reserve(min(n, 1<<26))
-	var scratch []uint64
+	for _, p := range parts {
+		p.users.reserve(min(n/len(parts)+n/(8*len(parts))+16, 1<<26))
+	}
+	file := func(k int, c *userChunk) { parts[k].fileUsers(c) }
+	var wg sync.WaitGroup
+	if runtime.GOMAXPROCS(0) > 1 {
+		chans := make([]chan *userChunk, len(parts))
+		for k := range parts {
+			chans[k] = make(chan *userChunk, 4)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for c := range chans[k] {
+					parts[k].fileUsers(c)
+				}
+			}()
+		}
+		file = func(k int, c *userChunk) { chans[k] <- c }
+		defer func() {
+			for _, ch := range chans {
+				close(ch)
+			}
+			wg.Wait()
+		}()
+	}
+	cur := make([]*userChunk, len(parts))
 	for i := 0; i < n && d.err == nil; i++ {
 		id := d.full(int(d.uvarint()))
-		u := user{
+		h := xxhash.Sum64(id)
+		k := partOf(h, len(parts))
+		if cur[k] == nil {
+			cur[k] = &userChunk{}
+		}
+		c := cur[k]
+		c.ids = append(c.ids, id...)
+		r := userRec{h: h, idEnd: uint32(len(c.ids)), u: user{
 			firstAct: uint32(d.uvarint()), firstOutcome: uint32(d.uvarint()),
 			setupTry: uint32(d.uvarint()), setupOK: uint32(d.uvarint()), cur: d.uvarint(),
-		}
-		if u.cur != 0 {
-			e.dayActive[recDay(u.cur)]++
-		}
-		if k := d.count(); k > maxUserList {
-			d.fail(fmt.Errorf("user list of %d entries out of range", k))
-		} else if k > 0 && d.err == nil {
-			scratch = scratch[:0]
-			for j := 0; j < k && d.err == nil; j++ {
-				r := d.uvarint()
-				scratch = append(scratch, r)
-				e.dayActive[recDay(r)]++
+		}}
+		if m := d.count(); m > maxUserList {
+			d.fail(fmt.Errorf("user list of %d entries out of range", m))
+		} else {
+			for j := 0; j < m && d.err == nil; j++ {
+				c.lists = append(c.lists, d.uvarint())
 			}
-			u.days = e.users.pool.newList(scratch)
 		}
-		if k := d.count(); k > maxUserList {
-			d.fail(fmt.Errorf("user list of %d entries out of range", k))
-		} else if k > 0 && d.err == nil {
-			scratch = scratch[:0]
-			for j := 0; j < k && d.err == nil; j++ {
+		r.days = uint32(len(c.lists))
+		if m := d.count(); m > maxUserList {
+			d.fail(fmt.Errorf("user list of %d entries out of range", m))
+		} else {
+			for j := 0; j < m && d.err == nil; j++ {
 				idx := uint16(d.uvarint())
-				scratch = append(scratch, packSurface(idx, uint32(d.uvarint())))
+				c.lists = append(c.lists, packSurface(idx, uint32(d.uvarint())))
 			}
-			u.surfaces = e.users.pool.newList(scratch)
 		}
-		*e.users.get(string(id)) = u
+		r.listEnd = uint32(len(c.lists))
+		if d.err != nil {
+			break
+		}
+		c.recs = append(c.recs, r)
+		if len(c.recs) == userChunkLen {
+			file(k, c)
+			cur[k] = nil
+		}
+	}
+	for k, c := range cur {
+		if c != nil && d.err == nil {
+			file(k, c)
+		}
 	}
 	for i, k := 0, d.count(); i < k && d.err == nil; i++ {
 		s := d.str()
-		e.surfaces[s] = uint16(d.uvarint())
+		idx := uint16(d.uvarint())
+		for _, p := range parts {
+			p.surfaces[s] = idx
+		}
 	}
+}
+
+// userChunk is a run of users parsed from a checkpoint for one part: ids
+// and lists back to back, each record saying where its own end.
+type userChunk struct {
+	recs  []userRec
+	ids   []byte
+	lists []uint64
+}
+
+type userRec struct {
+	h       uint64
+	idEnd   uint32 // end of the id in ids
+	days    uint32 // end of the day records in lists (the surfaces follow)
+	listEnd uint32 // end of the surfaces
+	u       user   // without its lists
+}
+
+const userChunkLen = 4096
+
+// fileUsers puts the users of c into e's table.
+func (e *Engine) fileUsers(c *userChunk) {
+	idStart, listStart := uint32(0), uint32(0)
+	for i := range c.recs {
+		r := &c.recs[i]
+		u := r.u
+		if u.cur != 0 {
+			e.dayActive[recDay(u.cur)]++
+		}
+		if days := c.lists[listStart:r.days]; len(days) > 0 {
+			for _, x := range days {
+				e.dayActive[recDay(x)]++
+			}
+			u.days = e.users.pool.newList(days)
+		}
+		if surfaces := c.lists[r.days:r.listEnd]; len(surfaces) > 0 {
+			u.surfaces = e.users.pool.newList(surfaces)
+		}
+		*e.users.getHashed(string(c.ids[idStart:r.idEnd]), r.h) = u
+		idStart, listStart = r.idEnd, r.listEnd
+	}
+}
+
+// decodeEvents reads what encodeEvents wrote.
+func (e *Engine) decodeEvents(d *decoder) {
 	for _, tl := range e.fixedTimelines() {
 		d.timeline(tl)
 	}

@@ -46,6 +46,14 @@ type Options struct {
 	// hashes (FNV-1a 64) to ShardIndex mod ShardCount; events without a user
 	// are kept by shard GlobalShard only. ShardCount 0 or 1 keeps all.
 	ShardIndex, ShardCount, GlobalShard int
+	// Side restricts the engine to one side of every event (see
+	// ownership); a Partitioned engine is one EventSide engine and
+	// UserSide partitions of the users.
+	Side Side
+	// Partitions is how many goroutines a Partitioned engine applies
+	// events on (0: GOMAXPROCS): the event side and Partitions-1
+	// partitions of the users. New ignores it.
+	Partitions int
 	// CountersAsOfCheckpoint makes views show the counters and cumulative
 	// histograms as of the last checkpoint saved or loaded, not the live
 	// ones: what a scrape saw is then durable, and a restart after kill -9
@@ -54,6 +62,15 @@ type Options struct {
 	// it; kpis and backfill, which save nothing, do not.
 	CountersAsOfCheckpoint bool
 }
+
+// Side is the part of every event an engine applies.
+type Side uint8
+
+const (
+	BothSides Side = iota
+	EventSide      // counts, deduplication, changes, incidents: everything but users
+	UserSide       // the users' activity, firsts, surfaces and setup
+)
 
 func (o *Options) defaults() {
 	if o.TopN <= 0 {
@@ -212,7 +229,18 @@ func (e *Engine) ApplyBatch(evs []event.Event, res []Result) {
 	var hs [prefetchGroup]evHashes
 	for start := 0; start < len(evs); start += prefetchGroup {
 		group := evs[start:min(start+prefetchGroup, len(evs))]
-		e.prefetch(group, hs[:len(group)])
+		users := e.opt.Side != EventSide // else the user side is another engine's
+		for i := range group {
+			ev := &group[i]
+			hs[i] = evHashes{}
+			if ev.User != "" && users {
+				hs[i].user = xxhash.Sum64String(ev.User)
+			}
+			if ev.ID != "" {
+				hs[i].id = xxhash.Sum64String(ev.ID)
+			}
+		}
+		e.prefetch(hs[:len(group)])
 		for i := range group {
 			res[start+i] = e.applyHashed(&group[i], hs[i])
 		}
@@ -239,27 +267,30 @@ func hashesOf(ev *event.Event) evHashes {
 	return h
 }
 
-// prefetch computes the hashes of evs into hs and reads the memory the
-// events are about to touch: the user table's and the dedup set's home
-// slots, then the user records they point to, then the last of those
-// users' earlier days. The loads of one pass do not depend on each other,
+// prefetch reads the memory the events of hashes hs are about to touch:
+// the user table's and the dedup set's home slots (the dedup set's alone
+// on the event side), then the user records they point to, then the last
+// of those users' earlier days. The loads of one pass do not depend on each other,
 // so the CPU overlaps their misses. The reads are only a hint: a slot may
 // hold another user, or the tables may grow before the events are applied.
-func (e *Engine) prefetch(evs []event.Event, hs []evHashes) {
+func (e *Engine) prefetch(hs []evHashes) {
 	var x uint64
 	us := &e.users
 	umask := uint64(len(us.slots) - 1)
 	seen := e.dedup.seen.slots
 	dmask := uint64(len(seen) - 1)
-	for i := range evs {
-		h := hashesOf(&evs[i])
-		hs[i] = h
-		if h.user != 0 {
+	users := e.opt.Side != EventSide
+	for _, h := range hs {
+		if h.user != 0 && users {
 			x += us.slots[h.user&umask].hash
 		}
 		if h.id != 0 && len(seen) > 0 {
 			x += seen[h.id&dmask]
 		}
+	}
+	if !users {
+		e.prefetched = x
+		return
 	}
 	var recs [prefetchGroup]*user
 	for i := range hs {
@@ -330,6 +361,18 @@ type pendingEvent struct {
 //     carries no user). The event side is deduplicated where it is owned,
 //     so every copy of an id meets the same dedup set.
 func (e *Engine) ownership(ev *event.Event) (doEvent, doUser bool) {
+	doEvent, doUser = e.shardOwnership(ev)
+	switch e.opt.Side {
+	case EventSide:
+		doUser = false
+	case UserSide:
+		doEvent = false
+	}
+	return doEvent, doUser
+}
+
+// shardOwnership is ownership across shards (processes), both sides.
+func (e *Engine) shardOwnership(ev *event.Event) (doEvent, doUser bool) {
 	if e.opt.ShardCount <= 1 {
 		return true, true
 	}
@@ -378,7 +421,7 @@ func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 		e.countToolCall(labelOf(ev.Tool), st)
 		e.action(ev, sec)
 		if !math.IsNaN(ev.DurationMS) && ev.DurationMS >= 0 {
-			e.gateway.get(sketchBucket(ev.DurationMS/1000)).add(sec, 1, ev.DurationMS/1000)
+			e.gateway.get(sketchBucket(ev.DurationMS/1000)).add(sec, 1, units(ev.DurationMS/1000))
 			e.cum.observe(hGateway, int64(math.Round(ev.DurationMS*1000)))
 		}
 	case event.TypeOutcome:
@@ -402,14 +445,14 @@ func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 		e.arena[r].add(sec, 1, 0)
 		e.countEvent(cArenaRuns, arenaResults[r])
 		if !math.IsNaN(ev.CostUSD) {
-			e.arenaCost.add(sec, 1, ev.CostUSD)
+			e.arenaCost.add(sec, 1, units(ev.CostUSD))
 			if ev.CostUSD >= 0 { // a counter never goes down
 				e.cum.counters.add(cArenaUSD, micros(ev.CostUSD), [3]string{})
 			}
 		}
 	case event.TypeConsensus:
 		if !math.IsNaN(ev.Confidence) {
-			e.consensus.add(sec, 1, ev.Confidence)
+			e.consensus.add(sec, 1, units(ev.Confidence))
 			e.countEvent(cConsensus)
 			e.cum.counters.add(cConsensusPoints, micros(max(ev.Confidence, 0)), [3]string{})
 		}
@@ -421,10 +464,7 @@ func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 			e.countEvent(cBreakerTrips)
 		}
 	case event.TypeInference:
-		cost := ev.CostUSD
-		if math.IsNaN(cost) {
-			cost = 0
-		}
+		cost := units(ev.CostUSD) // NaN: 0
 		e.inferenceCost.add(sec, 1, cost)
 		e.byModel.get(ev.Provider).get(ev.Model).add(sec, 1, cost)
 		r := ev.Routed
@@ -433,7 +473,7 @@ func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 		}
 		ri := indexOf(routedValues, r)
 		e.routed[ri].add(sec, 1, 0)
-		e.countInference(labelOf(ev.Provider), labelOf(ev.Model), cost, routedValues[ri])
+		e.countInference(labelOf(ev.Provider), labelOf(ev.Model), fromUnits(cost), routedValues[ri])
 	case event.TypeQualityGate:
 		g := indexOf(gateResults, ev.Status)
 		e.gates[g].add(sec, 1, 0)

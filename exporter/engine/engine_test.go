@@ -25,7 +25,7 @@ func TestTimelineMemoryFollowsSeconds(t *testing.T) {
 		if sec >= base+3600 {
 			sec = base + 3599
 		}
-		tl.add(sec, 1, 0.5)
+		tl.add(sec, 1, units(0.5))
 	}
 	entries := 0
 	for _, c := range tl.chunks {
@@ -145,7 +145,7 @@ func TestSealedChunks(t *testing.T) {
 	// Sums survive sealing bit for bit.
 	var cost timeline
 	for i := 0; i < 500; i++ {
-		cost.add(base+int64(i*7), 1, 0.1*float64(i))
+		cost.add(base+int64(i*7), 1, units(0.1*float64(i)))
 	}
 	n0, s0 := cost.window(base, base+3600)
 	cost.sealBefore(base + 3600)

@@ -24,11 +24,11 @@ type timeline struct {
 type chunk struct {
 	hour  int64
 	count uint64
-	sum   float64
+	sum   int64      // micro-units (see units)
 	secs  []secCount // sorted by off, one entry per second; nil when sealed
 	// packed holds a sealed chunk's entries: per entry the uvarint of its
 	// second minus the previous entry's, the uvarint of its count and, when
-	// packedSums, its sum as 8 bytes. An hour no longer written to costs
+	// packedSums, its sum (micro-units) as 8 bytes. An hour no longer written to costs
 	// 2-3 bytes a second instead of 16 (10-11 with sums).
 	packed     []byte
 	packedSums bool
@@ -61,7 +61,7 @@ func (c *chunk) seal() {
 		buf = binary.AppendUvarint(buf, uint64(s.off-prev))
 		buf = binary.AppendUvarint(buf, uint64(s.n))
 		if sums {
-			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(s.sum))
+			buf = binary.LittleEndian.AppendUint64(buf, uint64(s.sum))
 		}
 		prev = s.off
 	}
@@ -95,7 +95,7 @@ func (c *chunk) each(f func(secCount)) {
 		off += d
 		s := secCount{off: uint16(off), n: uint32(n)}
 		if c.packedSums {
-			s.sum = math.Float64frombits(binary.LittleEndian.Uint64(b))
+			s.sum = int64(binary.LittleEndian.Uint64(b))
 			b = b[8:]
 		}
 		f(s)
@@ -115,14 +115,42 @@ func (tl *timeline) sealBefore(sec int64) {
 type secCount struct {
 	off uint16 // second within the hour
 	n   uint32
-	sum float64
+	sum int64 // micro-units
 }
+
+// Sums are kept in integer micro-units (micro-dollars, microseconds,
+// millionths of a confidence), so that they are exact: the same events
+// give the same sums to the last bit in whatever order they are added
+// (batches, late and pending events, restarts, partitions). A value is
+// rounded to the nearest micro-unit and bounded by maxUnitValue, so that
+// no sum a window reads can overflow.
+const (
+	unitsPerOne  = 1_000_000
+	maxUnitValue = 1e9 // per value, in whole units: a billion dollars or seconds
+)
+
+// units is x in micro-units, rounded to the nearest; beyond
+// ±maxUnitValue it is that bound; NaN is 0.
+func units(x float64) int64 {
+	switch {
+	case x != x:
+		return 0
+	case x > maxUnitValue:
+		x = maxUnitValue
+	case x < -maxUnitValue:
+		x = -maxUnitValue
+	}
+	return int64(math.Round(x * unitsPerOne))
+}
+
+// fromUnits is the value of u micro-units.
+func fromUnits(u int64) float64 { return float64(u) / unitsPerOne }
 
 // add files n events with value sum at second sec. A chunk's entries are
 // sorted by second and hold one entry per second, so an hour costs at most
 // 3,600 entries whatever the event rate (arrival-order appends were tried:
 // faster with late events, but memory then grows with events, not seconds).
-func (tl *timeline) add(sec int64, n uint32, sum float64) {
+func (tl *timeline) add(sec int64, n uint32, sum int64) {
 	hour := floorDiv(sec, 3600)
 	c := tl.last
 	if c == nil || c.hour != hour {
@@ -195,6 +223,7 @@ func (tl *timeline) chunkFor(hour int64) *chunk {
 }
 
 // window returns the events and their summed value in (a, b], in seconds.
+// The sum is exact to the micro-unit (see units).
 func (tl *timeline) window(a, b int64) (uint64, float64) {
 	if tl == nil || b <= a {
 		return 0, 0
@@ -202,7 +231,7 @@ func (tl *timeline) window(a, b int64) (uint64, float64) {
 	ha, hb := floorDiv(a+1, 3600), floorDiv(b, 3600)
 	i := sort.Search(len(tl.chunks), func(i int) bool { return tl.chunks[i].hour >= ha })
 	var n uint64
-	var sum float64
+	var sum int64
 	for ; i < len(tl.chunks) && tl.chunks[i].hour <= hb; i++ {
 		c := tl.chunks[i]
 		lo, hi := c.hour*3600, c.hour*3600+3599
@@ -218,7 +247,7 @@ func (tl *timeline) window(a, b int64) (uint64, float64) {
 			}
 		})
 	}
-	return n, sum
+	return n, fromUnits(sum)
 }
 
 // prune drops every chunk that ends at or before sec.

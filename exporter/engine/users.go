@@ -2,8 +2,6 @@ package engine
 
 import (
 	"sort"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // user is the compact per-user state, 40 bytes with no pointer (its lists
@@ -209,10 +207,8 @@ func (us *users) idBytes(i int) []byte {
 	return us.arena[start:us.ends[i]]
 }
 
-// get returns the state of id, creating it; id may alias a decoder buffer.
-func (us *users) get(id string) *user { return us.getHashed(id, xxhash.Sum64String(id)) }
-
-// getHashed is get with h, the xxhash64 of id, already known.
+// getHashed returns the state of id, creating it; id may alias a decoder
+// buffer. h is the xxhash64 of id.
 func (us *users) getHashed(id string, h uint64) *user {
 	h2 := fnv32(id)
 	mask := uint64(len(us.slots) - 1)

@@ -140,11 +140,19 @@ func (v *View) add(name string, value float64, labels ...string) {
 // already applied beyond it would be counted.
 func (e *Engine) Evaluate(nowMS int64) *View {
 	now := floorDiv(nowMS, 1000)
+	us := e.userStats(now)
+	return e.evaluate(nowMS, &us)
+}
+
+// evaluate is Evaluate with the per-user series taken from us, which a
+// partitioned engine merges from its partitions (partition.go).
+func (e *Engine) evaluate(nowMS int64, us *userStats) *View {
+	now := floorDiv(nowMS, 1000)
 	v := &View{Now: time.Unix(now, 0).UTC(), Exact: map[string]float64{}, Top: map[string][]kpi.TopEntry{}}
 	win := func(w int64) (int64, int64) { return now - w, now }
 	const d = secPerDay
 
-	e.evalUsers(v, now)
+	us.addTo(v)
 
 	// Trust: tool calls by status over every window.
 	for _, w := range []struct {
@@ -380,7 +388,7 @@ func (e *Engine) Evaluate(nowMS int64) *View {
 			v.add(kpi.SEventsIngested, float64(c), t.Stream().String(), t.String())
 		}
 	}
-	v.Users = e.users.len()
+	v.Users = us.users
 	v.DedupIDs = e.dedup.len()
 	if e.opt.CountersAsOfCheckpoint {
 		e.committed.eval(v)
@@ -446,8 +454,35 @@ func topEntries(rows []ranked, n int) []kpi.TopEntry {
 	return out
 }
 
-// evalUsers walks the user table once for every per-user KPI series.
-func (e *Engine) evalUsers(v *View, now int64) {
+// userStats is what the per-user KPI series are made of: counts of users,
+// which add up across partitions of the user table, and the times to a
+// first outcome, which are concatenated (their histogram and median are
+// computed from the sorted union, so the order of the parts does not
+// matter).
+type userStats struct {
+	act1, act7, act30, monthAgo, stickyUsers, newUsers, converted uint64
+	setupTry, setupOK, surf, dauSum                               uint64
+	r1Cohort, r1Kept, r4Cohort, r4Kept                            uint64
+	w1Cohort, w4Cohort                                            int64
+	ttfo                                                          []float64
+	users                                                         int
+}
+
+// merge adds o, the stats of another part of the users, to s.
+func (s *userStats) merge(o *userStats) {
+	for _, p := range [][2]*uint64{{&s.act1, &o.act1}, {&s.act7, &o.act7}, {&s.act30, &o.act30},
+		{&s.monthAgo, &o.monthAgo}, {&s.stickyUsers, &o.stickyUsers}, {&s.newUsers, &o.newUsers},
+		{&s.converted, &o.converted}, {&s.setupTry, &o.setupTry}, {&s.setupOK, &o.setupOK},
+		{&s.surf, &o.surf}, {&s.dauSum, &o.dauSum}, {&s.r1Cohort, &o.r1Cohort}, {&s.r1Kept, &o.r1Kept},
+		{&s.r4Cohort, &o.r4Cohort}, {&s.r4Kept, &o.r4Kept}} {
+		*p[0] += *p[1]
+	}
+	s.ttfo = append(s.ttfo, o.ttfo...)
+	s.users += o.users
+}
+
+// userStats walks the user table once for every per-user KPI series.
+func (e *Engine) userStats(now int64) userStats {
 	const d = secPerDay
 	var act1, act7, act30, monthAgo, stickyUsers, newUsers, converted, setupTry, setupOK, surf uint64
 	var r1Cohort, r1Kept, r4Cohort, r4Kept uint64
@@ -536,6 +571,19 @@ func (e *Engine) evalUsers(v *View, now int64) {
 	for day := today - 7; day < today; day++ {
 		dauSum += uint64(e.dayActive[day])
 	}
+	return userStats{act1: act1, act7: act7, act30: act30, monthAgo: monthAgo, stickyUsers: stickyUsers,
+		newUsers: newUsers, converted: converted, setupTry: setupTry, setupOK: setupOK, surf: surf,
+		dauSum: dauSum, r1Cohort: r1Cohort, r1Kept: r1Kept, r4Cohort: r4Cohort, r4Kept: r4Kept,
+		w1Cohort: w1Cohort, w4Cohort: w4Cohort, ttfo: ttfo, users: e.users.len()}
+}
+
+// addTo adds the per-user series to v.
+func (s *userStats) addTo(v *View) {
+	const d = secPerDay
+	act1, act7, act30, monthAgo, stickyUsers := s.act1, s.act7, s.act30, s.monthAgo, s.stickyUsers
+	newUsers, converted, setupTry, setupOK, surf, dauSum := s.newUsers, s.converted, s.setupTry, s.setupOK, s.surf, s.dauSum
+	r1Cohort, r1Kept, r4Cohort, r4Kept, w1Cohort, w4Cohort := s.r1Cohort, s.r1Kept, s.r4Cohort, s.r4Kept, s.w1Cohort, s.w4Cohort
+	ttfo := append([]float64(nil), s.ttfo...)
 	v.add(kpi.SActiveUsers, float64(act1), kpi.W1d)
 	v.add(kpi.SActiveUsers, float64(act7), kpi.W7d)
 	v.add(kpi.SActiveUsers, float64(act30), kpi.W30d)

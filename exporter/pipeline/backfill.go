@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -42,12 +43,13 @@ func Backfill(ctx context.Context, c *config.Config, from, to time.Time, step ti
 
 	opt := EngineOptions(c)
 	opt.DedupHorizonSec = oneShotDedupHorizon
-	eng := engine.New(opt)
+	eng := engine.NewPartitioned(opt)
 	if len(infra) > 0 {
 		eng.SetCost(nil, infra)
 	}
 	series := newSeriesSet()
 	next := 0
+	var res []engine.Result
 	var pruned time.Time
 	for t := from; !t.After(to); t = t.Add(step) {
 		if err := ctx.Err(); err != nil {
@@ -63,8 +65,13 @@ func Backfill(ctx context.Context, c *config.Config, from, to time.Time, step ti
 		}
 		// Apply every event up to the step, and those within the future
 		// tolerance (they wait in the engine, as they do in kpis).
-		for ; next < len(events) && events[next].Time <= ms+engine.FutureTolerance; next++ {
-			eng.Apply(&events[next])
+		first := next
+		for next < len(events) && events[next].Time <= ms+engine.FutureTolerance {
+			next++
+		}
+		if next > first {
+			res = slices.Grow(res[:0], next-first)[:next-first]
+			eng.ApplyBatch(events[first:next], res)
 		}
 		series.add(eng.Evaluate(ms), ms)
 	}
@@ -79,7 +86,7 @@ const oneShotDedupHorizon = (engine.RetentionDays + 1) * 86400
 // every string owned by its event, and the cost API's daily infra series.
 // Events more than the future tolerance after end are left out.
 func readAllEvents(ctx context.Context, c *config.Config, end time.Time, logger *slog.Logger) ([]event.Event, []engine.InfraDay, error) {
-	eng := engine.New(EngineOptions(c)) // only for BuildSources' positions (none)
+	eng := engine.NewPartitioned(EngineOptions(c)) // only for BuildSources' positions (none)
 	clock := func() time.Time { return end }
 	srcs, err := BuildSources(c, eng, logger, clock)
 	if err != nil {

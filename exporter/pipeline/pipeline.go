@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,7 +64,7 @@ func ownsGlobal(c *config.Config) bool { return c.Shard == nil || c.Shard.Index 
 // configuration (the event inputs are config's own Input), then New takes
 // that configuration and the source's Options (health record, clock,
 // logger, saved position).
-func BuildSources(c *config.Config, eng *engine.Engine, logger *slog.Logger, now func() time.Time, keep ...*source.Health) (*Sources, error) {
+func BuildSources(c *config.Config, eng *engine.Partitioned, logger *slog.Logger, now func() time.Time, keep ...*source.Health) (*Sources, error) {
 	s := &Sources{}
 	newHealth := func(name string) *source.Health {
 		for _, h := range keep {
@@ -121,7 +122,7 @@ func BuildSources(c *config.Config, eng *engine.Engine, logger *slog.Logger, now
 
 // buildInputs creates the event inputs of the three streams and the CI
 // webhook's spool (followed like any CI file).
-func (s *Sources) buildInputs(c *config.Config, eng *engine.Engine, newHealth func(string) *source.Health, now func() time.Time) error {
+func (s *Sources) buildInputs(c *config.Config, eng *engine.Partitioned, newHealth func(string) *source.Health, now func() time.Time) error {
 	fm := formats()
 	ci := c.Sources.CI
 	if in := webhook.Input(c); in != nil {
@@ -154,7 +155,7 @@ func (s *Sources) Close() {
 }
 
 // applyBatch applies one decoded batch and its positions.
-func applyBatch(eng *engine.Engine, b *stream.Batch, h *source.Health) {
+func applyBatch(eng *engine.Partitioned, b *stream.Batch, h *source.Health) {
 	h.Read(b.Lines)
 	for r, n := range b.Skipped {
 		h.Count(r, n)
@@ -164,7 +165,7 @@ func applyBatch(eng *engine.Engine, b *stream.Batch, h *source.Health) {
 }
 
 // applyCostPage applies one page of cost records and its cursor.
-func applyCostPage(eng *engine.Engine, pg cost.Page, h *source.Health) {
+func applyCostPage(eng *engine.Partitioned, pg cost.Page, h *source.Health) {
 	h.Read(len(pg.Events))
 	applyEvents(eng, pg.Events, h)
 	eng.SetPosition("cost", []byte(pg.Cursor))
@@ -172,7 +173,7 @@ func applyCostPage(eng *engine.Engine, pg cost.Page, h *source.Health) {
 
 // applyEvents applies events, counting the rejected and the repeated ones
 // against the source they came from.
-func applyEvents(eng *engine.Engine, evs []event.Event, h *source.Health) {
+func applyEvents(eng *engine.Partitioned, evs []event.Event, h *source.Health) {
 	res := make([]engine.Result, len(evs))
 	eng.ApplyBatch(evs, res)
 	var future, dup uint64
@@ -189,7 +190,7 @@ func applyEvents(eng *engine.Engine, evs []event.Event, h *source.Health) {
 }
 
 // pullSnapshots copies the polled sources' latest snapshots into eng.
-func (s *Sources) pullSnapshots(eng *engine.Engine) {
+func (s *Sources) pullSnapshots(eng *engine.Partitioned) {
 	if s.Registry != nil {
 		if snap, _, fetched := s.Registry.Latest(); !fetched.IsZero() {
 			eng.SetRegistry(RegistryState(snap))
@@ -262,10 +263,10 @@ func CostState(s cost.Snapshot) ([]engine.Budget, []engine.InfraDay) {
 // whose clock is now (the kpis command, backfill). Nothing is written to
 // the state directory, and nothing is read from it but the CI webhook's
 // spool (an input like the files).
-func ReadOnce(ctx context.Context, c *config.Config, now time.Time, logger *slog.Logger) (*engine.Engine, []*source.Health, error) {
+func ReadOnce(ctx context.Context, c *config.Config, now time.Time, logger *slog.Logger) (*engine.Partitioned, []*source.Health, error) {
 	opt := EngineOptions(c)
 	opt.DedupHorizonSec = oneShotDedupHorizon
-	eng := engine.New(opt)
+	eng := engine.NewPartitioned(opt)
 	eng.Advance(now.UnixMilli())
 	clock := func() time.Time { return now }
 	srcs, err := BuildSources(c, eng, logger, clock)
@@ -274,10 +275,7 @@ func ReadOnce(ctx context.Context, c *config.Config, now time.Time, logger *slog
 	}
 	defer srcs.Close()
 	for _, in := range srcs.Inputs {
-		if err := in.Drain(ctx, func(b *stream.Batch) error {
-			applyBatch(eng, b, in.Health)
-			return nil
-		}); err != nil {
+		if err := drainInto(ctx, in, eng); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -298,6 +296,37 @@ func ReadOnce(ctx context.Context, c *config.Config, now time.Time, logger *slog
 	return eng, srcs.Healths(), nil
 }
 
+// drainInto reads in to its end into eng. With more than one core, the
+// input reads and decodes its next batches on its own goroutine while the
+// engine applies the last one.
+func drainInto(ctx context.Context, in *stream.Input, eng *engine.Partitioned) error {
+	if runtime.GOMAXPROCS(0) == 1 {
+		return in.Drain(ctx, func(b *stream.Batch) error {
+			applyBatch(eng, b, in.Health)
+			return nil
+		})
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan *stream.Batch, 2)
+	done := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		done <- in.Drain(ctx, func(b *stream.Batch) error {
+			select {
+			case batches <- b:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	for b := range batches {
+		applyBatch(eng, b, in.Health)
+	}
+	return <-done
+}
+
 // Server runs the sources and the engine for the serve command.
 type Server struct {
 	logger *slog.Logger
@@ -308,7 +337,7 @@ type Server struct {
 	srcs    *Sources
 	healths []*source.Health
 
-	eng       *engine.Engine
+	eng       *engine.Partitioned
 	view      atomic.Pointer[engine.View]
 	ready     atomic.Bool
 	markReady atomic.Bool // every input's first pass has been applied
@@ -359,10 +388,10 @@ func NewServer(c *config.Config, logger *slog.Logger, now func() time.Time) (*Se
 	// after kill -9 never shows one lower than before (docs/series.md).
 	opt := EngineOptions(c)
 	opt.CountersAsOfCheckpoint = true
-	eng, err := engine.Load(c.StateDir, opt)
+	eng, err := engine.LoadPartitioned(c.StateDir, opt)
 	switch {
 	case errors.Is(err, engine.ErrNoCheckpoint):
-		eng = engine.New(opt)
+		eng = engine.NewPartitioned(opt)
 	case err != nil:
 		moved, qerr := engine.Quarantine(c.StateDir, time.Now())
 		if qerr != nil {
@@ -371,7 +400,7 @@ func NewServer(c *config.Config, logger *slog.Logger, now func() time.Time) (*Se
 		logger.Error("checkpoint could not be loaded: moved aside, rebuilding the state from the logs still on disk",
 			"err", err, "moved_to", moved)
 		loadFails = 1
-		eng = engine.New(opt)
+		eng = engine.NewPartitioned(opt)
 	default:
 		logger.Info("checkpoint loaded", "users", eng.Users(), "state_dir", c.StateDir, "format", eng.LoadedVersion())
 		if eng.LoadedVersion() < 3 {

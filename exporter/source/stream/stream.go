@@ -13,8 +13,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -111,12 +113,17 @@ type Batch struct {
 
 // Input follows one configured input.
 type Input struct {
-	Name   string
-	Health *source.Health
-	f      *tail.Follower
-	dec    LineDecoder
-	now    func() time.Time
-	errs   int
+	Name    string
+	Health  *source.Health
+	f       *tail.Follower
+	dec     LineDecoder
+	cfg     *config.Input
+	formats *Formats
+	now     func() time.Time
+	errs    int
+	// decs are the decoders of the parallel workers (decode), made on
+	// first use; decs[0] is dec.
+	decs []LineDecoder
 }
 
 // Options are what the exporter gives an input besides its configuration.
@@ -157,10 +164,11 @@ func New(cfg *config.Input, opts Options) (*Input, error) {
 			return nil, fmt.Errorf("source %s: saved positions: %w", cfg.Name, err)
 		}
 	}
-	in := &Input{Name: cfg.Name, Health: health, dec: dec, now: now}
+	in := &Input{Name: cfg.Name, Health: health, dec: dec, cfg: cfg, formats: formats, now: now}
 	f, err := tail.New(tail.Config{
 		Paths:        cfg.Paths,
 		PollInterval: opts.PollInterval,
+		BatchLines:   batchLines,
 		MaxLineBytes: cfg.MaxLineBytes,
 		OnError: func(e *tail.FileError) {
 			in.errs++
@@ -207,34 +215,114 @@ func (in *Input) Drain(ctx context.Context, fn func(*Batch) error) error {
 	}
 }
 
+// decodeChunk is the fewest lines a decoding worker is given: below it,
+// starting a goroutine costs more than it saves.
+const decodeChunk = 256
+
+// batchLines bounds the lines of a batch: small enough that the events a
+// core decodes are still in the caches when the engine's goroutines on the
+// other cores apply them (measured on 2 cores: 1,024-line batches ingest
+// about 15% faster than 4,096-line ones, and no slower on one core).
+const batchLines = 1024
+
+// decode decodes a tail batch. A large batch is cut into one run of lines
+// per core, decoded in parallel (each worker with its own decoder) and
+// joined in line order, so the result is the same as one decoder's.
 func (in *Input) decode(b tail.Batch) *Batch {
-	out := &Batch{Source: in.Name, Events: make([]event.Event, 0, len(b.Lines)), Lines: len(b.Lines) + len(b.TooLong)}
+	out := &Batch{Source: in.Name, Lines: len(b.Lines) + len(b.TooLong)}
 	pos, _ := json.Marshal(b.Positions)
 	out.Positions = pos
-	skip := func(r event.Reason, n uint64) {
-		if out.Skipped == nil {
-			out.Skipped = map[event.Reason]uint64{}
-		}
-		out.Skipped[r] += n
-	}
 	if len(b.TooLong) > 0 {
-		skip(event.ReasonTooLong, uint64(len(b.TooLong)))
+		out.skip(event.ReasonTooLong, uint64(len(b.TooLong)))
 	}
+	workers := min(runtime.GOMAXPROCS(0), len(b.Lines)/decodeChunk)
+	if workers <= 1 {
+		out.Events = make([]event.Event, 0, len(b.Lines))
+		decodeLines(in.dec, b.Lines, out)
+		return out
+	}
+	for len(in.decs) < workers {
+		if len(in.decs) == 0 {
+			in.decs = append(in.decs, in.dec)
+			continue
+		}
+		d, err := in.formats.NewDecoder(in.cfg)
+		if err != nil { // built once already, in New
+			workers = len(in.decs)
+			break
+		}
+		in.decs = append(in.decs, d)
+	}
+	// Each worker decodes into its own region of one slice, a line's worth
+	// of room per line; the regions are then closed up in place (nothing
+	// moves unless lines were skipped). A worker whose lines yield more
+	// events than lines (a mapping that fans out) outgrows its region:
+	// then every part is copied into a new slice.
+	all := make([]event.Event, len(b.Lines))
+	parts := make([]Batch, workers)
+	bound := func(w int) int { return w * len(b.Lines) / workers }
+	var wg sync.WaitGroup
+	for w := range workers {
+		parts[w].Events = all[bound(w):bound(w):bound(w+1)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			decodeLines(in.decs[w], b.Lines[bound(w):bound(w+1)], &parts[w])
+		}()
+	}
+	wg.Wait()
+	inPlace, n := true, 0
+	for w := range parts {
+		evs := parts[w].Events
+		n += len(evs)
+		if len(evs) > 0 && unsafe.SliceData(evs) != &all[bound(w)] {
+			inPlace = false
+		}
+		for r, k := range parts[w].Skipped {
+			out.skip(r, k)
+		}
+	}
+	if !inPlace {
+		out.Events = make([]event.Event, 0, n)
+		for w := range parts {
+			out.Events = append(out.Events, parts[w].Events...)
+		}
+		return out
+	}
+	k := 0
+	for w := range parts {
+		if k != bound(w) {
+			copy(all[k:], parts[w].Events)
+		}
+		k += len(parts[w].Events)
+	}
+	out.Events = all[:k]
+	return out
+}
+
+func (b *Batch) skip(r event.Reason, n uint64) {
+	if b.Skipped == nil {
+		b.Skipped = map[event.Reason]uint64{}
+	}
+	b.Skipped[r] += n
+}
+
+// decodeLines decodes lines with dec into out's events and skip counts.
+func decodeLines(dec LineDecoder, lines []tail.Line, out *Batch) {
 	var line []byte
 	emit := func(e *event.Event) {
 		out.Events = append(out.Events, *e)
 		ownStrings(&out.Events[len(out.Events)-1], line)
 	}
-	for _, l := range b.Lines {
+	for _, l := range lines {
 		if len(l.Text) == 0 || isBlank(l.Text) {
 			continue
 		}
 		line = l.Text
-		if r := in.dec.DecodeLine(l.Text, emit); r != "" {
-			skip(r, 1)
+		if r := dec.DecodeLine(l.Text, emit); r != "" {
+			out.skip(r, 1)
 		}
 	}
-	return out
 }
 
 // ownStrings copies the strings of e that do not point into line (which

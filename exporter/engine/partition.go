@@ -1,0 +1,414 @@
+package engine
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/heady/heady-metrics/exporter/event"
+)
+
+// Partitioned is an engine whose work is spread over the cores: one
+// EventSide engine applies every event's counts in order (deduplication,
+// windows, sums: the state whose floats depend on order), while the users
+// are split by hash into partitions, each a UserSide engine applying its
+// users' activity on its own goroutine. A user's updates are idempotent
+// (min, max, set membership), so they commute; the partitions' per-user
+// series are integer counts that add up, and the times to a first outcome
+// are merged as a sorted union. The View is therefore the same, to the
+// last bit, whatever the partition count and however events are batched.
+//
+// With one partition it is a plain Engine doing both sides, as fast as
+// before on one core. Like Engine it is not safe for concurrent use: one
+// goroutine calls it, and it fans the work out and waits.
+type Partitioned struct {
+	ev    *Engine   // the event side (both sides when parts is nil)
+	parts []*Engine // the user side, by partOf
+}
+
+// partOf is the partition of a user whose id hashes (xxhash64) to h: from
+// the high bits, since the user tables index their slots by the low ones.
+func partOf(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
+
+// NewPartitioned returns an empty engine that applies events on
+// opt.Partitions goroutines (0: GOMAXPROCS): one is a plain engine; n > 1
+// is the event side and n-1 partitions of the users, so that on two cores
+// the two sides, about equal in cost, run side by side.
+func NewPartitioned(opt Options) *Partitioned {
+	n := partitionCount(opt)
+	if n == 1 {
+		opt.Side = BothSides
+		return &Partitioned{ev: New(opt)}
+	}
+	p := &Partitioned{}
+	evOpt := opt
+	evOpt.Side = EventSide
+	p.ev = New(evOpt)
+	for range n - 1 {
+		uOpt := opt
+		uOpt.Side = UserSide
+		p.parts = append(p.parts, New(uOpt))
+	}
+	return p
+}
+
+func partitionCount(opt Options) int {
+	n := opt.Partitions
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return max(1, min(n, 256))
+}
+
+// Partitions returns the number of goroutines that apply events: 1, or
+// the event side and the user partitions.
+func (p *Partitioned) Partitions() int { return len(p.all()) }
+
+// all is every engine of p.
+func (p *Partitioned) all() []*Engine { return append([]*Engine{p.ev}, p.parts...) }
+
+// each runs f on every engine of p, in parallel when there are several.
+func (p *Partitioned) each(f func(e *Engine)) {
+	if p.parts == nil {
+		f(p.ev)
+		return
+	}
+	var wg sync.WaitGroup
+	for _, e := range p.parts {
+		wg.Add(1)
+		go func() { defer wg.Done(); f(e) }()
+	}
+	f(p.ev)
+	wg.Wait()
+}
+
+// Now returns the engine's clock in unix milliseconds.
+func (p *Partitioned) Now() int64 { return p.ev.now }
+
+// Advance moves every partition's clock to now (see Engine.Advance).
+func (p *Partitioned) Advance(now int64) {
+	for _, e := range p.all() {
+		e.Advance(now)
+	}
+}
+
+// Apply files one event (see Engine.Apply).
+func (p *Partitioned) Apply(ev *event.Event) Result {
+	if p.parts == nil {
+		return p.ev.Apply(ev)
+	}
+	var res [1]Result
+	p.applyBatch(unsafe.Slice(ev, 1), res[:])
+	return res[0]
+}
+
+// ApplyBatch applies evs exactly as Apply would one at a time (see
+// Engine.ApplyBatch): the event side on the calling goroutine while each
+// partition applies its users' side on its own.
+func (p *Partitioned) ApplyBatch(evs []event.Event, res []Result) {
+	if len(evs) == 0 {
+		return
+	}
+	p.applyBatch(evs, res)
+}
+
+func (p *Partitioned) applyBatch(evs []event.Event, res []Result) {
+	if p.parts == nil {
+		p.ev.ApplyBatch(evs, res)
+		return
+	}
+	// The event side applies the batch on this goroutine while each
+	// partition applies its users' side on its own. The user side's
+	// results matter only where the event side does not own the event
+	// (another shard counts it).
+	ures := make([]Result, len(evs))
+	var wg sync.WaitGroup
+	for i, e := range p.parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.applyUsers(evs, ures, i, len(p.parts))
+		}()
+	}
+	p.ev.ApplyBatch(evs, res)
+	wg.Wait()
+	for i := range res {
+		if res[i] == NotOwned && evs[i].User != "" {
+			res[i] = ures[i]
+		}
+	}
+}
+
+// applyUsers applies the user side of the events of evs whose users are in
+// partition part of n, in order, storing their results in res. Like
+// ApplyBatch it prefetches each group's user records before applying it.
+func (e *Engine) applyUsers(evs []event.Event, res []Result, part, n int) {
+	var idx [prefetchGroup]int32
+	var hs [prefetchGroup]evHashes
+	k := 0
+	flush := func() {
+		e.prefetchUsers(hs[:k])
+		for j := range k {
+			res[idx[j]] = e.applyHashed(&evs[idx[j]], hs[j])
+		}
+		k = 0
+	}
+	for i := range evs {
+		if evs[i].User == "" {
+			continue
+		}
+		h := xxhash.Sum64String(evs[i].User)
+		if partOf(h, n) != part {
+			continue
+		}
+		idx[k], hs[k] = int32(i), evHashes{user: h}
+		k++
+		if k == prefetchGroup {
+			flush()
+		}
+	}
+	flush()
+}
+
+// prefetchUsers reads the user table's slots and records of hs's users
+// (see prefetch).
+func (e *Engine) prefetchUsers(hs []evHashes) {
+	var x uint64
+	us := &e.users
+	umask := uint64(len(us.slots) - 1)
+	for i := range hs {
+		x += us.slots[hs[i].user&umask].hash
+	}
+	for i := range hs {
+		if idx := us.slots[hs[i].user&umask].idx; idx != 0 {
+			u := &us.list[idx-1]
+			x += u.cur
+			if u.days != 0 {
+				x += us.pool.mem[int(u.days.off())+u.days.len()-1]
+			}
+		}
+	}
+	e.prefetched = x
+}
+
+// Evaluate computes every exported series as of nowMS (see
+// Engine.Evaluate); the partitions walk their users in parallel.
+func (p *Partitioned) Evaluate(nowMS int64) *View {
+	if p.parts == nil {
+		return p.ev.Evaluate(nowMS)
+	}
+	now := floorDiv(nowMS, 1000)
+	stats := make([]userStats, len(p.parts))
+	var wg sync.WaitGroup
+	for i, e := range p.parts {
+		wg.Add(1)
+		go func() { defer wg.Done(); stats[i] = e.userStats(now) }()
+	}
+	wg.Wait()
+	us := stats[0]
+	us.ttfo = append([]float64(nil), us.ttfo...)
+	for i := 1; i < len(stats); i++ {
+		us.merge(&stats[i])
+	}
+	return p.ev.evaluate(nowMS, &us)
+}
+
+// Prune drops history no window needs (see Engine.Prune), in parallel.
+func (p *Partitioned) Prune() { p.each((*Engine).Prune) }
+
+// SetPosition records a source's position (see Engine.SetPosition).
+func (p *Partitioned) SetPosition(source string, pos []byte) { p.ev.SetPosition(source, pos) }
+
+// Position returns the saved position of a source (nil if none).
+func (p *Partitioned) Position(source string) []byte { return p.ev.Position(source) }
+
+// SetRegistry stores the registry's latest snapshot (nil: none).
+func (p *Partitioned) SetRegistry(r *RegistryState) { p.ev.SetRegistry(r) }
+
+// SetCost stores the cost source's latest budgets and infra series.
+func (p *Partitioned) SetCost(b []Budget, infra []InfraDay) { p.ev.SetCost(b, infra) }
+
+// SetProbes stores the latest probe results.
+func (p *Partitioned) SetProbes(r []ProbeResult) { p.ev.SetProbes(r) }
+
+// Ingested returns the applied event count of a type.
+func (p *Partitioned) Ingested(t event.Type) uint64 { return p.ev.Ingested(t) }
+
+// Users returns the number of users with state.
+func (p *Partitioned) Users() int {
+	n := p.ev.Users()
+	for _, e := range p.parts {
+		n += e.Users()
+	}
+	return n
+}
+
+// Save writes the checkpoint atomically into dir. The file is the same as
+// an Engine's: the partitions' users are written as one table, so it
+// restores at any partition count.
+func (p *Partitioned) Save(dir string) error {
+	if p.parts == nil {
+		return p.ev.Save(dir)
+	}
+	// The user partitions' pending events are saved after the event
+	// side's, as user-only: a user's side is idempotent, so applying it
+	// twice after a load (at any partition count) changes nothing.
+	own := p.ev.pending
+	all := append([]pendingEvent(nil), own...)
+	for _, e := range p.parts {
+		for _, pe := range e.pending {
+			all = append(all, pendingEvent{ev: pe.ev, userOnly: true})
+		}
+	}
+	saved := p.ev.cum.clone()
+	err := saveWith(dir, 3, func(w *encoder) {
+		w.varint(p.ev.now)
+		encodeUsers(w, p.parts)
+		p.ev.pending = all
+		p.ev.encodeEvents(w, 3)
+		p.ev.pending = own
+	})
+	if err == nil {
+		p.ev.committed = saved // see Engine.save
+	}
+	return err
+}
+
+// LoadPartitioned restores an engine of opt.Partitions partitions from dir's
+// checkpoint, whatever partition count wrote it (see Load).
+func LoadPartitioned(dir string, opt Options) (*Partitioned, error) {
+	p := NewPartitioned(opt)
+	if p.parts == nil {
+		e, err := Load(dir, p.ev.opt)
+		if err != nil {
+			return nil, err
+		}
+		p.ev = e
+		return p, nil
+	}
+	version, err := loadWith(dir, func(d *decoder) {
+		now := d.varint()
+		for _, e := range p.all() {
+			e.now = now
+		}
+		d.sealBefore = ceilSec(now) - sealAfterSec
+		decodeUsers(d, p.parts)
+		p.ev.decodeEvents(d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Every pending event with a user is the partitions' to apply on
+	// their side; the event side keeps those whose counts are not taken.
+	own := p.ev.pending[:0]
+	for _, pe := range p.ev.pending {
+		if pe.ev.User != "" {
+			e := p.parts[partOf(xxhash.Sum64String(pe.ev.User), len(p.parts))]
+			e.pending = append(e.pending, pendingEvent{ev: pe.ev})
+		}
+		if !pe.userOnly {
+			own = append(own, pe)
+		}
+	}
+	p.ev.pending = own
+	p.ev.committed = p.ev.cum.clone()
+	p.ev.loadedVersion = version
+	return p, nil
+}
+
+// LoadedVersion is the format version of the checkpoint the engine was
+// loaded from (see Engine.LoadedVersion).
+func (p *Partitioned) LoadedVersion() int { return p.ev.LoadedVersion() }
+
+// saveWith writes a checkpoint of format version whose body body writes,
+// atomically.
+func saveWith(dir string, version int, body func(*encoder)) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, CheckpointFile+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) //nolint:errcheck // no-op after the rename
+	enc := &encoder{w: bufio.NewWriterSize(f, 1<<20)}
+	magic := checkpointMagic
+	if version == 2 {
+		magic = checkpointMagicV2
+	}
+	enc.raw([]byte(magic))
+	body(enc)
+	sum := enc.crc.sum
+	if enc.err == nil {
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], sum)
+		_, enc.err = enc.w.Write(b[:])
+	}
+	if enc.err == nil {
+		enc.err = enc.w.Flush()
+	}
+	if enc.err == nil {
+		enc.err = f.Sync()
+	}
+	if cerr := f.Close(); enc.err == nil {
+		enc.err = cerr
+	}
+	if enc.err != nil {
+		return fmt.Errorf("write checkpoint: %w", enc.err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, CheckpointFile)); err != nil {
+		return err
+	}
+	_ = syncDir(dir) // the checkpoint is whole either way; this makes the rename durable
+	return nil
+}
+
+// loadWith reads dir's checkpoint, whose body body reads, checking its
+// magic and checksum, and returns its format version.
+func loadWith(dir string, body func(*decoder)) (int, error) {
+	f, err := os.Open(filepath.Join(dir, CheckpointFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, ErrNoCheckpoint
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close() //nolint:errcheck // read only: closing loses nothing
+	d := &decoder{r: bufio.NewReaderSize(f, 1<<20)}
+	m := d.full(len(checkpointMagic))
+	switch {
+	case d.err != nil:
+	case string(m) == checkpointMagic:
+		d.version = 3
+	case string(m) == checkpointMagicV2:
+		d.version = 2
+	}
+	if d.version == 0 {
+		return 0, fmt.Errorf("%s: not a heady-exporter checkpoint (or an incompatible version)", f.Name())
+	}
+	body(d)
+	sum := d.crc
+	var tail [4]byte
+	if d.err == nil {
+		if _, err := io.ReadFull(d.r, tail[:]); err != nil {
+			d.fail(err)
+		}
+	}
+	if d.err != nil {
+		return 0, fmt.Errorf("%s: damaged checkpoint: %w", f.Name(), d.err)
+	}
+	if binary.LittleEndian.Uint32(tail[:]) != sum {
+		return 0, fmt.Errorf("%s: damaged checkpoint: checksum mismatch", f.Name())
+	}
+	return d.version, nil
+}
