@@ -149,25 +149,41 @@ func (e *Engine) Evaluate(nowMS int64) *View {
 func (e *Engine) evaluate(nowMS int64, us *userStats) *View {
 	now := floorDiv(nowMS, 1000)
 	v := &View{Now: time.Unix(now, 0).UTC(), Exact: map[string]float64{}, Top: map[string][]kpi.TopEntry{}}
-	win := func(w int64) (int64, int64) { return now - w, now }
 	const d = secPerDay
-
+	w := bounds{now: now, a7: now - 7*d, b7: now, a14: now - 14*d, a30: now - 30*d, b30: now, a60: now - 60*d}
 	us.addTo(v)
+	// The order of the samples is the order of these calls.
+	e.evalTools(v, w)
+	e.evalOutcomes(v, w)
+	e.evalTrust(v, w)
+	e.evalCost(v, w)
+	e.evalDelivery(v, w)
+	e.evalExternal(v, now)
+	e.evalOwn(v, us)
+	return v
+}
 
+// bounds are the window edges (seconds) one evaluation reads: (a, b] for
+// the last 7 and 30 days, and the starts of the windows before them.
+type bounds struct{ now, a7, b7, a14, a30, b30, a60 int64 }
+
+// win is the window of the last sec seconds.
+func (b bounds) win(sec int64) (int64, int64) { return b.now - sec, b.now }
+
+// evalTools adds the tool calls by window and by tool, the actions and the gateway.
+func (e *Engine) evalTools(v *View, b bounds) {
+	a7, b7 := b.a7, b.b7
+	const d = secPerDay
 	// Trust: tool calls by status over every window.
 	for _, w := range []struct {
 		name string
 		sec  int64
 	}{{kpi.W5m, 300}, {kpi.W30m, 1800}, {kpi.W1h, 3600}, {kpi.W6h, 6 * 3600}, {kpi.W7d, 7 * d}} {
 		for i, st := range toolStatuses {
-			n, _ := e.toolCalls[i].window(win(w.sec))
+			n, _ := e.toolCalls[i].window(b.win(w.sec))
 			v.add(kpi.SToolCalls, float64(n), w.name, st)
 		}
 	}
-	a7, b7 := win(7 * d)
-	a14 := now - 14*d
-	a30, b30 := win(30 * d)
-	a60 := now - 60*d
 	{
 		var rows []ranked
 		counts := map[string][4]uint64{}
@@ -219,8 +235,15 @@ func (e *Engine) evaluate(nowMS int64, us *userStats) *View {
 	v.add(kpi.SActions, float64(n), kpi.W7d)
 	n, _ = e.actionsReceipt.window(a7, b7)
 	v.add(kpi.SActionsWithReceipt, float64(n), kpi.W7d)
-	e.evalGateway(v, now)
+	e.evalGateway(v, b.now)
+}
 
+// evalOutcomes adds verified outcomes, workflows, arena runs, consensus and the fix loop.
+func (e *Engine) evalOutcomes(v *View, w bounds) {
+	now, a7, b7, a14 := w.now, w.a7, w.b7, w.a14
+	const d = secPerDay
+	var n uint64
+	var s float64
 	// Outcomes.
 	for i, st := range verifiedStatus {
 		n, _ := e.verified[i].window(a7, b7)
@@ -237,7 +260,7 @@ func (e *Engine) evaluate(nowMS int64, us *userStats) *View {
 		n, _ := e.arena[i].window(a7, b7)
 		v.add(kpi.SArenaRuns, float64(n), kpi.W7d, r)
 	}
-	_, s := e.arenaCost.window(a7, b7)
+	_, s = e.arenaCost.window(a7, b7)
 	v.add(kpi.SArenaCost, s, kpi.W7d)
 	n, s = e.consensus.window(a7, b7)
 	v.add(kpi.SConsensusEvents, float64(n), kpi.W7d)
@@ -252,7 +275,12 @@ func (e *Engine) evaluate(nowMS int64, us *userStats) *View {
 		}
 		e.evalSamples(v, &fix, kpi.SFixLoop, "fix_loop_p50", now, 30*d)
 	}
+}
 
+// evalTrust adds policy blocks, incidents, merges and reverts.
+func (e *Engine) evalTrust(v *View, b bounds) {
+	a7, b7, a14, a30, b30, a60 := b.a7, b.b7, b.a14, b.a30, b.b30, b.a60
+	var n uint64
 	// Trust.
 	for _, w := range []struct {
 		name string
@@ -299,7 +327,14 @@ func (e *Engine) evaluate(nowMS int64, us *userStats) *View {
 	v.add(kpi.SMerges, float64(n), kpi.W30d)
 	n, _ = e.reverts.window(a30, b30)
 	v.add(kpi.SReverts, float64(n), kpi.W30d)
+}
 
+// evalCost adds inference cost (by model), routing and circuit breaker trips.
+func (e *Engine) evalCost(v *View, w bounds) {
+	a7, b7, a14 := w.a7, w.b7, w.a14
+	const d = secPerDay
+	var n uint64
+	var s float64
 	// Cost.
 	_, s = e.inferenceCost.window(a7, b7)
 	v.add(kpi.SInferenceCost, s, kpi.W7d)
@@ -342,9 +377,14 @@ func (e *Engine) evaluate(nowMS int64, us *userStats) *View {
 		n, _ := e.routed[i].window(a7, b7)
 		v.add(kpi.SInferenceRequests, float64(n), kpi.W7d, r)
 	}
-	n, _ = e.breakerTrips.window(win(d))
+	n, _ = e.breakerTrips.window(w.win(d))
 	v.add(kpi.SBreakerTrips, float64(n), kpi.W1d)
+}
 
+// evalDelivery adds milestones, cycle time, quality gates, deploys, governance and coverage.
+func (e *Engine) evalDelivery(v *View, w bounds) {
+	now, a7, b7 := w.now, w.a7, w.b7
+	const d = secPerDay
 	// Delivery.
 	for i, h := range milestoneHitVal {
 		n, _ := e.milestones[i].window(now-90*d, now)
@@ -364,7 +404,7 @@ func (e *Engine) evaluate(nowMS int64, us *userStats) *View {
 			}
 		}
 	}
-	nowMS = now * 1000
+	nowMS := now * 1000
 	for _, repo := range e.governance.keys() {
 		if x, ok := e.governance.m[repo].asOf(nowMS); ok {
 			v.add(kpi.SGovernanceScore, x, repo)
@@ -379,9 +419,11 @@ func (e *Engine) evaluate(nowMS int64, us *userStats) *View {
 			v.add(kpi.STestCoverage7dAgo, x, repo)
 		}
 	}
+}
 
-	e.evalExternal(v, now)
-
+// evalOwn adds the engine's own series: events ingested, users, dedup ids,
+// the counters and the newest event.
+func (e *Engine) evalOwn(v *View, us *userStats) {
 	// Engine's own.
 	for _, t := range event.Types() {
 		if c := e.ingested[t]; c > 0 {
@@ -400,7 +442,6 @@ func (e *Engine) evaluate(nowMS int64, us *userStats) *View {
 	if e.lastEvent > 0 {
 		v.add(kpi.SEngineLastEvent, float64(e.lastEvent)/1000)
 	}
-	return v
 }
 
 // sortedKeys keeps evaluation deterministic: the same state gives the same
