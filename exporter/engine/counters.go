@@ -15,7 +15,7 @@ import (
 // (the dedup above Apply sees to "once"), never decremented, saved in the
 // checkpoint with everything else. A late event increments its counter when
 // it arrives, not at its timestamp: a counter counts arrivals, the windowed
-// gauges count event times. Values are integers (USD in micro-dollars), so
+// gauges count event times. Values are integers (USD in nano-dollars), so
 // a total does not depend on the order events were applied in, and the
 // counters of several engines (shards, or partitions of one engine) merge
 // by adding the values of equal label sets.
@@ -30,12 +30,12 @@ const (
 	cActionsReceipt                      //
 	cVerified                            // workflow, status
 	cPolicyBlocks                        // policy
-	cInferenceUSD                        // provider, model; micro-USD
-	cInferenceCredit                     // provider, model; micro-USD of negative costs
+	cInferenceUSD                        // provider, model; nano-USD
+	cInferenceCredit                     // provider, model; nano-USD of negative costs
 	cInferenceRequests                   // provider, model
 	cInferenceRouted                     // routed
 	cArenaRuns                           // result
-	cArenaUSD                            // micro-USD
+	cArenaUSD                            // nano-USD
 	cConsensus                           //
 	cConsensusPoints                     // micro-points
 	cBreakerTrips                        //
@@ -52,7 +52,7 @@ const (
 
 // counterDef: the family's series, how many of its leading labels are open
 // (folded into OtherLabel past the cap), and the unit of its integer
-// values (1e-6 for micro-dollars).
+// values (1e-9 for nano-dollars, 1e-6 for millionths of a point).
 type counterDef struct {
 	series string
 	open   int
@@ -65,12 +65,12 @@ var counterDefs = [nCounterFams]counterDef{
 	cActionsReceipt:    {kpi.SActionsReceiptTotal, 0, 1},
 	cVerified:          {kpi.SVerifiedTotal, 1, 1},
 	cPolicyBlocks:      {kpi.SPolicyBlocksTotal, 1, 1},
-	cInferenceUSD:      {kpi.SInferenceUSDTotal, 2, 1e-6},
-	cInferenceCredit:   {kpi.SInferenceCreditTotal, 2, 1e-6},
+	cInferenceUSD:      {kpi.SInferenceUSDTotal, 2, 1e-9},
+	cInferenceCredit:   {kpi.SInferenceCreditTotal, 2, 1e-9},
 	cInferenceRequests: {kpi.SInferenceReqTotal, 2, 1},
 	cInferenceRouted:   {kpi.SInferenceRoutedTotal, 0, 1},
 	cArenaRuns:         {kpi.SArenaRunsTotal, 0, 1},
-	cArenaUSD:          {kpi.SArenaUSDTotal, 0, 1e-6},
+	cArenaUSD:          {kpi.SArenaUSDTotal, 0, 1e-9},
 	cConsensus:         {kpi.SConsensusTotal, 0, 1},
 	cConsensusPoints:   {kpi.SConsensusPointsTotal, 0, 1e-6},
 	cBreakerTrips:      {kpi.SBreakerTripsTotal, 0, 1},
@@ -165,8 +165,12 @@ func (c *counters) sortedKeys() []counterKey {
 	return keys
 }
 
-// micros converts USD (or points) to integer millionths, rounded.
+// micros converts confidence points to integer millionths, rounded.
 func micros(x float64) uint64 { return uint64(math.Round(math.Abs(x) * 1e6)) }
+
+// nanos converts USD to integer nano-dollars, rounded: Heady's per-request
+// costs are fractions of a micro-dollar.
+func nanos(x float64) uint64 { return uint64(math.Round(math.Abs(x) * 1e9)) }
 
 // countEvent is the counter side of apply.
 func (e *Engine) countEvent(f counterFam, l ...string) {
@@ -234,7 +238,7 @@ func (e *Engine) countInference(provider, model string, usd float64, routed stri
 	e.countEvent(cInferenceRequests, provider, model)
 	e.countEvent(cInferenceRouted, routed)
 	k := [3]string{provider, model}
-	pos, neg := micros(usd), uint64(0)
+	pos, neg := nanos(usd), uint64(0)
 	if usd < 0 {
 		pos, neg = 0, pos
 	}

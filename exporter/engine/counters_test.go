@@ -66,13 +66,13 @@ func idEvents(seed uint64, now time.Time, n int) []event.Event {
 }
 
 // Every counter equals a count over the events the engine applied, each
-// once, whatever the order they arrived in; costs are exact micro-dollars.
+// once, whatever the order they arrived in; costs are exact nano-dollars.
 func TestCountersCountEveryAppliedEventOnce(t *testing.T) {
 	now := time.Date(2026, 11, 20, 13, 37, 11, 0, time.UTC)
 	evs := idEvents(5, now, 6000)
 	e, applied := countersFixture(t, evs, now, Options{})
 	want := map[string]float64{}
-	micro := map[string]uint64{}
+	nano := map[string]uint64{}
 	inc := func(k string) { want[k]++ }
 	var gateway uint64
 	for _, ev := range applied {
@@ -99,10 +99,10 @@ func TestCountersCountEveryAppliedEventOnce(t *testing.T) {
 				r = "none"
 			}
 			inc(key(kpi.SInferenceRoutedTotal, r))
-			micro[key(kpi.SInferenceUSDTotal, ev.Provider, ev.Model)] += micros(ev.CostUSD)
+			nano[key(kpi.SInferenceUSDTotal, ev.Provider, ev.Model)] += nanos(ev.CostUSD)
 		case event.TypeArenaRun:
 			inc(key(kpi.SArenaRunsTotal, ev.Status))
-			micro[key(kpi.SArenaUSDTotal)] += micros(ev.CostUSD)
+			nano[key(kpi.SArenaUSDTotal)] += nanos(ev.CostUSD)
 		case event.TypeCircuitBreaker:
 			if ev.Status == "open" {
 				inc(key(kpi.SBreakerTripsTotal))
@@ -124,8 +124,8 @@ func TestCountersCountEveryAppliedEventOnce(t *testing.T) {
 			}
 		}
 	}
-	for k, v := range micro {
-		want[k] = float64(v) * 1e-6
+	for k, v := range nano {
+		want[k] = float64(v) * 1e-9
 	}
 	got := counterSamples(e.Evaluate(e.Now()))
 	for k, w := range want {

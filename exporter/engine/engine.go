@@ -447,7 +447,7 @@ func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 		if !math.IsNaN(ev.CostUSD) {
 			e.arenaCost.add(sec, 1, units(ev.CostUSD))
 			if ev.CostUSD >= 0 { // a counter never goes down
-				e.cum.counters.add(cArenaUSD, micros(ev.CostUSD), [3]string{})
+				e.cum.counters.add(cArenaUSD, nanos(ev.CostUSD), [3]string{})
 			}
 		}
 	case event.TypeConsensus:

@@ -248,8 +248,8 @@ func (o *oracle) kpis() map[string]struct {
 	for _, ev := range o.events {
 		if ev.Type == event.TypeConsensus && !math.IsNaN(ev.Confidence) && o.in(ev, 7*day) {
 			confN++
-			// The engine sums values to the millionth (timeline.go units).
-			confSum += math.Round(ev.Confidence*1e6) / 1e6
+			// The engine sums values to the billionth (timeline.go units).
+			confSum += math.Round(ev.Confidence*1e9) / 1e9
 		}
 	}
 	cc, ok := ratioOf(confSum, confN)

@@ -24,11 +24,11 @@ type timeline struct {
 type chunk struct {
 	hour  int64
 	count uint64
-	sum   int64      // micro-units (see units)
+	sum   int64      // nano-units (see units)
 	secs  []secCount // sorted by off, one entry per second; nil when sealed
 	// packed holds a sealed chunk's entries: per entry the uvarint of its
 	// second minus the previous entry's, the uvarint of its count and, when
-	// packedSums, its sum (micro-units) as 8 bytes. An hour no longer written to costs
+	// packedSums, its sum (nano-units) as 8 bytes. An hour no longer written to costs
 	// 2-3 bytes a second instead of 16 (10-11 with sums).
 	packed     []byte
 	packedSums bool
@@ -115,21 +115,24 @@ func (tl *timeline) sealBefore(sec int64) {
 type secCount struct {
 	off uint16 // second within the hour
 	n   uint32
-	sum int64 // micro-units
+	sum int64 // nano-units
 }
 
-// Sums are kept in integer micro-units (micro-dollars, microseconds,
-// millionths of a confidence), so that they are exact: the same events
+// Sums are kept in integer nano-units (nano-dollars, nanoseconds,
+// billionths of a confidence), so that they are exact: the same events
 // give the same sums to the last bit in whatever order they are added
-// (batches, late and pending events, restarts, partitions). A value is
-// rounded to the nearest micro-unit and bounded by maxUnitValue, so that
-// no sum a window reads can overflow.
+// (batches, late and pending events, restarts, partitions). Nano, not
+// micro: Heady's receipts cost fractions of a micro-dollar (1,396 tokens at
+// 0.0001 USD per 1k is 0.0001396 USD). A value is rounded to the nearest
+// nano-unit and bounded by maxUnitValue (1e17 nano-units), so a sum of
+// values stays far inside int64 for any real input (92 values at the bound
+// would be needed to overflow).
 const (
-	unitsPerOne  = 1_000_000
-	maxUnitValue = 1e9 // per value, in whole units: a billion dollars or seconds
+	unitsPerOne  = 1_000_000_000
+	maxUnitValue = 1e8 // per value, in whole units: a hundred million dollars or seconds
 )
 
-// units is x in micro-units, rounded to the nearest; beyond
+// units is x in nano-units, rounded to the nearest; beyond
 // ±maxUnitValue it is that bound; NaN is 0.
 func units(x float64) int64 {
 	switch {
@@ -143,7 +146,7 @@ func units(x float64) int64 {
 	return int64(math.Round(x * unitsPerOne))
 }
 
-// fromUnits is the value of u micro-units.
+// fromUnits is the value of u nano-units.
 func fromUnits(u int64) float64 { return float64(u) / unitsPerOne }
 
 // add files n events with value sum at second sec. A chunk's entries are
@@ -223,7 +226,7 @@ func (tl *timeline) chunkFor(hour int64) *chunk {
 }
 
 // window returns the events and their summed value in (a, b], in seconds.
-// The sum is exact to the micro-unit (see units).
+// The sum is exact to the nano-unit (see units).
 func (tl *timeline) window(a, b int64) (uint64, float64) {
 	if tl == nil || b <= a {
 		return 0, 0
