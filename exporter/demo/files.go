@@ -21,9 +21,9 @@ func (g *gen) files() ([]File, error) {
 	users30, inference30, arena30 := g.thirtyDays()
 	g.batchCosts()
 
-	audit := encodeJSONL(finish(r, FileAudit, g.audit, 1999, tsOffset))
-	auth := encodeJSONL(finish(r, FileAuth, g.auth, 997, tsEpochMS))
-	ci := encodeJSONL(finish(r, FileCI, g.ci, 211, tsEpochS))
+	audit := encodeJSONL(finish(r, FileAudit, g.audit, 1999, tsOffset, g.nowMS))
+	auth := encodeJSONL(finish(r, FileAuth, g.auth, 997, tsEpochMS, g.nowMS))
+	ci := encodeJSONL(finish(r, FileCI, g.ci, 211, tsEpochS, g.nowMS))
 
 	infra := g.infra(r, users30)
 	infra30 := 0.0

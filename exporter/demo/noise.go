@@ -40,10 +40,17 @@ const (
 	noiseDuplicates = 5 // records per stream written twice
 )
 
+// dupWithinMS is how recent a duplicated record is: a retry delivers a
+// record again soon after it, well inside the exporter's default dedup
+// horizon (8 days). A repeat of an older record would be counted again by
+// a long-running exporter (its ids are forgotten after the horizon) but not
+// by `kpis`, and the demo would read differently depending on the hour.
+const dupWithinMS = 6 * 24 * 3600 * 1000
+
 // finish sorts a stream and adds the imperfections of real logs: a few
 // other timestamp forms, out-of-order and duplicated lines, and the
-// stream's deliberately bad lines.
-func finish(r *rng, file string, rs []rec, formEvery int, form tsForm) []rec {
+// stream's deliberately bad lines. nowMS is the data set's end.
+func finish(r *rng, file string, rs []rec, formEvery int, form tsForm, nowMS int64) []rec {
 	sortRecs(rs)
 	for i := formEvery / 2; i < len(rs); i += formEvery {
 		rs[i].form = form
@@ -55,8 +62,13 @@ func finish(r *rng, file string, rs []rec, formEvery int, form tsForm) []rec {
 		copy(rs[i:j], rs[i+1:j+1])
 		rs[j] = x
 	}
-	for range noiseDuplicates { // delivered twice
-		i := r.intn(len(rs) - 50)
+	recent := len(rs) - 50
+	for recent > 0 && rs[recent-1].ms >= nowMS-dupWithinMS {
+		recent--
+	}
+	recent = min(recent, len(rs)-51) // at least one record to repeat
+	for range noiseDuplicates { // delivered twice, soon after
+		i := recent + r.intn(len(rs)-50-recent)
 		rs = slices.Insert(rs, i+1+r.intn(20), rs[i])
 	}
 	bad := 0
