@@ -67,7 +67,7 @@ func finish(r *rng, file string, rs []rec, formEvery int, form tsForm, nowMS int
 		recent--
 	}
 	recent = min(recent, len(rs)-51) // at least one record to repeat
-	for range noiseDuplicates { // delivered twice, soon after
+	for range noiseDuplicates {      // delivered twice, soon after
 		i := recent + r.intn(len(rs)-50-recent)
 		rs = slices.Insert(rs, i+1+r.intn(20), rs[i])
 	}
