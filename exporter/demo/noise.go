@@ -66,8 +66,9 @@ func finish(r *rng, file string, rs []rec, formEvery int, form tsForm, nowMS int
 	for recent > 0 && rs[recent-1].ms >= nowMS-dupWithinMS {
 		recent--
 	}
-	recent = min(recent, len(rs)-51) // at least one record to repeat
-	for range noiseDuplicates {      // delivered twice, soon after
+	// At least one record to repeat; each is delivered twice, soon after.
+	recent = min(recent, len(rs)-51)
+	for range noiseDuplicates {
 		i := recent + r.intn(len(rs)-50-recent)
 		rs = slices.Insert(rs, i+1+r.intn(20), rs[i])
 	}
