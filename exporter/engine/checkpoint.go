@@ -272,12 +272,12 @@ func (e *Engine) Save(dir string) error { return e.save(dir, 3) }
 // save writes the checkpoint in format version (2 only for the tests of
 // the migration).
 func (e *Engine) save(dir string, version int) error {
-	saved := e.cum.clone()
+	saved, ingested := e.cum.clone(), e.ingested
 	if err := saveWith(dir, version, func(w *encoder) { e.encode(w, version) }); err != nil {
 		return err
 	}
 	// Only now may views show these counters (CountersAsOfCheckpoint).
-	e.committed = saved
+	e.committed, e.committedIngested = saved, ingested
 	return nil
 }
 
@@ -605,7 +605,7 @@ func Load(dir string, opt Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.committed = e.cum.clone()
+	e.committed, e.committedIngested = e.cum.clone(), e.ingested
 	e.loadedVersion = version
 	return e, nil
 }

@@ -146,6 +146,10 @@ type Engine struct {
 	loadedVersion int
 
 	ingested [32]uint64 // by event.Type
+	// committedIngested is ingested as of the last checkpoint, what views
+	// show with Options.CountersAsOfCheckpoint (a counter never goes back
+	// after a restart).
+	committedIngested [32]uint64
 	// prefetched keeps what prefetch read, so the reads are not dropped.
 	prefetched uint64
 	lastEvent  int64 // ms of the newest event applied

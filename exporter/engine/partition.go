@@ -269,7 +269,7 @@ func (p *Partitioned) Save(dir string) error {
 			all = append(all, pendingEvent{ev: pe.ev, userOnly: true})
 		}
 	}
-	saved := p.ev.cum.clone()
+	saved, ingested := p.ev.cum.clone(), p.ev.ingested
 	err := saveWith(dir, 3, func(w *encoder) {
 		w.varint(p.ev.now)
 		encodeUsers(w, p.parts)
@@ -278,7 +278,7 @@ func (p *Partitioned) Save(dir string) error {
 		p.ev.pending = own
 	})
 	if err == nil {
-		p.ev.committed = saved // see Engine.save
+		p.ev.committed, p.ev.committedIngested = saved, ingested // see Engine.save
 	}
 	return err
 }
@@ -320,7 +320,7 @@ func LoadPartitioned(dir string, opt Options) (*Partitioned, error) {
 		}
 	}
 	p.ev.pending = own
-	p.ev.committed = p.ev.cum.clone()
+	p.ev.committed, p.ev.committedIngested = p.ev.cum.clone(), p.ev.ingested
 	p.ev.loadedVersion = version
 	return p, nil
 }

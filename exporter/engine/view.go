@@ -424,9 +424,12 @@ func (e *Engine) evalDelivery(v *View, w bounds) {
 // evalOwn adds the engine's own series: events ingested, users, dedup ids,
 // the counters and the newest event.
 func (e *Engine) evalOwn(v *View, us *userStats) {
-	// Engine's own.
+	ingested := &e.ingested
+	if e.opt.CountersAsOfCheckpoint {
+		ingested = &e.committedIngested
+	}
 	for _, t := range event.Types() {
-		if c := e.ingested[t]; c > 0 {
+		if c := ingested[t]; c > 0 {
 			v.add(kpi.SEventsIngested, float64(c), t.Stream().String(), t.String())
 		}
 	}

@@ -27,7 +27,9 @@ func TestReload(t *testing.T) {
 	}
 	cfg := filepath.Join(dir, "config.yml")
 	write := func(body string) {
-		if err := os.WriteFile(cfg, []byte("state_dir: state\n"+body), 0o644); err != nil {
+		// Counters show as of the last checkpoint: checkpoint often, so the
+		// events a reload brings show soon.
+		if err := os.WriteFile(cfg, []byte("state_dir: state\nengine:\n  checkpoint_interval: 500ms\n"+body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -71,7 +73,7 @@ func TestReload(t *testing.T) {
 		t.Fatalf("reload: %d %s", code, body)
 	}
 	waitFor(t, 10*time.Second, "auth source after reload", has(`heady_exporter_source_up{source="auth"}`))
-	waitFor(t, 10*time.Second, "auth events after reload", func() (bool, string) {
+	waitFor(t, 30*time.Second, "auth events after reload", func() (bool, string) {
 		m, _ := fetchMetrics(ctx, e.url("/metrics"))
 		return m[`heady_exporter_events_ingested_total{stream="auth",type="signup"}`] == 1, "not yet"
 	})
