@@ -77,15 +77,10 @@ var repoPath = regexp.MustCompile("[`(]((?:alerts|bench|cmd|dashboards|docs|expo
 // or link (alerts/heady-rules.yml, provisioning/grafana/, alerts/tests/*.yml)
 // exists; placeholders (<name>) are left alone.
 func TestDocRepoPathsExist(t *testing.T) {
-	files, _ := filepath.Glob("*.md")
-	files = append(files, "../README.md", "../CONTRIBUTING.md")
 	n := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, line := range strings.Split(string(b), "\n") {
+	for _, d := range readDocs(t) {
+		f := d.path
+		for i, line := range strings.Split(d.text, "\n") {
 			for _, m := range repoPath.FindAllStringSubmatch(line, -1) {
 				n++
 				p := filepath.Join("..", strings.TrimSuffix(m[1], "/"))
@@ -137,21 +132,20 @@ func slugs(t *testing.T, path string) map[string]bool {
 // TestDocAnchorsExist: every link to a section in the docs (#anchor, or
 // another Markdown file plus #anchor) points at a heading that exists.
 func TestDocAnchorsExist(t *testing.T) {
-	files, _ := filepath.Glob("*.md")
-	files = append(files, "../README.md", "../CONTRIBUTING.md")
 	n := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range mdLink.FindAllStringSubmatch(string(b), -1) {
+	headings := map[string]map[string]bool{} // file -> its anchors, read once
+	for _, d := range readDocs(t) {
+		f := d.path
+		for _, m := range mdLink.FindAllStringSubmatch(d.text, -1) {
 			target := f
 			if m[1] != "" {
 				target = filepath.Join(filepath.Dir(f), m[1])
 			}
 			n++
-			if !slugs(t, target)[m[2]] {
+			if headings[target] == nil {
+				headings[target] = slugs(t, target)
+			}
+			if !headings[target][m[2]] {
 				t.Errorf("%s links to %s#%s, which has no such heading", f, target, m[2])
 			}
 		}
@@ -159,4 +153,25 @@ func TestDocAnchorsExist(t *testing.T) {
 	if n < 20 {
 		t.Errorf("only %d section links found", n)
 	}
+}
+
+// doc is one of the repository's Markdown documents and its text.
+type doc struct{ path, text string }
+
+// readDocs reads docs/*.md, the README and CONTRIBUTING.md.
+func readDocs(t *testing.T) []doc {
+	t.Helper()
+	files, err := filepath.Glob("*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []doc
+	for _, f := range append(files, "../README.md", "../CONTRIBUTING.md") {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, doc{f, string(b)})
+	}
+	return out
 }
