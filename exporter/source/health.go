@@ -216,18 +216,6 @@ func (h *Health) log(level slog.Level, msg string, args ...any) {
 	h.logger.Log(context.Background(), level, msg, append([]any{"src", h.name}, args...)...)
 }
 
-// SetUp sets up without counting anything (used by sources that are up as
-// long as they can read, such as file tailers).
-func (h *Health) SetUp(up bool) {
-	h.mu.Lock()
-	if up {
-		h.state = StateUp
-	} else if h.state == StateUp {
-		h.state = StateDown
-	}
-	h.mu.Unlock()
-}
-
 // HealthView is a consistent copy of a Health.
 type HealthView struct {
 	Name        string
@@ -278,15 +266,4 @@ func (h *Health) View() HealthView {
 	return HealthView{Name: h.name, State: h.state, Up: h.state == StateUp, Stale: h.state == StateStale,
 		LastSuccess: h.lastSuccess, LastError: h.lastError, Errors: maps.Clone(h.errors),
 		Records: h.records, Files: h.files, Unmatched: slices.Clone(h.unmatched)}
-}
-
-// SetErrors replaces the error counters (used when restoring a checkpoint so
-// that counters stay monotonic across restarts).
-func (h *Health) SetErrors(m map[event.Reason]uint64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.errors = maps.Clone(m)
-	if h.errors == nil {
-		h.errors = map[event.Reason]uint64{}
-	}
 }
