@@ -30,10 +30,28 @@ import (
 // With one partition it is a plain Engine doing both sides, as fast as
 // before on one core. Like Engine it is not safe for concurrent use: one
 // goroutine calls it, and it fans the work out and waits.
+//
+// The user side runs behind the event side: ApplyOwnedBatch hands a batch
+// to the partitions and returns without waiting for them, so the event
+// side, the partitions and the decoders feeding them keep every core busy
+// instead of meeting at the end of each batch. Every other method that
+// reads or changes the partitions first waits for them (sync).
 type Partitioned struct {
 	ev    *Engine   // the event side (both sides when parts is nil)
 	parts []*Engine // the user side, by partOf
+
+	// The partitions' queued work: tails[i] is closed when partition i has
+	// applied every batch handed to it so far (nil: nothing queued), slots[i]
+	// bounds the batches queued for it, and inflight counts them all.
+	tails    []chan struct{}
+	slots    []chan struct{}
+	inflight sync.WaitGroup
 }
+
+// maxQueuedBatches is how many batches a partition may lag behind the
+// event side: enough to ride out an uneven batch, few enough that the
+// batches held stay small next to the engine.
+const maxQueuedBatches = 4
 
 // partOf is the partition of a user whose id hashes (xxhash64) to h: from
 // the high bits, since the user tables index their slots by the low ones.
@@ -57,6 +75,8 @@ func NewPartitioned(opt Options) *Partitioned {
 		uOpt := opt
 		uOpt.Side = UserSide
 		p.parts = append(p.parts, New(uOpt))
+		p.tails = append(p.tails, nil)
+		p.slots = append(p.slots, make(chan struct{}, maxQueuedBatches))
 	}
 	return p
 }
@@ -82,6 +102,7 @@ func (p *Partitioned) each(f func(e *Engine)) {
 		f(p.ev)
 		return
 	}
+	p.sync()
 	var wg sync.WaitGroup
 	for _, e := range p.parts {
 		wg.Add(1)
@@ -94,12 +115,9 @@ func (p *Partitioned) each(f func(e *Engine)) {
 // Now returns the engine's clock in unix milliseconds.
 func (p *Partitioned) Now() int64 { return p.ev.now }
 
-// Advance moves every partition's clock to now (see Engine.Advance).
-func (p *Partitioned) Advance(now int64) {
-	for _, e := range p.all() {
-		e.Advance(now)
-	}
-}
+// Advance moves the clock to now (see Engine.Advance). The partitions
+// take it with their next batch, or when they are next waited for.
+func (p *Partitioned) Advance(now int64) { p.ev.Advance(now) }
 
 // Apply files one event (see Engine.Apply).
 func (p *Partitioned) Apply(ev *event.Event) Result {
@@ -108,13 +126,25 @@ func (p *Partitioned) Apply(ev *event.Event) Result {
 	}
 	var res [1]Result
 	p.applyBatch(unsafe.Slice(ev, 1), res[:])
+	p.sync()
 	return res[0]
 }
 
 // ApplyBatch applies evs exactly as Apply would one at a time (see
 // Engine.ApplyBatch): the event side on the calling goroutine while each
-// partition applies its users' side on its own.
+// partition applies its users' side on its own. It returns when every
+// side is done with evs, so the caller may reuse them.
 func (p *Partitioned) ApplyBatch(evs []event.Event, res []Result) {
+	p.ApplyOwnedBatch(evs, res)
+	p.sync()
+}
+
+// ApplyOwnedBatch is ApplyBatch for a batch the caller hands over: neither
+// evs nor the memory their strings point into may change afterwards. It
+// returns once the event side has applied the batch and res is filled; the
+// partitions may still be applying their users' side, behind the event
+// side, in order.
+func (p *Partitioned) ApplyOwnedBatch(evs []event.Event, res []Result) {
 	if len(evs) == 0 {
 		return
 	}
@@ -126,39 +156,79 @@ func (p *Partitioned) applyBatch(evs []event.Event, res []Result) {
 		p.ev.ApplyBatch(evs, res)
 		return
 	}
-	// The event side applies the batch on this goroutine while each
-	// partition applies its users' side on its own. The user side's
-	// results matter only where the event side does not own the event
-	// (another shard counts it).
-	ures := make([]Result, len(evs))
-	var wg sync.WaitGroup
-	for i, e := range p.parts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e.applyUsers(evs, ures, i, len(p.parts))
-		}()
-	}
+	p.dispatch(evs)
 	p.ev.ApplyBatch(evs, res)
-	wg.Wait()
+	// Where another shard counts an event, its result is the user side's,
+	// which depends only on the shard and the clock.
 	for i := range res {
 		if res[i] == NotOwned && evs[i].User != "" {
-			res[i] = ures[i]
+			res[i] = p.userResult(&evs[i])
 		}
 	}
 }
 
+// dispatch queues evs for every partition, after the batches queued
+// before it, with the event side's clock as it is now; it waits only when
+// a partition already has maxQueuedBatches waiting.
+func (p *Partitioned) dispatch(evs []event.Event) {
+	now := p.ev.now
+	for i, e := range p.parts {
+		p.slots[i] <- struct{}{}
+		prev, done := p.tails[i], make(chan struct{})
+		p.tails[i] = done
+		p.inflight.Add(1)
+		go func() {
+			defer p.inflight.Done()
+			defer close(done)
+			defer func() { <-p.slots[i] }()
+			if prev != nil {
+				<-prev
+			}
+			e.Advance(now)
+			e.applyUsers(evs, i, len(p.parts))
+		}()
+	}
+}
+
+// sync waits until the partitions have applied every batch queued for
+// them and brings their clocks to the event side's.
+func (p *Partitioned) sync() {
+	if p.parts == nil {
+		return
+	}
+	p.inflight.Wait()
+	for i, e := range p.parts {
+		p.tails[i] = nil
+		e.Advance(p.ev.now)
+	}
+}
+
+// userResult is the Result the user side gives ev, which applying it
+// does not change: whether this shard owns ev's user, and the clock.
+func (p *Partitioned) userResult(ev *event.Event) Result {
+	_, doUser := p.ev.shardOwnership(ev)
+	switch {
+	case !doUser:
+		return NotOwned
+	case ev.Time > p.ev.now+FutureTolerance:
+		return Future
+	case ev.Time > p.ev.now:
+		return Pending
+	}
+	return Applied
+}
+
 // applyUsers applies the user side of the events of evs whose users are in
-// partition part of n, in order, storing their results in res. Like
-// ApplyBatch it prefetches each group's user records before applying it.
-func (e *Engine) applyUsers(evs []event.Event, res []Result, part, n int) {
+// partition part of n, in order. Like ApplyBatch it prefetches each
+// group's user records before applying them.
+func (e *Engine) applyUsers(evs []event.Event, part, n int) {
 	var idx [prefetchGroup]int32
 	var hs [prefetchGroup]evHashes
 	k := 0
 	flush := func() {
 		e.prefetchUsers(hs[:k])
 		for j := range k {
-			res[idx[j]] = e.applyHashed(&evs[idx[j]], hs[j])
+			e.applyHashed(&evs[idx[j]], hs[j])
 		}
 		k = 0
 	}
@@ -206,6 +276,7 @@ func (p *Partitioned) Evaluate(nowMS int64) *View {
 	if p.parts == nil {
 		return p.ev.Evaluate(nowMS)
 	}
+	p.sync()
 	now := floorDiv(nowMS, 1000)
 	stats := make([]userStats, len(p.parts))
 	var wg sync.WaitGroup
@@ -245,6 +316,7 @@ func (p *Partitioned) Ingested(t event.Type) uint64 { return p.ev.Ingested(t) }
 
 // Users returns the number of users with state.
 func (p *Partitioned) Users() int {
+	p.sync()
 	n := p.ev.Users()
 	for _, e := range p.parts {
 		n += e.Users()
@@ -259,6 +331,7 @@ func (p *Partitioned) Save(dir string) error {
 	if p.parts == nil {
 		return p.ev.Save(dir)
 	}
+	p.sync()
 	// The user partitions' pending events are saved after the event
 	// side's, as user-only: a user's side is idempotent, so applying it
 	// twice after a load (at any partition count) changes nothing.

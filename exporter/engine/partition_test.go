@@ -58,19 +58,40 @@ func sameView(t *testing.T, what string, a, b *View) {
 }
 
 // A partitioned engine gives the plain engine's results and view, bit for
-// bit, whatever the partition count and the batch boundaries; sharded
-// across processes too.
+// bit, whatever the partition count and the batch boundaries, with its
+// partitions waited for at each batch or lagging behind (ApplyOwnedBatch);
+// sharded across processes too.
 func TestPartitionedEqualsEngine(t *testing.T) {
 	now := time.Date(2026, 11, 23, 0, 0, 3, 0, time.UTC)
 	for _, opt := range []Options{{}, {ShardIndex: 1, ShardCount: 3, GlobalShard: 1}, {ShardIndex: 0, ShardCount: 2, GlobalShard: 1}} {
 		evs := partitionInput(uint64(11+opt.ShardCount), now, 6000, 400)
 		plain := New(opt)
 		plain.Advance(now.UnixMilli())
+		// The clock moves twice while the events arrive: the partitions
+		// lagging behind the event side must see each move in its place.
+		advances := map[int]int64{
+			len(evs) / 3:     now.Add(2 * time.Minute).UnixMilli(),
+			2 * len(evs) / 3: now.Add(5 * time.Minute).UnixMilli(),
+		}
+		nextAdvance := func(i int) int {
+			next := len(evs)
+			for j := range advances {
+				if j > i {
+					next = min(next, j)
+				}
+			}
+			return next
+		}
 		want := make([]Result, len(evs))
 		for i := range evs {
+			if ms, ok := advances[i]; ok {
+				plain.Advance(ms)
+			}
 			ev := evs[i]
 			want[i] = plain.Apply(&ev)
 		}
+		last := now.Add(5 * time.Minute).UnixMilli()
+		wantLast := plain.Evaluate(last) // as the last event left it
 		later := now.Add(10 * time.Minute).UnixMilli()
 		plain.Advance(later)
 		plain.Prune()
@@ -87,12 +108,18 @@ func TestPartitionedEqualsEngine(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(parts), 5))
 			got := make([]Result, len(evs))
 			for i := 0; i < len(evs); {
-				n := min(1+r.IntN(700), len(evs)-i)
-				if n == 1 {
+				if ms, ok := advances[i]; ok {
+					p.Advance(ms)
+				}
+				n := min(1+r.IntN(700), nextAdvance(i)-i)
+				switch {
+				case n == 1:
 					ev := evs[i]
 					got[i] = p.Apply(&ev)
-				} else {
+				case r.IntN(2) == 0:
 					p.ApplyBatch(evs[i:i+n], got[i:i+n])
+				default: // handed over: the partitions may lag behind
+					p.ApplyOwnedBatch(evs[i:i+n], got[i:i+n])
 				}
 				i += n
 				if r.IntN(10) == 0 {
@@ -112,6 +139,9 @@ func TestPartitionedEqualsEngine(t *testing.T) {
 			if opt.ShardCount > 1 && seen[NotOwned] == 0 {
 				t.Fatalf("%s: no event owned elsewhere", what)
 			}
+			// Straight after the last batch, which the partitions may
+			// still be applying.
+			sameView(t, what+", after the last batch", wantLast, p.Evaluate(last))
 			p.Advance(later)
 			p.Prune()
 			if p.Users() != plain.Users() {

@@ -160,22 +160,25 @@ func applyBatch(eng *engine.Partitioned, b *stream.Batch, h *source.Health) {
 	for r, n := range b.Skipped {
 		h.Count(r, n)
 	}
-	applyEvents(eng, b.Events, h)
+	// A batch is the pipeline's alone once decoded (its strings point into
+	// its own lines): the user partitions may finish it in the background.
+	applyEvents(eng.ApplyOwnedBatch, b.Events, h)
 	eng.SetPosition(b.Source, b.Positions)
 }
 
 // applyCostPage applies one page of cost records and its cursor.
 func applyCostPage(eng *engine.Partitioned, pg cost.Page, h *source.Health) {
 	h.Read(len(pg.Events))
-	applyEvents(eng, pg.Events, h)
+	applyEvents(eng.ApplyBatch, pg.Events, h)
 	eng.SetPosition("cost", []byte(pg.Cursor))
 }
 
-// applyEvents applies events, counting the rejected and the repeated ones
-// against the source they came from.
-func applyEvents(eng *engine.Partitioned, evs []event.Event, h *source.Health) {
+// applyEvents applies events with apply (an engine's ApplyBatch or
+// ApplyOwnedBatch), counting the rejected and the repeated ones against
+// the source they came from.
+func applyEvents(apply func([]event.Event, []engine.Result), evs []event.Event, h *source.Health) {
 	res := make([]engine.Result, len(evs))
-	eng.ApplyBatch(evs, res)
+	apply(evs, res)
 	var future, dup uint64
 	for _, r := range res {
 		switch r {
