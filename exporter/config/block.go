@@ -8,7 +8,8 @@ import (
 )
 
 // Block is a block of the file that a source owns (sources.registry,
-// sources.cost, sources.probe): config reads it, keeps it as YAML and knows
+// sources.cost, sources.probe, and each input of sources.audit,
+// sources.auth and sources.ci): config reads it, keeps it as YAML and knows
 // its key and line, not its keys or values. The source package decodes it
 // (Decode: strict, with this package's line-numbered errors), applies its
 // defaults and validates it; Errorf places its own errors. So config
@@ -16,7 +17,7 @@ import (
 // live with the source.
 type Block struct {
 	node *yaml.Node
-	key  string         // dotted path in the file, "sources.cost"
+	key  string         // dotted path in the file, "sources.cost", "sources.audit[1]"
 	file string         // the config file
 	dir  string         // its directory: relative paths resolve against it
 	keys map[int]string // line -> dotted key of the whole file, for errors
@@ -62,9 +63,15 @@ func (b *Block) Decode(v any) error {
 // Errorf is an error of the block's key sub ("" for the block itself),
 // placed at the block's line: "FILE:LINE: sources.probe.timeout: message".
 func (b *Block) Errorf(sub, format string, args ...any) error {
+	return b.ErrorfAt(b.node.Line, sub, format, args...)
+}
+
+// ErrorfAt is Errorf placed at another line of the file, one inside the
+// block that the error concerns (a nested mapping's, a value's).
+func (b *Block) ErrorfAt(line int, sub, format string, args ...any) error {
 	key := b.key
 	if sub != "" {
 		key += "." + sub
 	}
-	return fileErr(b.file, b.keys, &lineError{line: max(b.node.Line, 1), key: key, msg: fmt.Sprintf(format, args...)})
+	return fileErr(b.file, b.keys, &lineError{line: max(line, 1), key: key, msg: fmt.Sprintf(format, args...)})
 }

@@ -2,10 +2,10 @@
 // (docs/configuration.md is the contract), strict decoding, defaults and
 // validation with errors that name the file, line and key. It is a leaf:
 // it imports no source, engine or view. A source's block (registry, cost,
-// probe) is kept as a Block that the source's own package decodes and
-// validates with this package's strict decoding and errors; an event
-// input's format is the stream source's to validate. The pipeline hands
-// each block to its owner (pipeline.Check, pipeline.BuildSources).
+// probe, and each event input of sources.audit, sources.auth and
+// sources.ci) is kept as a Block that the source's own package decodes and
+// validates with this package's strict decoding and errors. The pipeline
+// hands each block to its owner (pipeline.Check, pipeline.BuildSources).
 package config
 
 import (
@@ -29,7 +29,6 @@ const (
 	DefaultStateDir           = "/var/lib/heady-exporter"
 	DefaultCheckpointInterval = 10 * time.Second
 	DefaultTopN               = 20
-	DefaultMaxLineBytes       = 1 << 20
 	DefaultPollInterval       = 250 * time.Millisecond
 	DefaultDedupHorizon       = 8 * 24 * time.Hour
 	DefaultDedupMaxIDs        = 20_000_000
@@ -88,53 +87,59 @@ type Config struct {
 	File string `yaml:"-"`
 }
 
-// Sources lists the six source types. The event inputs' shape (paths,
-// names) is config's; their formats belong to the stream source. The
-// registry, cost and probe blocks are their sources' own: config keeps
-// each as a Block for its package to decode and validate (the pipeline
-// hands it over).
+// Sources lists the six source types. Every source's configuration is
+// its own package's: config keeps each block (and each input of the audit,
+// auth and ci lists) as a Block for that package to decode and validate,
+// and the pipeline hands it over (pipeline.Check, pipeline.BuildSources).
 type Sources struct {
-	Audit    []*Input `yaml:"audit"`
-	Auth     []*Input `yaml:"auth"`
-	CI       []*Input `yaml:"ci"`
+	Audit    []*Block `yaml:"audit"`
+	Auth     []*Block `yaml:"auth"`
+	CI       []*Block `yaml:"ci"`
 	Registry *Block   `yaml:"registry"`
 	Cost     *Block   `yaml:"cost"`
 	Probe    *Block   `yaml:"probe"`
 }
 
-// Input is one event input of a stream: files (paths or globs) in a format.
-type Input struct {
-	// Name is the source label value; default "<stream>" for the first input
-	// of a stream and "<stream>-<n>" after it.
-	Name   string   `yaml:"name"`
-	Paths  []string `yaml:"paths"`
-	Format string   `yaml:"format"`
-	// Mapping holds a custom mapping (format: mapping); its shape is
-	// validated by the preset package.
-	Mapping *yaml.Node `yaml:"mapping"`
-	// MaxLineBytes bounds one line; longer lines are skipped and counted.
-	MaxLineBytes int `yaml:"max_line_bytes"`
+// Streams are the event streams' names, in the order of Sources.
+var Streams = []string{"audit", "auth", "ci"}
 
-	line int
+// Inputs returns the inputs of a stream of Streams.
+func (s *Sources) Inputs(stream string) []*Block {
+	switch stream {
+	case "audit":
+		return s.Audit
+	case "auth":
+		return s.Auth
+	case "ci":
+		return s.CI
+	}
+	return nil
 }
 
-// Line is the input's line in the config file (0 when not read from one).
-func (in *Input) Line() int { return in.line }
-
-// UnmarshalYAML records the input's line for validation errors.
-func (in *Input) UnmarshalYAML(n *yaml.Node) error {
-	type plain Input
-	if err := decodeStrict(n, (*plain)(in)); err != nil {
-		return err
+// bind records where each source block is, once the whole file is read.
+func (s *Sources) bind(file string, keys map[int]string) {
+	dir := filepath.Dir(file)
+	for key, b := range map[string]*Block{"sources.registry": s.Registry, "sources.cost": s.Cost, "sources.probe": s.Probe} {
+		if b != nil {
+			b.bind(key, file, dir, keys)
+		}
 	}
-	in.line = n.Line
-	// yaml.v3 does not fill a *yaml.Node field: keep the mapping's own node
-	// (with its line numbers) for the preset package to validate.
-	in.Mapping = nil
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == "mapping" {
-				in.Mapping = n.Content[i+1]
+	for _, st := range Streams {
+		for i, b := range s.Inputs(st) {
+			if b != nil {
+				b.bind(fmt.Sprintf("sources.%s[%d]", st, i), file, dir, keys)
+			}
+		}
+	}
+}
+
+// checkInputs rejects an empty entry of an input list (its shape is the
+// file's; what an input holds is the stream source's to validate).
+func (s *Sources) checkInputs() error {
+	for _, st := range Streams {
+		for i, b := range s.Inputs(st) {
+			if b == nil {
+				return &lineError{line: 1, key: fmt.Sprintf("sources.%s[%d]", st, i), msg: "empty input"}
 			}
 		}
 	}
@@ -350,11 +355,7 @@ func Parse(b []byte, file string) (*Config, error) {
 		}
 	}
 	c.File = file
-	for key, b := range map[string]*Block{"sources.registry": c.Sources.Registry, "sources.cost": c.Sources.Cost, "sources.probe": c.Sources.Probe} {
-		if b != nil {
-			b.bind(key, file, filepath.Dir(file), keys)
-		}
-	}
+	c.Sources.bind(file, keys)
 	if err := c.finish(filepath.Dir(file)); err != nil {
 		return nil, fileErr(file, keys, err)
 	}
@@ -448,8 +449,8 @@ func keyLines(root *yaml.Node) map[int]string {
 }
 
 // finish applies the defaults and validates what config owns: the state
-// directory, the engine, the web options, the event inputs and the shard.
-// The source blocks are their owners' to validate.
+// directory, the engine, the web options, the digest's mail and the shard.
+// The source blocks, event inputs included, are their owners' to validate.
 func (c *Config) finish(base string) error {
 	if c.StateDir == "" {
 		c.StateDir = DefaultStateDir
@@ -464,7 +465,7 @@ func (c *Config) finish(base string) error {
 	if err := c.Digest.SMTP.finish(base); err != nil {
 		return err
 	}
-	if err := c.finishInputs(base); err != nil {
+	if err := c.Sources.checkInputs(); err != nil {
 		return err
 	}
 	if s := c.Shard; s != nil {
@@ -499,71 +500,6 @@ func (e *EngineConfig) finish() error {
 	}
 	if e.PollInterval == 0 {
 		e.PollInterval = Duration(DefaultPollInterval)
-	}
-	return nil
-}
-
-// finishInputs defaults and validates the event inputs of the three
-// streams; their names are unique, and not the CI webhook's while it is on.
-func (c *Config) finishInputs(base string) error {
-	names := map[string]bool{}
-	for _, st := range []struct {
-		name   string
-		inputs []*Input
-	}{{"audit", c.Sources.Audit}, {"auth", c.Sources.Auth}, {"ci", c.Sources.CI}} {
-		for i, in := range st.inputs {
-			key := fmt.Sprintf("sources.%s[%d]", st.name, i)
-			if in == nil {
-				return &lineError{line: 1, key: key, msg: "empty input"}
-			}
-			if err := in.finish(base, key); err != nil {
-				return err
-			}
-			if in.Name == "" {
-				in.Name = st.name
-				if i > 0 {
-					in.Name = fmt.Sprintf("%s-%d", st.name, i+1)
-				}
-			}
-			if names[in.Name] {
-				return &lineError{line: in.line, key: key + ".name", msg: fmt.Sprintf("source name %q used twice", in.Name)}
-			}
-			if in.Name == WebhookSourceName && c.Web.WebhookEnabled() {
-				return &lineError{line: in.line, key: key + ".name", msg: fmt.Sprintf("source name %q is the CI webhook's", in.Name)}
-			}
-			names[in.Name] = true
-		}
-	}
-	return nil
-}
-
-// finish defaults and validates one input (key is its place in the file).
-// Whether its format exists is the stream source's to say (it builds the
-// decoders); here only the mapping key's presence is checked against it.
-func (in *Input) finish(base, key string) error {
-	if len(in.Paths) == 0 {
-		return &lineError{line: in.line, key: key + ".paths", msg: "required: at least one path or glob"}
-	}
-	for j, p := range in.Paths {
-		if p == "" {
-			return &lineError{line: in.line, key: fmt.Sprintf("%s.paths[%d]", key, j), msg: "empty path"}
-		}
-		if _, err := filepath.Match(p, ""); err != nil {
-			return &lineError{line: in.line, key: fmt.Sprintf("%s.paths[%d]", key, j), msg: fmt.Sprintf("bad glob %q: %v", p, err)}
-		}
-		in.Paths[j] = resolve(base, p)
-	}
-	if in.Format == "" {
-		in.Format = "canonical"
-	}
-	if in.Format == "mapping" && in.Mapping == nil {
-		return &lineError{line: in.line, key: key + ".mapping", msg: "required with format: mapping"}
-	}
-	if in.Format != "mapping" && in.Mapping != nil {
-		return &lineError{line: in.Mapping.Line, key: key + ".mapping", msg: "only allowed with format: mapping"}
-	}
-	if in.MaxLineBytes == 0 {
-		in.MaxLineBytes = DefaultMaxLineBytes
 	}
 	return nil
 }

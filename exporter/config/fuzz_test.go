@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,8 +11,9 @@ import (
 
 // FuzzConfig checks that Parse never panics on any bytes, that every error
 // it returns names the file (the "FILE:LINE: KEY: message" style), and that
-// a config it accepts is complete: defaults filled, paths absolute, input
-// names unique, formats set, webhook options consistent.
+// a config it accepts is complete: defaults filled, paths absolute, every
+// input block placed, webhook options consistent. (What an input holds is
+// the stream source's: exporter/pipeline's FuzzCheck.)
 func FuzzConfig(f *testing.F) {
 	testutil.AddSeedFiles(f, "testdata/seeds/*.yml")
 	for _, s := range []string{
@@ -43,17 +45,10 @@ func FuzzConfig(f *testing.F) {
 		if e.CheckpointInterval <= 0 || e.TopN < 5 || e.DedupHorizon <= 0 || e.PollInterval <= 0 || e.DedupMaxIDs == 0 {
 			t.Fatalf("engine defaults missing: %+v", e)
 		}
-		names := map[string]bool{}
-		for _, list := range [][]*Input{c.Sources.Audit, c.Sources.Auth, c.Sources.CI} {
-			for _, in := range list {
-				if in == nil || in.Name == "" || names[in.Name] || len(in.Paths) == 0 || in.MaxLineBytes == 0 || in.Format == "" {
-					t.Fatalf("accepted input incomplete or repeated: %+v", in)
-				}
-				names[in.Name] = true
-				for _, p := range in.Paths {
-					if !filepath.IsAbs(p) {
-						t.Fatalf("input path %q not resolved", p)
-					}
+		for _, st := range Streams {
+			for i, b := range c.Sources.Inputs(st) {
+				if b == nil || b.Key() != fmt.Sprintf("sources.%s[%d]", st, i) || b.Dir() != filepath.Dir(file) {
+					t.Fatalf("accepted input block empty or not placed: %+v", b)
 				}
 			}
 		}
@@ -61,7 +56,7 @@ func FuzzConfig(f *testing.F) {
 		if w.WebhookEnabled() {
 			if !filepath.IsAbs(w.WebhookSecretFile) || w.WebhookReplayWindow <= 0 || w.WebhookReplayWindow.D() > MaxWebhookReplayWindow ||
 				w.WebhookMaxBodyBytes < MinWebhookBodyBytes || w.WebhookMaxBodyBytes > MaxWebhookBodyBytes ||
-				w.WebhookSpoolMaxBytes < w.WebhookMaxBodyBytes || names[WebhookSourceName] {
+				w.WebhookSpoolMaxBytes < w.WebhookMaxBodyBytes {
 				t.Fatalf("accepted webhook options out of bounds: %+v", w)
 			}
 		} else if w.WebhookReplayWindow != 0 || w.WebhookMaxBodyBytes != 0 || w.WebhookSpoolMaxBytes != 0 {

@@ -23,14 +23,13 @@ func TestWebhookDefaultsAndResolution(t *testing.T) {
 
 func TestWebhookValidation(t *testing.T) {
 	cases := map[string]string{
-		"web:\n  webhook_replay_window: 1m\n":                                                         "c.yml:2: web: webhook options set without webhook_secret_file",
-		"web:\n  webhook_secret_file: s\n  webhook_replay_window: 2h\n":                               "c.yml:3: web.webhook_replay_window: must be at most 1h",
-		"web:\n  webhook_secret_file: s\n  webhook_replay_window: -1m\n":                              `c.yml:3: web.webhook_replay_window: invalid duration "-1m"`,
-		"web:\n  webhook_secret_file: s\n  webhook_max_body_bytes: 100\n":                             "c.yml:3: web.webhook_max_body_bytes: must be from 1024 to 67108864, got 100",
-		"web:\n  webhook_secret_file: s\n  webhook_max_body_bytes: 1e9\n":                             "c.yml:3: web.webhook_max_body_bytes: must be from 1024 to 67108864, got 1000000000",
-		"web:\n  webhook_secret_file: s\n  webhook_spool_max_bytes: 2048\n":                           "c.yml:3: web.webhook_spool_max_bytes: must be at least webhook_max_body_bytes (1048576), got 2048",
-		"web:\n  webhook_secret_file: s\n  webhook_secret: x\n":                                       `c.yml:3: web.webhook_secret: unknown key`,
-		"web:\n  webhook_secret_file: s\nsources:\n  ci:\n    - name: ci-webhook\n      paths: [a]\n": `c.yml:5: sources.ci[0].name: source name "ci-webhook" is the CI webhook's`,
+		"web:\n  webhook_replay_window: 1m\n":                               "c.yml:2: web: webhook options set without webhook_secret_file",
+		"web:\n  webhook_secret_file: s\n  webhook_replay_window: 2h\n":     "c.yml:3: web.webhook_replay_window: must be at most 1h",
+		"web:\n  webhook_secret_file: s\n  webhook_replay_window: -1m\n":    `c.yml:3: web.webhook_replay_window: invalid duration "-1m"`,
+		"web:\n  webhook_secret_file: s\n  webhook_max_body_bytes: 100\n":   "c.yml:3: web.webhook_max_body_bytes: must be from 1024 to 67108864, got 100",
+		"web:\n  webhook_secret_file: s\n  webhook_max_body_bytes: 1e9\n":   "c.yml:3: web.webhook_max_body_bytes: must be from 1024 to 67108864, got 1000000000",
+		"web:\n  webhook_secret_file: s\n  webhook_spool_max_bytes: 2048\n": "c.yml:3: web.webhook_spool_max_bytes: must be at least webhook_max_body_bytes (1048576), got 2048",
+		"web:\n  webhook_secret_file: s\n  webhook_secret: x\n":             `c.yml:3: web.webhook_secret: unknown key`,
 	}
 	for src, want := range cases {
 		_, err := Parse([]byte(src), "c.yml")
@@ -38,8 +37,6 @@ func TestWebhookValidation(t *testing.T) {
 			t.Errorf("%q:\n got %v\nwant %s", src, err, want)
 		}
 	}
-	// The reserved name is free while the webhook is off.
-	if _, err := Parse([]byte("sources:\n  ci:\n    - name: ci-webhook\n      paths: [a]\n"), "c.yml"); err != nil {
-		t.Errorf("ci-webhook without the webhook: %v", err)
-	}
+	// An input named as the webhook's source is the pipeline's to refuse
+	// (TestCheckErrorsNameFileLineKey, TestWebhookNameFreeWhileOff).
 }

@@ -30,7 +30,6 @@ import (
 // Sources are the configured sources, built from a config.
 type Sources struct {
 	Inputs   []*stream.Input
-	inputCfg []*config.Input
 	Registry *registry.Source
 	Cost     *cost.Source
 	Probe    *probe.Prober
@@ -61,87 +60,63 @@ func ownsGlobal(c *config.Config) bool { return c.Shard == nil || c.Shard.Index 
 // logged against what it was.
 //
 // Every source is built the same way: its package reads its block of the
-// configuration (the event inputs are config's own Input), then New takes
-// that configuration and the source's Options (health record, clock,
-// logger, saved position).
+// configuration (ParseConfig, in parseSources), then its New takes that
+// configuration and the source's Options (health record, clock, logger,
+// saved position).
 func BuildSources(c *config.Config, eng *engine.Partitioned, logger *slog.Logger, now func() time.Time, keep ...*source.Health) (*Sources, error) {
-	s := &Sources{}
-	newHealth := func(name string) *source.Health {
-		for _, h := range keep {
-			if h.Name() == name {
-				return h
-			}
-		}
-		return source.NewHealth(name)
-	}
-	if err := s.buildInputs(c, eng, newHealth, now); err != nil {
-		s.Close()
+	fm := formats()
+	sc, err := parseSources(c, fm)
+	if err != nil {
 		return nil, err
 	}
-	if !ownsGlobal(c) {
-		return s, nil
-	}
-	if b := c.Sources.Registry; b != nil {
-		h := newHealth("registry")
-		cfg, err := registry.ParseConfig(b)
-		if err == nil {
-			s.Registry, err = registry.New(cfg, registry.Options{Health: h, Now: now})
-		}
+	s := &Sources{}
+	add := func(name string, build func(h *source.Health) error) {
 		if err != nil {
-			s.Close()
-			return nil, err
+			return
 		}
-		s.healths = append(s.healths, h)
-	}
-	if b := c.Sources.Cost; b != nil {
-		h := newHealth("cost")
-		cfg, err := cost.ParseConfig(b)
-		if err == nil {
-			s.Cost, err = cost.New(cfg, cost.Options{Health: h, Logger: logger, Now: now, Cursor: string(eng.Position("cost"))})
-		}
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		s.healths = append(s.healths, h)
-	}
-	if b := c.Sources.Probe; b != nil {
-		h := newHealth("probe")
-		cfg, err := probe.ParseConfig(b)
-		if err == nil {
-			s.Probe, err = probe.New(cfg, probe.Options{Health: h, Logger: logger, Now: now})
-		}
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		s.healths = append(s.healths, h)
-	}
-	return s, nil
-}
-
-// buildInputs creates the event inputs of the three streams and the CI
-// webhook's spool (followed like any CI file).
-func (s *Sources) buildInputs(c *config.Config, eng *engine.Partitioned, newHealth func(string) *source.Health, now func() time.Time) error {
-	fm := formats()
-	ci := c.Sources.CI
-	if in := webhook.Input(c); in != nil {
-		ci = append(ci[:len(ci):len(ci)], in)
-	}
-	for _, list := range [][]*config.Input{c.Sources.Audit, c.Sources.Auth, ci} {
-		for _, in := range list {
-			h := newHealth(in.Name)
-			inp, err := stream.New(in, stream.Options{Formats: fm, PollInterval: c.Engine.PollInterval.D(),
-				Positions: eng.Position(in.Name), Health: h, Now: now})
-			if err != nil {
-				return err
+		h := source.NewHealth(name)
+		for _, k := range keep {
+			if k.Name() == name {
+				h = k
 			}
-			s.Inputs = append(s.Inputs, inp)
-			s.inputCfg = append(s.inputCfg, in)
+		}
+		if err = build(h); err == nil {
 			s.healths = append(s.healths, h)
 		}
 	}
-	return nil
+	for _, in := range sc.inputs {
+		add(in.cfg.Name, func(h *source.Health) error {
+			inp, err := stream.New(in.cfg, stream.Options{Formats: fm, PollInterval: c.Engine.PollInterval.D(),
+				Positions: eng.Position(in.cfg.Name), Health: h, Now: now})
+			if err == nil {
+				s.Inputs = append(s.Inputs, inp)
+			}
+			return err
+		})
+	}
+	if ownsGlobal(c) && sc.registry != nil {
+		add("registry", func(h *source.Health) (err error) {
+			s.Registry, err = registry.New(*sc.registry, registry.Options{Health: h, Now: now})
+			return err
+		})
+	}
+	if ownsGlobal(c) && sc.cost != nil {
+		add("cost", func(h *source.Health) (err error) {
+			s.Cost, err = cost.New(*sc.cost, cost.Options{Health: h, Logger: logger, Now: now, Cursor: string(eng.Position("cost"))})
+			return err
+		})
+	}
+	if ownsGlobal(c) && sc.probe != nil {
+		add("probe", func(h *source.Health) (err error) {
+			s.Probe, err = probe.New(*sc.probe, probe.Options{Health: h, Logger: logger, Now: now})
+			return err
+		})
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Healths lists every source's health record in config order.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/event"
+	"github.com/heady/heady-metrics/exporter/source/stream"
 )
 
 // Path is where the webhook is served.
@@ -93,7 +94,7 @@ func LoadSettings(c *config.Config) (*Settings, error) {
 // other fields take the config defaults.
 func NewSettings(secret []byte, spoolDir string) *Settings {
 	return &Settings{secret: bytes.Clone(secret), ReplayWindow: config.DefaultWebhookReplayWindow,
-		MaxBodyBytes: config.DefaultWebhookMaxBodyBytes, MaxEventBytes: config.DefaultMaxLineBytes,
+		MaxBodyBytes: config.DefaultWebhookMaxBodyBytes, MaxEventBytes: stream.DefaultMaxLineBytes,
 		SpoolDir: spoolDir, SpoolMaxBytes: config.DefaultWebhookSpoolMaxBytes}
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/heady/heady-metrics/exporter/config"
+	"github.com/heady/heady-metrics/exporter/source/stream"
 	"github.com/heady/heady-metrics/exporter/source/tail"
 )
 
@@ -31,15 +32,15 @@ func SpoolDir(stateDir string) string { return filepath.Join(stateDir, "webhook"
 // Input is the CI input that follows the spool of c's webhook (canonical
 // lines, the active and rotated spool files), or nil when the webhook is
 // not enabled.
-func Input(c *config.Config) *config.Input {
+func Input(c *config.Config) *stream.Config {
 	if !c.Web.WebhookEnabled() {
 		return nil
 	}
-	return &config.Input{
+	return &stream.Config{
 		Name:         config.WebhookSourceName,
 		Paths:        []string{filepath.Join(SpoolDir(c.StateDir), SpoolFile+"*")},
-		Format:       "canonical",
-		MaxLineBytes: config.DefaultMaxLineBytes,
+		Format:       stream.DefaultFormat,
+		MaxLineBytes: stream.DefaultMaxLineBytes,
 	}
 }
 

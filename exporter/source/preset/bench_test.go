@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/engine"
 	"github.com/heady/heady-metrics/exporter/event"
 	"github.com/heady/heady-metrics/exporter/source/stream"
@@ -69,7 +68,7 @@ func avgLen(lines [][]byte) int64 {
 }
 
 func decoderFor(b *testing.B, format string) stream.LineDecoder {
-	d, err := stream.NewFormats(Decoders()).NewDecoder(&config.Input{Name: "bench", Format: format, MaxLineBytes: config.DefaultMaxLineBytes})
+	d, err := stream.NewFormats(Decoders()).NewDecoder(&stream.Config{Name: "bench", Format: format, MaxLineBytes: stream.DefaultMaxLineBytes})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,37 +2,28 @@ package preset
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/event"
 	"github.com/heady/heady-metrics/exporter/source/stream"
 )
 
-// loadInput parses a whole config file whose first audit input is the
-// one under test, and builds its decoder as the exporter does.
+// loadInput builds the decoder of the first audit input of a whole
+// config file, from its mapping node (with the file's line numbers), as
+// the exporter does. Its errors are the mapping's own, "line N: KEY: ...";
+// stream.ParseConfig places them under the input's key
+// (exporter/pipeline's TestCheckErrorsNameFileLineKey).
 func loadInput(t *testing.T, cfg string) (stream.LineDecoder, error) {
 	t.Helper()
-	c, err := config.Parse([]byte(cfg), filepath.Join(t.TempDir(), "heady.yml"))
-	if err != nil {
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(cfg), &root); err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	in := c.Sources.Audit[0]
-	if in.Mapping != nil && in.Mapping.Kind == 0 {
-		// yaml.v3 does not fill a *yaml.Node struct field (only a
-		// yaml.Node one): until config keeps the node itself, take it
-		// from the same text, with the same line numbers.
-		var root yaml.Node
-		if err := yaml.Unmarshal([]byte(cfg), &root); err != nil {
-			t.Fatal(err)
-		}
-		in.Mapping = lookup(&root, "sources", "audit", "0", "mapping")
-	}
+	in := &stream.Config{Name: "audit", Format: FormatMapping, Mapping: lookup(&root, "sources", "audit", "0", "mapping")}
 	return stream.NewFormats(Decoders()).NewDecoder(in)
 }
 
@@ -253,7 +244,7 @@ func TestEveryPresetCompiles(t *testing.T) {
 		if _, err := New(&n, 0); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
-		in := &config.Input{Name: "x", Format: name}
+		in := &stream.Config{Name: "x", Format: name}
 		if _, err := stream.NewFormats(Decoders()).NewDecoder(in); err != nil {
 			t.Errorf("%s is not registered: %v", name, err)
 		}

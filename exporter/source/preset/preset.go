@@ -22,7 +22,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/source/stream"
 )
 
@@ -38,13 +37,13 @@ const FormatMapping = "mapping"
 func Decoders() map[string]stream.DecoderFactory {
 	out := map[string]stream.DecoderFactory{}
 	for _, name := range Presets() {
-		out[name] = func(in *config.Input) (stream.LineDecoder, error) {
+		out[name] = func(in *stream.Config) (stream.LineDecoder, error) {
 			return NewPreset(name, in.MaxLineBytes)
 		}
 	}
-	out[FormatMapping] = func(in *config.Input) (stream.LineDecoder, error) {
-		if in.Mapping == nil || in.Mapping.Kind == 0 {
-			return nil, fmt.Errorf("source %s: format mapping needs a mapping: key (none was kept from the config)", in.Name)
+	out[FormatMapping] = func(in *stream.Config) (stream.LineDecoder, error) {
+		if in.Mapping == nil {
+			return nil, fmt.Errorf("source %s: format mapping needs a mapping: key", in.Name)
 		}
 		return New(in.Mapping, in.MaxLineBytes)
 	}

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/event"
 	"github.com/heady/heady-metrics/exporter/source"
 )
@@ -21,8 +20,8 @@ import (
 func readAll(t *testing.T, p, format string, procs int) ([]event.Event, map[event.Reason]uint64, int) {
 	t.Helper()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-	formats := NewFormats(map[string]DecoderFactory{"twice": func(*config.Input) (LineDecoder, error) { return twice{}, nil }})
-	in, err := New(&config.Input{Name: "audit", Paths: []string{p}, Format: format}, Options{Formats: formats, PollInterval: time.Second, Health: source.NewHealth("audit")})
+	formats := NewFormats(map[string]DecoderFactory{"twice": func(*Config) (LineDecoder, error) { return twice{}, nil }})
+	in, err := New(Config{Name: "audit", Paths: []string{p}, Format: format}, Options{Formats: formats, PollInterval: time.Second, Health: source.NewHealth("audit")})
 	if err != nil {
 		t.Fatal(err)
 	}

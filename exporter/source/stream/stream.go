@@ -5,8 +5,10 @@
 // skipped lines by reason. It never computes a KPI: batches of events and the
 // positions just past them go to the engine, which applies both together.
 //
-// The formats an input may name are a Formats value built by the caller
-// (the pipeline: canonical plus the preset package's), not a global table.
+// The package owns the input's configuration too (Config, read from
+// its config.Block by ParseConfig). The formats an input may name are a
+// Formats value built by the caller (the pipeline: canonical plus the
+// preset package's), not a global table.
 package stream
 
 import (
@@ -20,7 +22,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/event"
 	"github.com/heady/heady-metrics/exporter/source"
 	"github.com/heady/heady-metrics/exporter/source/tail"
@@ -36,7 +37,7 @@ type LineDecoder interface {
 }
 
 // DecoderFactory builds a decoder for an input's configuration.
-type DecoderFactory func(in *config.Input) (LineDecoder, error)
+type DecoderFactory func(in *Config) (LineDecoder, error)
 
 // Formats are the formats an input may name, each with the factory of its
 // decoder. NewFormats builds one; it does not change after.
@@ -48,7 +49,7 @@ type Formats struct {
 // package's shipped presets and "mapping").
 func NewFormats(more map[string]DecoderFactory) *Formats {
 	f := &Formats{m: map[string]DecoderFactory{
-		"canonical": func(in *config.Input) (LineDecoder, error) {
+		DefaultFormat: func(in *Config) (LineDecoder, error) {
 			return &Canonical{d: event.Decoder{MaxLineBytes: in.MaxLineBytes}}, nil
 		},
 	}}
@@ -58,16 +59,12 @@ func NewFormats(more map[string]DecoderFactory) *Formats {
 	return f
 }
 
-// NewDecoder returns the decoder of in's format. An unknown format read
-// from the config file is a "line N: format: ..." error.
-func (f *Formats) NewDecoder(in *config.Input) (LineDecoder, error) {
+// NewDecoder returns the decoder of in's format. (ParseConfig has placed
+// an unknown format of the config file at its line and key.)
+func (f *Formats) NewDecoder(in *Config) (LineDecoder, error) {
 	d, ok := f.m[in.Format]
 	if !ok {
-		msg := fmt.Sprintf("unknown format %q (known: %s)", in.Format, strings.Join(f.Names(), ", "))
-		if in.Line() > 0 {
-			return nil, fmt.Errorf("line %d: format: %s", in.Line(), msg)
-		}
-		return nil, fmt.Errorf("source %s: %s", in.Name, msg)
+		return nil, fmt.Errorf("source %s: unknown format %q (known: %s)", in.Name, in.Format, strings.Join(f.Names(), ", "))
 	}
 	return d(in)
 }
@@ -117,7 +114,7 @@ type Input struct {
 	Health  *source.Health
 	f       *tail.Follower
 	dec     LineDecoder
-	cfg     *config.Input
+	cfg     Config
 	formats *Formats
 	now     func() time.Time
 	errs    int
@@ -141,8 +138,9 @@ type Options struct {
 	Now func() time.Time
 }
 
-// New returns an input resuming from opts.Positions.
-func New(cfg *config.Input, opts Options) (*Input, error) {
+// New returns an input of cfg (from ParseConfig, named by the pipeline)
+// resuming from opts.Positions.
+func New(cfg Config, opts Options) (*Input, error) {
 	formats := opts.Formats
 	if formats == nil {
 		formats = NewFormats(nil)
@@ -154,7 +152,7 @@ func New(cfg *config.Input, opts Options) (*Input, error) {
 	if now == nil {
 		now = time.Now
 	}
-	dec, err := formats.NewDecoder(cfg)
+	dec, err := formats.NewDecoder(&cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +244,7 @@ func (in *Input) decode(b tail.Batch) *Batch {
 			in.decs = append(in.decs, in.dec)
 			continue
 		}
-		d, err := in.formats.NewDecoder(in.cfg)
+		d, err := in.formats.NewDecoder(&in.cfg)
 		if err != nil { // built once already, in New
 			workers = len(in.decs)
 			break

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heady/heady-metrics/exporter/config"
 	"github.com/heady/heady-metrics/exporter/source"
 )
 
@@ -22,7 +21,7 @@ func TestBatchEventsKeepEscapedStrings(t *testing.T) {
 			`{"ts":"2026-11-20T10:00:02Z","type":"signup","user":"plain"}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	in, err := New(&config.Input{Name: "auth", Paths: []string{p}, Format: "canonical"}, Options{PollInterval: time.Second, Health: source.NewHealth("auth"), Now: time.Now})
+	in, err := New(Config{Name: "auth", Paths: []string{p}, Format: "canonical"}, Options{PollInterval: time.Second, Health: source.NewHealth("auth"), Now: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
