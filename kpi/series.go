@@ -173,6 +173,9 @@ const (
 	// fallback).
 	SGatewayDurationHist = "heady_platform_gateway_duration_seconds"
 	SCycleTimeHist       = "heady_delivery_cycle_time_seconds"
+	// Pairs of events, observed once when the pair is first complete.
+	SFixLoopHist            = "heady_outcomes_fix_loop_seconds"
+	STimeToFirstOutcomeHist = "heady_adoption_time_to_first_outcome_seconds"
 )
 
 // AllSeries is every metric family the exporter may serve.
@@ -284,6 +287,8 @@ var AllSeries = []Series{
 	{SMilestonesTotal, Counter, "Milestones closed applied, by whether they were hit.", []string{"hit"}, nil},
 	{SGatewayDurationHist, Histogram, "Gateway (tool call) durations of the calls applied.", nil, nil},
 	{SCycleTimeHist, Histogram, "Cycle times (opened_at to shipped) of the shipped events applied.", nil, nil},
+	{SFixLoopHist, Histogram, "Fix loops (change_accepted to change_reverted) of the changes, observed once when a change's first acceptance and first revert are both known; a late earlier event does not move it.", nil, nil},
+	{STimeToFirstOutcomeHist, Histogram, "Seconds from a user's first activity to their first verified outcome, observed once when that outcome arrives; a late earlier activity does not move it.", nil, nil},
 	{SBuildInfo, Gauge, "A metric with a constant '1' value labeled by version, revision, branch, goversion from which heady-exporter was built, and the goos and goarch for the build.", []string{"version", "revision", "branch", "goversion", "goos", "goarch", "tags"}, nil},
 }
 

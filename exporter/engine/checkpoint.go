@@ -31,7 +31,10 @@ import (
 // Version 3 adds the counters and cumulative histograms at the end. A
 // version 2 checkpoint still loads, whole: its
 // state is kept and the new counters start from zero, which Prometheus
-// reads as new series, not as a reset (LoadInfo says so).
+// reads as new series, not as a reset (LoadInfo says so). The cumulative
+// histograms are written with their count, in cumHistFam order: a version
+// 3 checkpoint of the first two (gateway, cycle time) loads with the fix
+// loop and time to first outcome histograms empty.
 const (
 	checkpointMagic   = "HEADYCK\x03"
 	checkpointMagicV2 = "HEADYCK\x02"
@@ -474,24 +477,28 @@ func (e *encoder) cumulative(c *cumulative) {
 	}
 	e.uvarint(uint64(len(c.hists)))
 	for i := range c.hists {
-		h := &c.hists[i]
-		e.uvarint(h.count)
-		e.varint(h.sum)
-		e.uvarint(h.zero)
-		idx := make([]int, 0, len(h.native))
-		for k := range h.native {
-			idx = append(idx, int(k))
-		}
-		sort.Ints(idx)
-		e.uvarint(uint64(len(idx)))
-		for _, k := range idx {
-			e.varint(int64(k))
-			e.uvarint(h.native[int32(k)])
-		}
-		e.uvarint(uint64(len(h.classic)))
-		for _, n := range h.classic {
-			e.uvarint(n)
-		}
+		e.cumHist(&c.hists[i])
+	}
+}
+
+// cumHist writes one cumulative histogram.
+func (e *encoder) cumHist(h *cumHist) {
+	e.uvarint(h.count)
+	e.varint(h.sum)
+	e.uvarint(h.zero)
+	idx := make([]int, 0, len(h.native))
+	for k := range h.native {
+		idx = append(idx, int(k))
+	}
+	sort.Ints(idx)
+	e.uvarint(uint64(len(idx)))
+	for _, k := range idx {
+		e.varint(int64(k))
+		e.uvarint(h.native[int32(k)])
+	}
+	e.uvarint(uint64(len(h.classic)))
+	for _, n := range h.classic {
+		e.uvarint(n)
 	}
 }
 
@@ -516,11 +523,15 @@ func (d *decoder) cumulative(c *cumulative) {
 		c.counters.m[k] = &v
 		c.counters.sets[f]++
 	}
-	if n := d.count(); n != len(c.hists) && d.err == nil {
-		d.fail(fmt.Errorf("%d cumulative histograms, want %d", n, len(c.hists)))
+	// The families are in cumHistFam order; a checkpoint written before
+	// the later families (fix loop, time to first outcome) holds the first
+	// two, and the others start empty: new series, not a reset.
+	nh := d.count()
+	if (nh < 2 || nh > len(c.hists)) && d.err == nil {
+		d.fail(fmt.Errorf("%d cumulative histograms, want 2 to %d", nh, len(c.hists)))
 		return
 	}
-	for i := range c.hists {
+	for i := range c.hists[:min(nh, len(c.hists))] {
 		h := &c.hists[i]
 		h.count, h.sum, h.zero = d.uvarint(), d.varint(), d.uvarint()
 		for j, n := 0, d.count(); j < n && d.err == nil; j++ {

@@ -160,7 +160,10 @@ func TestCountersCountEveryAppliedEventOnce(t *testing.T) {
 	if !reflect.DeepEqual(counterSamples(va), counterSamples(vb)) {
 		t.Error("counters depend on the order of arrival")
 	}
-	if !reflect.DeepEqual(va.Cumulative, vb.Cumulative) {
+	// The histograms of one event's duration, that is; the pair histograms
+	// observe each pair as first completed, which depends on the order by
+	// design (cumhist_test.go).
+	if !reflect.DeepEqual(va.Cumulative[:hFixLoop], vb.Cumulative[:hFixLoop]) {
 		t.Error("cumulative histograms depend on the order of arrival")
 	}
 	var cycle uint64

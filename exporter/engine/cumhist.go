@@ -51,17 +51,21 @@ func nativeKey(v float64) int32 {
 // cumHistFam is one cumulative histogram family.
 type cumHistFam uint8
 
-// Only durations that one event carries are histogrammed this way: the
+// Durations that one event carries are observed when it is applied: the
 // gateway duration of a tool call, the cycle time of a shipped event.
-// The fix loop and the time to first outcome relate two events that may
-// arrive in either order, and an earlier one arriving late would have to
-// move an observation to another bucket (a bucket going down) or the
-// histogram would depend on the order of arrival (no longer the same on a
-// restart or summed over shards); they stay exact windowed quantile
-// gauges (docs/series.md).
+// Durations that pair two events which may arrive in either order (the fix
+// loop: change_accepted to change_reverted; the time to first outcome: a
+// user's first activity to their first verified outcome) are observed
+// once, when the pair is first complete on arrival, as the difference of
+// the two times known then (as the windowed KPI reads them). The
+// observation is never re-bucketed: an earlier event of the pair arriving
+// later moves the exact windowed quantile gauges, not the histogram, as a
+// request-latency histogram keeps what it observed (docs/series.md).
 const (
 	hGateway   cumHistFam = iota // tool call durations
 	hCycleTime                   // opened -> shipped
+	hFixLoop                     // change_accepted -> change_reverted
+	hTTFO                        // first activity -> first verified outcome; the user side's
 	nCumHists
 )
 
@@ -69,19 +73,27 @@ type cumHistDef struct {
 	series  string
 	sumUnit float64 // seconds per unit of sum
 	bounds  []float64
+	// user: observed on the user side of the events (each partition of a
+	// Partitioned engine keeps its own; they add at evaluation).
+	user bool
 }
 
-// Classic bounds: latencies from 5ms to 2 minutes, and cycle times from a
-// minute to 90 days. 14 and 16 buckets (plus +Inf).
+// Classic bounds: latencies from 5ms to 2 minutes, cycle times and fix
+// loops from a minute to 90 days, times to first outcome from 10 seconds
+// to 30 days. 14, 16 and 15 buckets (plus +Inf).
 var (
 	gatewayClassic = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}
 	longClassic    = []float64{60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600,
 		86400, 2 * 86400, 4 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 60 * 86400, 90 * 86400}
+	firstOutcomeClassic = []float64{10, 30, 60, 120, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600,
+		86400, 2 * 86400, 7 * 86400, 30 * 86400}
 )
 
 var cumHistDefs = [nCumHists]cumHistDef{
-	hGateway:   {kpi.SGatewayDurationHist, 1e-6, gatewayClassic},
-	hCycleTime: {kpi.SCycleTimeHist, 1e-3, longClassic},
+	hGateway:   {kpi.SGatewayDurationHist, 1e-6, gatewayClassic, false},
+	hCycleTime: {kpi.SCycleTimeHist, 1e-3, longClassic, false},
+	hFixLoop:   {kpi.SFixLoopHist, 1e-3, longClassic, false},
+	hTTFO:      {kpi.STimeToFirstOutcomeHist, 1, firstOutcomeClassic, true}, // filing seconds
 }
 
 // observe adds one observation of units (of the family's sumUnit).
@@ -172,21 +184,43 @@ func (c *cumulative) clone() *cumulative {
 func (c *cumulative) merge(o *cumulative) {
 	c.counters.merge(&o.counters)
 	for i := range c.hists {
-		m, p := &c.hists[i], &o.hists[i]
-		m.count, m.sum, m.zero = m.count+p.count, m.sum+p.sum, m.zero+p.zero
-		for k, n := range p.native {
-			if m.native == nil {
-				m.native = map[int32]uint64{}
-			}
-			m.native[k] += n
-		}
-		if p.classic != nil && m.classic == nil {
-			m.classic = make([]uint64, len(p.classic))
-		}
-		for j, n := range p.classic {
-			m.classic[j] += n
-		}
+		c.hists[i].add(&o.hists[i])
 	}
+}
+
+// add adds o's observations into h.
+func (h *cumHist) add(o *cumHist) {
+	h.count, h.sum, h.zero = h.count+o.count, h.sum+o.sum, h.zero+o.zero
+	for k, n := range o.native {
+		if h.native == nil {
+			h.native = map[int32]uint64{}
+		}
+		h.native[k] += n
+	}
+	if o.classic != nil && h.classic == nil {
+		h.classic = make([]uint64, len(o.classic))
+	}
+	for j, n := range o.classic {
+		h.classic[j] += n
+	}
+}
+
+// withUserHists is c with the user-side histograms of parts (the user
+// partitions of one engine) added: a copy that shares c's counters and its
+// other histograms, to be read, not changed.
+func (c *cumulative) withUserHists(parts []*Engine) *cumulative {
+	out := *c
+	for f := range out.hists {
+		if !cumHistDefs[f].user {
+			continue
+		}
+		h := c.hists[f].clone()
+		for _, p := range parts {
+			h.add(&p.cum.hists[f])
+		}
+		out.hists[f] = h
+	}
+	return &out
 }
 
 func (c *cumulative) observe(f cumHistFam, units int64) {

@@ -533,6 +533,11 @@ func (e *Engine) applyUser(ev *event.Event, userHash uint64, sec int64, old bool
 	switch ev.Type {
 	case event.TypeOutcome:
 		if verifiedOutcome(ev) && (u.firstOutcome == 0 || uint32(sec) < u.firstOutcome) {
+			if u.firstOutcome == 0 && !old {
+				// The pair is complete (the outcome is activity too):
+				// observed once, never moved (cumhist.go).
+				e.cum.observe(hTTFO, sec-int64(u.firstAct))
+			}
 			u.firstOutcome = uint32(sec)
 		}
 	case event.TypeSessionStart:
@@ -598,7 +603,8 @@ func (e *Engine) surfaceIdx(s string) uint16 {
 }
 
 // change records a change's earliest acceptance and earliest revert, in
-// whatever order they arrive; the fix loop is read from them at evaluation.
+// whatever order they arrive; the windowed fix loop is read from them at
+// evaluation, the histogram's observation made when both are first known.
 // A revert of a change never seen accepted does not count (no start time).
 func (e *Engine) change(ev *event.Event) {
 	if ev.Change == "" {
@@ -609,12 +615,19 @@ func (e *Engine) change(ev *event.Event) {
 		c = &changeState{accepted: event.NoTime, reverted: event.NoTime}
 		e.changes[strings.Clone(ev.Change)] = c
 	}
+	complete := c.accepted != event.NoTime && c.reverted != event.NoTime
 	p := &c.reverted
 	if ev.Type == event.TypeChangeAccepted {
 		p = &c.accepted
 	}
 	if *p == event.NoTime || ev.Time < *p {
 		*p = ev.Time
+	}
+	// The pair's first completion is observed once, never moved
+	// (cumhist.go); a revert stamped before the acceptance is not a fix
+	// loop, for the histogram as for the windowed KPI.
+	if !complete && c.accepted != event.NoTime && c.reverted != event.NoTime && c.reverted >= c.accepted {
+		e.cum.observe(hFixLoop, c.reverted-c.accepted)
 	}
 }
 

@@ -290,7 +290,7 @@ func (p *Partitioned) Evaluate(nowMS int64) *View {
 	for i := 1; i < len(stats); i++ {
 		us.merge(&stats[i])
 	}
-	return p.ev.evaluate(nowMS, &us)
+	return p.ev.evaluate(nowMS, &us, p.ev.cum.withUserHists(p.parts))
 }
 
 // Prune drops history no window needs (see Engine.Prune), in parallel.
@@ -342,13 +342,16 @@ func (p *Partitioned) Save(dir string) error {
 			all = append(all, pendingEvent{ev: pe.ev, userOnly: true})
 		}
 	}
-	saved, ingested := p.ev.cum.clone(), p.ev.ingested
+	// The partitions' user-side histograms are saved added into the event
+	// side's (they add, so a load at any count files them there).
+	saved, ingested := p.ev.cum.withUserHists(p.parts).clone(), p.ev.ingested
+	live := p.ev.cum
 	err := saveWith(dir, 3, func(w *encoder) {
 		w.varint(p.ev.now)
 		encodeUsers(w, p.parts)
-		p.ev.pending = all
+		p.ev.pending, p.ev.cum = all, *saved
 		p.ev.encodeEvents(w, 3)
-		p.ev.pending = own
+		p.ev.pending, p.ev.cum = own, live
 	})
 	if err == nil {
 		p.ev.committed, p.ev.committedIngested = saved, ingested // see Engine.save
@@ -380,6 +383,8 @@ func LoadPartitioned(dir string, opt Options) (*Partitioned, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The user-side histograms were read into the event side's state,
+	// where they stay; the partitions' own start empty and add to them.
 	// Every pending event with a user is the partitions' to apply on
 	// their side; the event side keeps those whose counts are not taken.
 	own := p.ev.pending[:0]

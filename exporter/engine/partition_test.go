@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heady/heady-metrics/exporter/event"
+	"github.com/heady/heady-metrics/kpi"
 )
 
 // partitionInput is randomEvents with ids (some repeated, some of them
@@ -96,6 +97,17 @@ func TestPartitionedEqualsEngine(t *testing.T) {
 		plain.Advance(later)
 		plain.Prune()
 		wantView := plain.Evaluate(later)
+		// The pair histograms are compared with the rest of the view: the
+		// input must complete pairs, time to first outcome ones on the user
+		// side (some with the outcome before any other activity of its
+		// user: 0s), fix loops where the global shard is.
+		ttfo := histOf(t, wantView, kpi.STimeToFirstOutcomeHist)
+		if ttfo.Count < 10 || ttfo.ZeroCount == 0 || ttfo.ZeroCount == ttfo.Count {
+			t.Fatalf("the input completes %d time to first outcome pairs, %d of them at 0s", ttfo.Count, ttfo.ZeroCount)
+		}
+		if fix := histOf(t, wantView, kpi.SFixLoopHist); (fix.Count == 0) == (opt.ShardIndex == opt.GlobalShard) {
+			t.Fatalf("shard %d/%d: the input completes %d fix loops", opt.ShardIndex, opt.ShardCount, fix.Count)
+		}
 		for _, parts := range []int{1, 2, 3, 4, 7} {
 			what := fmt.Sprintf("shard %d/%d, %d partitions", opt.ShardIndex, opt.ShardCount, parts)
 			o := opt

@@ -141,12 +141,13 @@ func (v *View) add(name string, value float64, labels ...string) {
 func (e *Engine) Evaluate(nowMS int64) *View {
 	now := floorDiv(nowMS, 1000)
 	us := e.userStats(now)
-	return e.evaluate(nowMS, &us)
+	return e.evaluate(nowMS, &us, &e.cum)
 }
 
-// evaluate is Evaluate with the per-user series taken from us, which a
-// partitioned engine merges from its partitions (partition.go).
-func (e *Engine) evaluate(nowMS int64, us *userStats) *View {
+// evaluate is Evaluate with the per-user series taken from us and the live
+// counters and cumulative histograms from cum, which a partitioned engine
+// merges from its partitions (partition.go).
+func (e *Engine) evaluate(nowMS int64, us *userStats, cum *cumulative) *View {
 	now := floorDiv(nowMS, 1000)
 	v := &View{Now: time.Unix(now, 0).UTC(), Exact: map[string]float64{}, Top: map[string][]kpi.TopEntry{}}
 	const d = secPerDay
@@ -159,7 +160,7 @@ func (e *Engine) evaluate(nowMS int64, us *userStats) *View {
 	e.evalCost(v, w)
 	e.evalDelivery(v, w)
 	e.evalExternal(v, now)
-	e.evalOwn(v, us)
+	e.evalOwn(v, us, cum)
 	return v
 }
 
@@ -422,8 +423,8 @@ func (e *Engine) evalDelivery(v *View, w bounds) {
 }
 
 // evalOwn adds the engine's own series: events ingested, users, dedup ids,
-// the counters and the newest event.
-func (e *Engine) evalOwn(v *View, us *userStats) {
+// the counters (live ones from cum) and the newest event.
+func (e *Engine) evalOwn(v *View, us *userStats, cum *cumulative) {
 	ingested := &e.ingested
 	if e.opt.CountersAsOfCheckpoint {
 		ingested = &e.committedIngested
@@ -438,7 +439,7 @@ func (e *Engine) evalOwn(v *View, us *userStats) {
 	if e.opt.CountersAsOfCheckpoint {
 		e.committed.eval(v)
 	} else {
-		e.cum.eval(v)
+		cum.eval(v)
 	}
 	v.add(kpi.SEngineUsers, float64(v.Users))
 	v.add(kpi.SEngineDedupIDs, float64(v.DedupIDs))
