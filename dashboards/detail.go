@@ -96,11 +96,23 @@ func histQuantile(series string, x float64) q {
 func rates(p kpi.Panel) []breakdown {
 	switch p {
 	case kpi.PanelOutcomes, kpi.PanelNorthStar:
-		return []breakdown{
+		out := []breakdown{
 			{"Verified outcomes per hour by workflow and status", "rate() of " + kpi.SVerifiedTotal + ", per hour.", "short", series,
 				[]q{{perUnit(kpi.SVerifiedTotal, "", 3600), "{{workflow}} {{status}}"}}},
 			{"Arena runs per hour by result", "rate() of " + kpi.SArenaRunsTotal + ", per hour; promoted are the promotions.", "short", series,
 				[]q{{perUnit(kpi.SArenaRunsTotal, "", 3600), "{{result}}"}}},
+		}
+		if p == kpi.PanelOutcomes {
+			out = append(out, breakdown{"Fix loop (cumulative histogram)",
+				"Quantiles of the fix loops observed in the dashboard's rate interval (each change's loop observed once, when its acceptance and revert are both known).", "s", series,
+				[]q{histQuantile(kpi.SFixLoopHist, 0.5), histQuantile(kpi.SFixLoopHist, 0.9)}})
+		}
+		return out
+	case kpi.PanelAdoption:
+		return []breakdown{
+			{"Time to first verified outcome (cumulative histogram)",
+				"Quantiles of the times to a first verified outcome observed in the dashboard's rate interval (each user's observed once, when that outcome arrives).", "s", series,
+				[]q{histQuantile(kpi.STimeToFirstOutcomeHist, 0.5), histQuantile(kpi.STimeToFirstOutcomeHist, 0.9)}},
 		}
 	case kpi.PanelTrust:
 		return []breakdown{
