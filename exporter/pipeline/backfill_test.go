@@ -146,9 +146,15 @@ func TestBackfillCountersNeverDecrease(t *testing.T) {
 		seen[family] = true
 	}
 	for _, name := range []string{strings.TrimSuffix(kpi.SToolCallsTotal, "_total"), strings.TrimSuffix(kpi.SInferenceUSDTotal, "_total"),
-		strings.TrimSuffix(kpi.SVerifiedTotal, "_total"), kpi.SGatewayDurationHist, kpi.SCycleTimeHist} {
+		strings.TrimSuffix(kpi.SVerifiedTotal, "_total"), kpi.SGatewayDurationHist, kpi.SCycleTimeHist,
+		kpi.SFixLoopHist, kpi.STimeToFirstOutcomeHist} {
 		if !seen[name] {
 			t.Errorf("%s is not in the backfill", name)
+		}
+	}
+	for _, name := range []string{kpi.SGatewayDurationHist, kpi.SCycleTimeHist, kpi.SFixLoopHist, kpi.STimeToFirstOutcomeHist} {
+		if last[name+"_count"] == 0 {
+			t.Errorf("%s observes nothing in the backfill", name)
 		}
 	}
 	for name, ty := range typ {
