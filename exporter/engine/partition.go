@@ -24,8 +24,12 @@ import (
 // users' activity on its own goroutine. A user's updates are idempotent
 // (min, max, set membership), so they commute; the partitions' per-user
 // series are integer counts that add up, and the times to a first outcome
-// are merged as a sorted union. The View is therefore the same, to the
-// last bit, whatever the partition count and however events are batched.
+// are merged as a sorted union. The one update that depends on order, the
+// time to first outcome histogram's observation when a user's first
+// verified outcome arrives, sees that user's events in input order in their
+// partition as in a plain engine; the partitions' histograms add bucket by
+// bucket. The View is therefore the same, to the last bit, whatever the
+// partition count and however events are batched.
 //
 // With one partition it is a plain Engine doing both sides, as fast as
 // before on one core. Like Engine it is not safe for concurrent use: one
