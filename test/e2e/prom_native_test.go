@@ -31,7 +31,7 @@ func TestNativeHistogramsReachPrometheus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{kpi.SGatewayDurationHist, kpi.SCycleTimeHist} {
+	for _, name := range []string{kpi.SGatewayDurationHist, kpi.SCycleTimeHist, kpi.SFixLoopHist, kpi.STimeToFirstOutcomeHist} {
 		wantCount, wantSum := m[name+"_count"], m[name+"_sum"]
 		if wantCount == 0 {
 			t.Fatalf("%s: the demo exports no observations", name)
