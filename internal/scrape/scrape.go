@@ -10,6 +10,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/heady/heady-metrics/kpi"
 )
 
 // Parse reads every sample line of r; comments and lines without a number
@@ -51,6 +53,31 @@ func EngineSeries(m map[string]float64) map[string]float64 {
 				out[k] = v
 				break
 			}
+		}
+	}
+	return out
+}
+
+// CrossStream reports whether series k is a bucket or the sum of the time
+// to first outcome histogram. Its pairs span two streams (activity in
+// auth, the outcome in audit) and are observed when first complete on
+// arrival (docs/series.md), so two exporters that meet the streams' lines
+// in another interleaving may file a pair apart: one tailing files as they
+// grow and one reading them whole, shards and a single instance, or two
+// runs over the same files (an exporter reads its sources side by side).
+// Its count, one per user, does not depend on the interleaving.
+func CrossStream(k string) bool {
+	h := kpi.STimeToFirstOutcomeHist
+	return strings.HasPrefix(k, h+"_bucket") || k == h+"_sum"
+}
+
+// Comparable is m without the CrossStream series: what two exporters that
+// applied the same events show alike.
+func Comparable(m map[string]float64) map[string]float64 {
+	out := make(map[string]float64, len(m))
+	for k, v := range m {
+		if !CrossStream(k) {
+			out[k] = v
 		}
 	}
 	return out

@@ -31,3 +31,18 @@ heady_trust_x NaNx
 		t.Errorf("EngineSeries = %v", e)
 	}
 }
+
+func TestComparableDropsCrossStreamSeries(t *testing.T) {
+	m := map[string]float64{
+		`heady_adoption_time_to_first_outcome_seconds_bucket{le="30"}`:   2,
+		`heady_adoption_time_to_first_outcome_seconds_sum`:               90,
+		`heady_adoption_time_to_first_outcome_seconds_count`:             3,
+		`heady_adoption_time_to_first_outcome_quantile_seconds{q="0.5"}`: 20,
+		`heady_outcomes_fix_loop_seconds_bucket{le="60"}`:                1,
+	}
+	c := Comparable(m)
+	if len(c) != 3 || c[`heady_adoption_time_to_first_outcome_seconds_count`] != 3 ||
+		c[`heady_outcomes_fix_loop_seconds_bucket{le="60"}`] != 1 {
+		t.Errorf("Comparable = %v", c)
+	}
+}

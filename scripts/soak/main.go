@@ -494,7 +494,9 @@ func (s *soak) scrapeLoop(ctx context.Context) error {
 }
 
 // caughtUp waits until the exporter at base has applied want events and
-// two scrapes a second apart agree, and returns its engine series.
+// two scrapes a second apart agree, and returns its engine series
+// (scrape.Comparable: the soak and the clean run interleave the streams
+// otherwise).
 func (s *soak) caughtUp(base string, want float64, d time.Duration) (map[string]float64, error) {
 	deadline := time.Now().Add(d)
 	last := 0.0
@@ -505,7 +507,7 @@ func (s *soak) caughtUp(base string, want float64, d time.Duration) (map[string]
 			if last >= want {
 				time.Sleep(time.Second)
 				if b, _, err := fetchMetrics(base); err == nil && scrape.Ingested(b) == last {
-					return scrape.EngineSeries(b), nil
+					return scrape.Comparable(scrape.EngineSeries(b)), nil
 				}
 			}
 		}

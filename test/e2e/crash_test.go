@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/heady/heady-metrics/internal/scrape"
-	"github.com/heady/heady-metrics/kpi"
 )
 
 // writer appends canonical events to audit.jsonl and auth.jsonl in a
@@ -244,14 +243,14 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 		}
 		got = scrape.EngineSeries(m)
 		monotonic("catching up", false)
-		return scrape.Ingested(got) >= scrape.Ingested(want) && maps.Equal(orderFree(monotonicSeries(got)), orderFree(monotonicSeries(want))),
+		return scrape.Ingested(got) >= scrape.Ingested(want) && maps.Equal(scrape.Comparable(monotonicSeries(got)), scrape.Comparable(monotonicSeries(want))),
 			fmt.Sprintf("%v of %v", scrape.Ingested(got), scrape.Ingested(want))
 	})
 	if kills < 8 {
 		t.Fatalf("only %d kills", kills)
 	}
 	var diffs []string
-	exact := orderFree(got)
+	exact := scrape.Comparable(got)
 	for k, v := range want {
 		if _, ok := exact[k]; !ok {
 			continue
@@ -273,26 +272,6 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 		t.Errorf("clean run applied only %v of %d events", scrape.Ingested(want), w.n)
 	}
 	t.Logf("%d events, %d kills, %v applied by both runs", w.n, kills, scrape.Ingested(want))
-}
-
-// orderFree drops from m the buckets and sums of the histograms of pairs
-// of events (fix loop, time to first outcome): each pair is observed when
-// it is first complete on arrival (docs/series.md), and a process tailing
-// the files as they grow meets the auth and audit lines in another
-// interleaving than a clean run reading them whole. Their counts (one
-// per pair) are kept, and monotonicSeries holds them never to go back.
-func orderFree(m map[string]float64) map[string]float64 {
-	out := map[string]float64{}
-	for k, v := range m {
-		arrival := false
-		for _, h := range []string{kpi.SFixLoopHist, kpi.STimeToFirstOutcomeHist} {
-			arrival = arrival || strings.HasPrefix(k, h+"_bucket") || k == h+"_sum"
-		}
-		if !arrival {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // monotonicSeries picks the engine's counters and cumulative histograms:

@@ -65,7 +65,8 @@ func TestDemoRerunEqualsFreshDemo(t *testing.T) {
 	if err := e.stop(); err != nil {
 		t.Fatal(err)
 	}
-	got, exp := scrape.EngineSeries(rerun), scrape.EngineSeries(want)
+	// (scrape.Comparable: two runs may interleave the streams otherwise.)
+	got, exp := scrape.Comparable(scrape.EngineSeries(rerun)), scrape.Comparable(scrape.EngineSeries(want))
 	if len(exp) < 100 {
 		t.Fatalf("only %d engine series in a fresh demo", len(exp))
 	}
@@ -279,7 +280,7 @@ func TestDamagedCheckpointIsKeptAndRebuilt(t *testing.T) {
 	if got["heady_exporter_checkpoint_load_failures_total"] != 1 {
 		t.Errorf("heady_exporter_checkpoint_load_failures_total = %v", got["heady_exporter_checkpoint_load_failures_total"])
 	}
-	ws, gs := scrape.EngineSeries(want), scrape.EngineSeries(got)
+	ws, gs := scrape.Comparable(scrape.EngineSeries(want)), scrape.Comparable(scrape.EngineSeries(got))
 	for k, v := range ws {
 		if gs[k] != v {
 			t.Errorf("%s: rebuilt %v, clean start %v", k, gs[k], v)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heady/heady-metrics/internal/scrape"
 	"github.com/heady/heady-metrics/kpi"
 )
 
@@ -23,8 +24,10 @@ var notSummed = []string{"heady_exporter_",
 	"heady_probe_duration_seconds", "heady_probe_http_status_code", "heady_adoption_retention_cohort_start",
 	kpi.SGatewayDurationQ, kpi.STimeToFirstOutcomeQ}
 
+// summable: the series summed over the shards, neither notSummed nor the
+// time to first outcome buckets and sum (scrape.CrossStream; its count is).
 func summable(series string) bool {
-	if !strings.HasPrefix(series, "heady_") {
+	if !strings.HasPrefix(series, "heady_") || scrape.CrossStream(series) {
 		return false
 	}
 	for _, p := range notSummed {
