@@ -32,10 +32,18 @@ import (
 // version 2 checkpoint still loads, whole: its
 // state is kept and the new counters start from zero, which Prometheus
 // reads as new series, not as a reset (LoadInfo says so).
+//
+// Version 4 saves each user's 96-bit fingerprint (the engine keeps no user
+// id, see users) where 2 and 3 saved the id; those still load, their ids
+// hashed to the same fingerprints as the events' users.
 const (
-	checkpointMagic   = "HEADYCK\x03"
+	checkpointMagic   = "HEADYCK\x04"
+	checkpointMagicV3 = "HEADYCK\x03"
 	checkpointMagicV2 = "HEADYCK\x02"
 )
+
+// checkpointVersion is the format Save writes.
+const checkpointVersion = 4
 
 // CheckpointFile is the checkpoint's name inside the state directory.
 const CheckpointFile = "checkpoint.bin"
@@ -119,7 +127,7 @@ type decoder struct {
 	// sealBefore: timeline hours that ended before this second are sealed
 	// as they are read.
 	sealBefore int64
-	// version is the checkpoint's format version (2 or 3).
+	// version is the checkpoint's format version (2, 3 or 4).
 	version int
 }
 
@@ -267,13 +275,13 @@ func eventFloats(ev *event.Event) []*float64 {
 }
 
 // Save writes the checkpoint atomically into dir.
-func (e *Engine) Save(dir string) error { return e.save(dir, 3) }
+func (e *Engine) Save(dir string) error { return e.save(dir, checkpointVersion, nil) }
 
-// save writes the checkpoint in format version (2 only for the tests of
-// the migration).
-func (e *Engine) save(dir string, version int) error {
+// save writes the checkpoint in format version; below 4 (only for the
+// tests of the migrations) idOf gives the id of each user's fingerprint.
+func (e *Engine) save(dir string, version int, idOf func(h uint64, h2 uint32) string) error {
 	saved, ingested := e.cum.clone(), e.ingested
-	if err := saveWith(dir, version, func(w *encoder) { e.encode(w, version) }); err != nil {
+	if err := saveWith(dir, version, func(w *encoder) { e.encode(w, version, idOf) }); err != nil {
 		return err
 	}
 	// Only now may views show these counters (CountersAsOfCheckpoint).
@@ -291,16 +299,17 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-func (e *Engine) encode(w *encoder, version int) {
+func (e *Engine) encode(w *encoder, version int, idOf func(uint64, uint32) string) {
 	w.varint(e.now)
-	encodeUsers(w, []*Engine{e})
+	encodeUsers(w, []*Engine{e}, idOf)
 	e.encodeEvents(w, version)
 }
 
 // encodeUsers writes the users of parts (the partitions of one engine's
 // users) as one table, and the surface names they use. One part keeps its
 // surface indexes; several are given the indexes of their sorted union.
-func encodeUsers(w *encoder, parts []*Engine) {
+// idOf is nil for format 4 (fingerprints), else it names each user.
+func encodeUsers(w *encoder, parts []*Engine, idOf func(uint64, uint32) string) {
 	n := 0
 	union := map[string]uint16{}
 	for _, p := range parts {
@@ -324,7 +333,7 @@ func encodeUsers(w *encoder, parts []*Engine) {
 			}
 			remap[i] = union[s]
 		}
-		p.encodeUserList(w, remap)
+		p.encodeUserList(w, remap, idOf)
 	}
 	w.uvarint(uint64(len(names)))
 	for _, s := range names {
@@ -333,11 +342,22 @@ func encodeUsers(w *encoder, parts []*Engine) {
 	}
 }
 
-// encodeUserList writes e's users, their surface indexes mapped by remap.
-func (e *Engine) encodeUserList(w *encoder, remap []uint16) {
-	for i := range e.users.list {
-		u := &e.users.list[i]
-		w.bytes(e.users.idBytes(i))
+// encodeUserList writes e's users, their surface indexes mapped by remap,
+// in the order of the table's slots (which files them in about slot order
+// again at a load).
+func (e *Engine) encodeUserList(w *encoder, remap []uint16, idOf func(uint64, uint32) string) {
+	for _, sl := range e.users.slots {
+		if sl.idx == 0 {
+			continue
+		}
+		u := &e.users.list[sl.idx-1]
+		if idOf != nil {
+			w.str(idOf(sl.hash, sl.h2))
+		} else {
+			w.buf = binary.LittleEndian.AppendUint64(w.buf[:0], sl.hash)
+			w.buf = binary.LittleEndian.AppendUint32(w.buf, sl.h2)
+			w.raw(w.buf)
+		}
 		for _, x := range []uint32{u.firstAct, u.firstOutcome, u.setupTry, u.setupOK} {
 			w.uvarint(uint64(x))
 		}
@@ -624,7 +644,8 @@ func (e *Engine) decode(d *decoder) {
 }
 
 // decodeUsers reads the users table into parts, each user into the part
-// partOf its id (a checkpoint restores at any partition count). The file
+// partOf its fingerprint (a checkpoint restores at any partition count).
+// Formats 2 and 3 hold ids, hashed here. The file
 // is parsed here; each part files its users (the
 // table inserts, the bulk of a restart) on its own goroutine while the
 // parsing goes on, when there is more than one core.
@@ -657,15 +678,22 @@ func decodeUsers(d *decoder, parts []*Engine) {
 	}
 	cur := make([]*userChunk, len(parts))
 	for i := 0; i < n && d.err == nil; i++ {
-		id := d.full(int(d.uvarint()))
-		h := xxhash.Sum64(id)
+		var h uint64
+		var h2 uint32
+		if d.version >= 4 {
+			if fp := d.full(12); fp != nil {
+				h, h2 = binary.LittleEndian.Uint64(fp), binary.LittleEndian.Uint32(fp[8:])
+			}
+		} else {
+			id := d.full(int(d.uvarint()))
+			h, h2 = xxhash.Sum64(id), fnv32(id)
+		}
 		k := partOf(h, len(parts))
 		if cur[k] == nil {
 			cur[k] = &userChunk{}
 		}
 		c := cur[k]
-		c.ids = append(c.ids, id...)
-		r := userRec{h: h, idEnd: uint32(len(c.ids)), u: user{
+		r := userRec{h: h, h2: h2, u: user{
 			firstAct: uint32(d.uvarint()), firstOutcome: uint32(d.uvarint()),
 			setupTry: uint32(d.uvarint()), setupOK: uint32(d.uvarint()), cur: d.uvarint(),
 		}}
@@ -709,17 +737,16 @@ func decodeUsers(d *decoder, parts []*Engine) {
 	}
 }
 
-// userChunk is a run of users parsed from a checkpoint for one part: ids
-// and lists back to back, each record saying where its own end.
+// userChunk is a run of users parsed from a checkpoint for one part: their
+// lists back to back, each record saying where its own end.
 type userChunk struct {
 	recs  []userRec
-	ids   []byte
 	lists []uint64
 }
 
 type userRec struct {
-	h       uint64
-	idEnd   uint32 // end of the id in ids
+	h       uint64 // fingerprint
+	h2      uint32
 	days    uint32 // end of the day records in lists (the surfaces follow)
 	listEnd uint32 // end of the surfaces
 	u       user   // without its lists
@@ -729,7 +756,7 @@ const userChunkLen = 4096
 
 // fileUsers puts the users of c into e's table.
 func (e *Engine) fileUsers(c *userChunk) {
-	idStart, listStart := uint32(0), uint32(0)
+	listStart := uint32(0)
 	for i := range c.recs {
 		r := &c.recs[i]
 		u := r.u
@@ -745,8 +772,8 @@ func (e *Engine) fileUsers(c *userChunk) {
 		if surfaces := c.lists[r.days:r.listEnd]; len(surfaces) > 0 {
 			u.surfaces = e.users.pool.newList(surfaces)
 		}
-		*e.users.getHashed(string(c.ids[idStart:r.idEnd]), r.h) = u
-		idStart, listStart = r.idEnd, r.listEnd
+		*e.users.get(r.h, r.h2) = u
+		listStart = r.listEnd
 	}
 }
 

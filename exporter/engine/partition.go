@@ -270,11 +270,11 @@ func (p *Partitioned) Save(dir string) error {
 		}
 	}
 	saved, ingested := p.ev.cum.clone(), p.ev.ingested
-	err := saveWith(dir, 3, func(w *encoder) {
+	err := saveWith(dir, checkpointVersion, func(w *encoder) {
 		w.varint(p.ev.now)
-		encodeUsers(w, p.parts)
+		encodeUsers(w, p.parts, nil)
 		p.ev.pending = all
-		p.ev.encodeEvents(w, 3)
+		p.ev.encodeEvents(w, checkpointVersion)
 		p.ev.pending = own
 	})
 	if err == nil {
@@ -343,8 +343,11 @@ func saveWith(dir string, version int, body func(*encoder)) error {
 	defer os.Remove(tmp) //nolint:errcheck // no-op after the rename
 	enc := &encoder{w: bufio.NewWriterSize(f, 1<<20)}
 	magic := checkpointMagic
-	if version == 2 {
+	switch version {
+	case 2:
 		magic = checkpointMagicV2
+	case 3:
+		magic = checkpointMagicV3
 	}
 	enc.raw([]byte(magic))
 	body(enc)
@@ -389,6 +392,8 @@ func loadWith(dir string, body func(*decoder)) (int, error) {
 	switch {
 	case d.err != nil:
 	case string(m) == checkpointMagic:
+		d.version = 4
+	case string(m) == checkpointMagicV3:
 		d.version = 3
 	case string(m) == checkpointMagicV2:
 		d.version = 2

@@ -166,19 +166,18 @@ func (us *users) useSurface(u *user, idx uint16, sec uint32) {
 	u.surfaces = us.pool.insert(u.surfaces, len(list), packSurface(idx, sec))
 }
 
-// users maps user ids to their state. Ids live in one byte arena (no
-// pointer per user for the garbage collector to chase) and are found
-// through an open-addressing table of slots holding a 96-bit fingerprint
-// (xxhash64 and FNV-1a 32 of the id) and the user's index. A lookup matches
-// on the fingerprint without reading the arena, which keeps the hot path to
-// one cache line of the table; two distinct ids would merge only if both
-// hashes collided, about 1 in 10^17 at a million users.
+// users maps user ids to their state. A user is known by a 96-bit
+// fingerprint of its id (xxhash64 and FNV-1a 32), not by the id: an
+// open-addressing table of slots holds the fingerprint and the user's
+// index, and a lookup matches on it. Two distinct ids would merge only if
+// both hashes collided, about 1 in 10^17 at a million users (n^2/2^97).
+// Keeping no id saves their bytes and keeps the hot path to one cache line
+// of the table; the checkpoint saves the fingerprints (partOf needs only
+// the xxhash, so it still restores at any partition count).
 type users struct {
 	slots []userSlot // len is a power of two; idx 0 marks an empty slot
 	list  []user
-	pool  pool     // the users' lists
-	arena []byte   // every id, back to back
-	ends  []uint32 // ends[i] is the end of id i in arena
+	pool  pool // the users' lists
 }
 
 type userSlot struct {
@@ -188,7 +187,7 @@ type userSlot struct {
 }
 
 // fnv32 is FNV-1a 32 of s.
-func fnv32(s string) uint32 {
+func fnv32[T string | []byte](s T) uint32 {
 	h := uint32(2166136261)
 	for i := 0; i < len(s); i++ {
 		h ^= uint32(s[i])
@@ -199,23 +198,16 @@ func fnv32(s string) uint32 {
 
 func newUsers() users { return users{slots: make([]userSlot, 1024)} }
 
-func (us *users) idBytes(i int) []byte {
-	start := uint32(0)
-	if i > 0 {
-		start = us.ends[i-1]
-	}
-	return us.arena[start:us.ends[i]]
-}
+// getHashed returns the state of id, creating it. h is the xxhash64 of id.
+func (us *users) getHashed(id string, h uint64) *user { return us.get(h, fnv32(id)) }
 
-// getHashed returns the state of id, creating it; id may alias a decoder
-// buffer. h is the xxhash64 of id.
-func (us *users) getHashed(id string, h uint64) *user {
-	h2 := fnv32(id)
+// get returns the state of the user of fingerprint (h, h2), creating it.
+func (us *users) get(h uint64, h2 uint32) *user {
 	mask := uint64(len(us.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		sl := &us.slots[i]
 		if sl.idx == 0 {
-			return us.insert(i, h, h2, id)
+			return us.insert(i, h, h2)
 		}
 		if sl.hash == h && sl.h2 == h2 {
 			return &us.list[sl.idx-1]
@@ -223,9 +215,7 @@ func (us *users) getHashed(id string, h uint64) *user {
 	}
 }
 
-func (us *users) insert(slot, h uint64, h2 uint32, id string) *user {
-	us.arena = append(us.arena, id...)
-	us.ends = append(us.ends, uint32(len(us.arena)))
+func (us *users) insert(slot, h uint64, h2 uint32) *user {
 	us.list = append(us.list, user{})
 	us.slots[slot] = userSlot{hash: h, h2: h2, idx: uint32(len(us.list))}
 	if len(us.list)*4 > len(us.slots)*3 { // keep the load under 3/4
@@ -258,7 +248,6 @@ func (us *users) reserve(n int) {
 	}
 	us.slots = make([]userSlot, size)
 	us.list = make([]user, 0, n)
-	us.ends = make([]uint32, 0, n)
 }
 
 func (us *users) len() int { return len(us.list) }
