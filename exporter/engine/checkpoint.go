@@ -313,7 +313,7 @@ func encodeUsers(w *encoder, parts []*Engine, idOf func(uint64, uint32) string) 
 	n := 0
 	union := map[string]uint16{}
 	for _, p := range parts {
-		n += len(p.users.list)
+		n += p.users.len()
 		for s, i := range p.surfaces {
 			union[s] = i
 		}
@@ -350,7 +350,7 @@ func (e *Engine) encodeUserList(w *encoder, remap []uint16, idOf func(uint64, ui
 		if sl.idx == 0 {
 			continue
 		}
-		u := &e.users.list[sl.idx-1]
+		u := e.users.at(sl.idx - 1)
 		if idOf != nil {
 			w.str(idOf(sl.hash, sl.h2))
 		} else {

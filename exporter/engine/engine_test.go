@@ -172,7 +172,7 @@ func TestUnprunedYearsOfDailyActivity(t *testing.T) {
 			t.Fatalf("day %d: %v", d, r)
 		}
 	}
-	u := &e.users.list[0]
+	u := e.users.at(0)
 	if n := u.days.len(); n != 729 {
 		t.Fatalf("%d earlier days kept, want 729", n)
 	}

@@ -190,10 +190,10 @@ func (e *Engine) prefetchUsers(hs []evHashes) {
 	}
 	for i := range hs {
 		if idx := us.slots[hs[i].user&umask].idx; idx != 0 {
-			u := &us.list[idx-1]
+			u := us.at(idx - 1)
 			x += u.cur
 			if u.days != 0 {
-				x += us.pool.mem[int(u.days.off())+u.days.len()-1]
+				x += us.pool.last(u.days)
 			}
 		}
 	}

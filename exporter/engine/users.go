@@ -174,16 +174,26 @@ func (us *users) useSurface(u *user, idx uint16, sec uint32) {
 // Keeping no id saves their bytes and keeps the hot path to one cache line
 // of the table; the checkpoint saves the fingerprints (partOf needs only
 // the xxhash, so it still restores at any partition count).
+//
+// The records are in pages of userPage (the last grows by doubling up to
+// that size), so that the table holds at most half a page more than its
+// users where one growing slice would hold up to a quarter more.
 type users struct {
 	slots []userSlot // len is a power of two; idx 0 marks an empty slot
-	list  []user
-	pool  pool // the users' lists
+	pages [][]user   // every page but the last holds userPage records
+	n     int        // records
+	pool  pool       // the users' lists
 }
+
+const (
+	userPageBits = 12
+	userPage     = 1 << userPageBits
+)
 
 type userSlot struct {
 	hash uint64
 	h2   uint32
-	idx  uint32 // index into list, plus one
+	idx  uint32 // index of the record, plus one
 }
 
 // fnv32 is FNV-1a 32 of s.
@@ -210,18 +220,29 @@ func (us *users) get(h uint64, h2 uint32) *user {
 			return us.insert(i, h, h2)
 		}
 		if sl.hash == h && sl.h2 == h2 {
-			return &us.list[sl.idx-1]
+			return us.at(sl.idx - 1)
 		}
 	}
 }
 
+// at returns the record of index i.
+func (us *users) at(i uint32) *user { return &us.pages[i>>userPageBits][i&(userPage-1)] }
+
 func (us *users) insert(slot, h uint64, h2 uint32) *user {
-	us.list = append(us.list, user{})
-	us.slots[slot] = userSlot{hash: h, h2: h2, idx: uint32(len(us.list))}
-	if len(us.list)*4 > len(us.slots)*3 { // keep the load under 3/4
+	k := us.n >> userPageBits
+	if k == len(us.pages) {
+		us.pages = append(us.pages, make([]user, 0, 16))
+	}
+	if pg := us.pages[k]; len(pg) == cap(pg) {
+		us.pages[k] = append(make([]user, 0, min(userPage, 2*cap(pg))), pg...)
+	}
+	us.pages[k] = append(us.pages[k], user{})
+	us.n++
+	us.slots[slot] = userSlot{hash: h, h2: h2, idx: uint32(us.n)}
+	if us.n*4 > len(us.slots)*3 { // keep the load under 3/4
 		us.grow()
 	}
-	return &us.list[len(us.list)-1]
+	return us.at(uint32(us.n - 1))
 }
 
 func (us *users) grow() {
@@ -247,7 +268,9 @@ func (us *users) reserve(n int) {
 		size *= 2
 	}
 	us.slots = make([]userSlot, size)
-	us.list = make([]user, 0, n)
+	for k := 0; k*userPage < n; k++ {
+		us.pages = append(us.pages, make([]user, 0, min(userPage, n-k*userPage)))
+	}
 }
 
-func (us *users) len() int { return len(us.list) }
+func (us *users) len() int { return us.n }

@@ -538,8 +538,8 @@ func (e *Engine) userStats(now int64) userStats {
 	w4Cohort := weekStart - 35 // cohort W = C-5, retained in W+4 = C-1
 	retainWeek := weekStart - 7
 	var ttfo []float64
-	for i := range e.users.list {
-		u := &e.users.list[i]
+	for i := range e.users.len() {
+		u := e.users.at(uint32(i))
 		if u.firstAct == 0 {
 			continue
 		}
