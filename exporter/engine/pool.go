@@ -18,8 +18,8 @@ package engine
 // itself never shrinks while the process runs (a restart rebuilds it
 // tightly from the checkpoint).
 type pool struct {
-	pages [][]uint64 // every page but the last holds poolPage entries
-	n     int        // entries handed out, free blocks included
+	pages [][]uint64            // every page but the last holds poolPage entries
+	n     int                   // entries handed out, free blocks included
 	free  [poolClasses][]uint32 // offsets of free blocks, by class
 }
 
