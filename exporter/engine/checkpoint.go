@@ -367,7 +367,8 @@ func (e *Engine) encodeUserList(w *encoder, remap []uint16, idOf func(uint64, ui
 		for _, r := range days {
 			w.uvarint(r)
 		}
-		surfaces := e.users.pool.list(u.surfaces)
+		var buf [surfInline]uint64
+		surfaces := e.users.surfaceList(u, &buf)
 		w.uvarint(uint64(len(surfaces)))
 		for _, v := range surfaces {
 			idx, last := unpackSurface(v)
@@ -709,8 +710,11 @@ func decodeUsers(d *decoder, parts []*Engine) {
 			d.fail(fmt.Errorf("user list of %d entries out of range", m))
 		} else {
 			for j := 0; j < m && d.err == nil; j++ {
-				idx := uint16(d.uvarint())
-				c.lists = append(c.lists, packSurface(idx, uint32(d.uvarint())))
+				idx := d.uvarint()
+				if idx > surfIdxMask {
+					d.fail(fmt.Errorf("surface index %d out of range", idx))
+				}
+				c.lists = append(c.lists, packSurface(uint16(idx), uint32(d.uvarint())))
 			}
 		}
 		r.listEnd = uint32(len(c.lists))
@@ -769,9 +773,7 @@ func (e *Engine) fileUsers(c *userChunk) {
 			}
 			u.days = e.users.pool.newList(days)
 		}
-		if surfaces := c.lists[r.days:r.listEnd]; len(surfaces) > 0 {
-			u.surfaces = e.users.pool.newList(surfaces)
-		}
+		e.users.setSurfaces(&u, c.lists[r.days:r.listEnd])
 		*e.users.get(r.h, r.h2) = u
 		listStart = r.listEnd
 	}

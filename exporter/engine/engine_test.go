@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -281,5 +282,53 @@ func TestPruneForgetsValuesWithNoHistory(t *testing.T) {
 	call("tool-new", later)
 	if _, ok := e.toolByTool.m["tool-new"]; !ok {
 		t.Fatalf("after Prune a new tool still folds into %q", OtherLabel)
+	}
+}
+
+// TestSurfaceSet drives users' surface sets through random uses, inline
+// and spilled, with indexes and seconds at their bounds, and checks each
+// against a map of the latest second per surface, also after setSurfaces
+// (a checkpoint restore) gives the same set to another user.
+func TestSurfaceSet(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	us := newUsers()
+	for n := 0; n < 300; n++ {
+		var u user
+		want := map[uint16]uint32{}
+		kinds := 1 + r.IntN(6)
+		if n%50 == 0 {
+			kinds = 257
+		}
+		for step := 0; step < 1+r.IntN(40); step++ {
+			idx := uint16(r.IntN(kinds))
+			if r.IntN(4) == 0 {
+				idx = uint16(kinds - 1) // up to 256, the largest index
+			}
+			sec := r.Uint32()
+			if r.IntN(8) == 0 {
+				sec = math.MaxUint32
+			}
+			us.useSurface(&u, idx, sec)
+			want[idx] = max(want[idx], sec)
+		}
+		var buf [surfInline]uint64
+		list := us.surfaceList(&u, &buf)
+		if u.surfaces.spilled() != (len(want) > surfInline) {
+			t.Fatalf("set %d: %d surfaces, spilled %v", n, len(want), u.surfaces.spilled())
+		}
+		check := func(what string, list []uint64) {
+			got := map[uint16]uint32{}
+			for _, v := range list {
+				idx, last := unpackSurface(v)
+				got[idx] = last
+			}
+			if len(list) != len(want) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("set %d %s: %v, want %v", n, what, got, want)
+			}
+		}
+		check("used", list)
+		var v user
+		us.setSurfaces(&v, append([]uint64(nil), list...))
+		check("restored", us.surfaceList(&v, &buf))
 	}
 }

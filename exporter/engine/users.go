@@ -4,7 +4,7 @@ import (
 	"sort"
 )
 
-// user is the compact per-user state, 40 bytes with no pointer (its lists
+// user is the compact per-user state, 48 bytes with no pointer (its lists
 // live in the users' pool). Times are "filing seconds" (ceilSec of the
 // event's milliseconds; 0 = never), which answer every window (a, b] with
 // whole-second ends exactly.
@@ -20,9 +20,8 @@ type user struct {
 	days         listRef
 	firstAct     uint32
 	firstOutcome uint32
-	// surfaces: distinct surfaces with the last time each was used, as
-	// idx<<32 | last.
-	surfaces listRef
+	// surfaces: distinct surfaces with the last time each was used.
+	surfaces surfaceSet
 	setupTry uint32 // last setup attempt
 	setupOK  uint32 // last successful setup
 }
@@ -148,22 +147,113 @@ func (us *users) pruneDays(u *user, day int64) {
 	}
 }
 
+// surfaceSet holds a user's distinct surfaces with the last filing second
+// each was used. Most users use one to three: those are inline, a = last0 |
+// last1<<32, b = last2 | idx0<<32 | idx1<<41 | idx2<<50 | count<<59. A
+// fourth moves them all to a pool list of idx<<32 | last: a is its
+// listRef, b is surfSpilled.
+type surfaceSet struct{ a, b uint64 }
+
+const (
+	surfInline  = 3
+	surfIdxBits = 9 // surface indexes are below 257 (Engine.surfaceIdx)
+	surfIdxMask = 1<<surfIdxBits - 1
+	surfCount   = 59 // shift of the inline count
+	surfSpilled = 1 << 63
+)
+
+func (s *surfaceSet) spilled() bool { return s.b&surfSpilled != 0 }
+func (s *surfaceSet) n() int        { return int(s.b >> surfCount & 3) }
+func (s *surfaceSet) idx(i int) uint16 {
+	return uint16(s.b >> (32 + surfIdxBits*i) & surfIdxMask)
+}
+
+func (s *surfaceSet) last(i int) uint32 {
+	if i < 2 {
+		return uint32(s.a >> (32 * i))
+	}
+	return uint32(s.b)
+}
+
+func (s *surfaceSet) setLast(i int, last uint32) {
+	if i < 2 {
+		s.a = s.a&^(0xffffffff<<(32*i)) | uint64(last)<<(32*i)
+	} else {
+		s.b = s.b&^0xffffffff | uint64(last)
+	}
+}
+
+// add appends surface idx, last inline (n < surfInline).
+func (s *surfaceSet) add(idx uint16, last uint32) {
+	n := s.n()
+	s.b += uint64(idx)<<(32+surfIdxBits*n) + 1<<surfCount
+	s.setLast(n, last)
+}
+
 func packSurface(idx uint16, last uint32) uint64 { return uint64(idx)<<32 | uint64(last) }
 
 func unpackSurface(v uint64) (idx uint16, last uint32) { return uint16(v >> 32), uint32(v) }
 
 // useSurface records that u used surface idx at filing second sec.
 func (us *users) useSurface(u *user, idx uint16, sec uint32) {
-	list := us.pool.list(u.surfaces)
-	for i, v := range list {
-		if j, last := unpackSurface(v); j == idx {
-			if sec > last {
-				list[i] = packSurface(idx, sec)
+	s := &u.surfaces
+	if s.spilled() {
+		list := us.pool.list(listRef(s.a))
+		for i, v := range list {
+			if j, last := unpackSurface(v); j == idx {
+				if sec > last {
+					list[i] = packSurface(idx, sec)
+				}
+				return
+			}
+		}
+		s.a = uint64(us.pool.insert(listRef(s.a), len(list), packSurface(idx, sec)))
+		return
+	}
+	n := s.n()
+	for i := 0; i < n; i++ {
+		if s.idx(i) == idx {
+			if sec > s.last(i) {
+				s.setLast(i, sec)
 			}
 			return
 		}
 	}
-	u.surfaces = us.pool.insert(u.surfaces, len(list), packSurface(idx, sec))
+	if n < surfInline {
+		s.add(idx, sec)
+		return
+	}
+	var all [surfInline + 1]uint64
+	us.surfaceList(u, (*[surfInline]uint64)(all[:]))
+	all[surfInline] = packSurface(idx, sec)
+	*s = surfaceSet{a: uint64(us.pool.newList(all[:])), b: surfSpilled}
+}
+
+// surfaceList returns u's surfaces as idx<<32 | last, in buf if they are
+// inline; a spilled list is the pool's (see pool.list).
+func (us *users) surfaceList(u *user, buf *[surfInline]uint64) []uint64 {
+	s := &u.surfaces
+	if s.spilled() {
+		return us.pool.list(listRef(s.a))
+	}
+	n := s.n()
+	for i := 0; i < n; i++ {
+		buf[i] = packSurface(s.idx(i), s.last(i))
+	}
+	return buf[:n]
+}
+
+// setSurfaces gives u the surfaces vs (idx<<32 | last, distinct, each idx
+// under 1<<surfIdxBits), which must not lie in the pool.
+func (us *users) setSurfaces(u *user, vs []uint64) {
+	if len(vs) > surfInline {
+		u.surfaces = surfaceSet{a: uint64(us.pool.newList(vs)), b: surfSpilled}
+		return
+	}
+	u.surfaces = surfaceSet{}
+	for _, v := range vs {
+		u.surfaces.add(unpackSurface(v))
+	}
 }
 
 // users maps user ids to their state. A user is known by a 96-bit

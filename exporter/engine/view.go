@@ -538,6 +538,7 @@ func (e *Engine) userStats(now int64) userStats {
 	w4Cohort := weekStart - 35 // cohort W = C-5, retained in W+4 = C-1
 	retainWeek := weekStart - 7
 	var ttfo []float64
+	var sbuf [surfInline]uint64
 	for i := range e.users.len() {
 		u := e.users.at(uint32(i))
 		if u.firstAct == 0 {
@@ -558,7 +559,7 @@ func (e *Engine) userStats(now int64) userStats {
 		}
 		if a7 {
 			act7++
-			for _, v := range e.users.pool.list(u.surfaces) {
+			for _, v := range e.users.surfaceList(u, &sbuf) {
 				if _, last := unpackSurface(v); int64(last) > now-7*d && int64(last) <= now {
 					surf++
 				}
