@@ -134,12 +134,18 @@ func classFor(n int) int {
 	return c
 }
 
+// firstClass is the class of a list's first block. Two entries, not one:
+// a user's earlier days reach two as soon as one, and a one-entry block
+// would then be freed by every such user at once, to be reused only by
+// lists that have not started yet.
+const firstClass = 1
+
 // insert returns r with v inserted at index i (0 <= i <= len); a full
 // block is replaced by one twice its size.
 func (p *pool) insert(r listRef, i int, v uint64) listRef {
 	n := r.len()
 	if r == 0 || n == 1<<r.class() {
-		class := 0
+		class := firstClass
 		if r != 0 {
 			class = r.class() + 1
 		}

@@ -68,7 +68,7 @@ func TestPoolEmptyList(t *testing.T) {
 	if r = p.dropFront(r, 1); r != 0 {
 		t.Fatalf("dropping every entry left %#x", r)
 	}
-	if n := len(p.free[0]); n != 1 {
+	if n := len(p.free[firstClass]); n != 1 {
 		t.Fatalf("emptied block not released: %d free", n)
 	}
 }
