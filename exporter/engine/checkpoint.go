@@ -351,11 +351,12 @@ func (e *Engine) encodeUserList(w *encoder, remap []uint16, idOf func(uint64, ui
 			continue
 		}
 		u := e.users.at(sl.idx - 1)
+		h := uint64(u.hashHi)<<32 | uint64(sl.hashLo)
 		if idOf != nil {
-			w.str(idOf(sl.hash, sl.h2))
+			w.str(idOf(h, u.h2))
 		} else {
-			w.buf = binary.LittleEndian.AppendUint64(w.buf[:0], sl.hash)
-			w.buf = binary.LittleEndian.AppendUint32(w.buf, sl.h2)
+			w.buf = binary.LittleEndian.AppendUint64(w.buf[:0], h)
+			w.buf = binary.LittleEndian.AppendUint32(w.buf, u.h2)
 			w.raw(w.buf)
 		}
 		for _, x := range []uint32{u.firstAct, u.firstOutcome, u.setupTry, u.setupOK} {
@@ -764,6 +765,7 @@ func (e *Engine) fileUsers(c *userChunk) {
 	for i := range c.recs {
 		r := &c.recs[i]
 		u := r.u
+		u.hashHi, u.h2 = uint32(r.h>>32), r.h2 // get has set them: kept
 		if u.cur != 0 {
 			e.dayActive[recDay(u.cur)]++
 		}

@@ -286,7 +286,7 @@ func (e *Engine) prefetch(hs []evHashes) {
 	users := e.opt.Side != EventSide
 	for _, h := range hs {
 		if h.user != 0 && users {
-			x += us.slots[h.user&umask].hash
+			x += uint64(us.slots[h.user&umask].hashLo)
 		}
 		if h.id != 0 && len(seen) > 0 {
 			x += seen[h.id&dmask]

@@ -332,3 +332,35 @@ func TestSurfaceSet(t *testing.T) {
 		check("restored", us.surfaceList(&v, &buf))
 	}
 }
+
+// TestUsersFingerprints files users whose fingerprints share their low
+// halves (the slot's part), their high halves or both, across the
+// table's growth: each stays its own user, found again by its whole
+// fingerprint.
+func TestUsersFingerprints(t *testing.T) {
+	us := newUsers()
+	type fp struct {
+		h  uint64
+		h2 uint32
+	}
+	var fps []fp
+	for i := 0; i < 6000; i++ {
+		lo, hi := uint64(i%7), uint64(i/14)<<32 // pairs of users share both halves
+		fps = append(fps, fp{hi | lo, uint32(i % 2)})
+	}
+	for i, f := range fps {
+		u := us.get(f.h, f.h2)
+		if u.firstAct != 0 {
+			t.Fatalf("user %d found user %d", i, u.firstAct-1)
+		}
+		u.firstAct = uint32(i + 1)
+	}
+	if us.len() != len(fps) || len(us.slots) < 8192 {
+		t.Fatalf("%d users in %d slots, want %d", us.len(), len(us.slots), len(fps))
+	}
+	for i, f := range fps {
+		if u := us.get(f.h, f.h2); u.firstAct != uint32(i+1) {
+			t.Fatalf("user %d found user %d", i, int(u.firstAct)-1)
+		}
+	}
+}

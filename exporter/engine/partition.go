@@ -186,7 +186,7 @@ func (e *Engine) prefetchUsers(hs []evHashes) {
 	us := &e.users
 	umask := uint64(len(us.slots) - 1)
 	for i := range hs {
-		x += us.slots[hs[i].user&umask].hash
+		x += uint64(us.slots[hs[i].user&umask].hashLo)
 	}
 	for i := range hs {
 		if idx := us.slots[hs[i].user&umask].idx; idx != 0 {

@@ -4,7 +4,7 @@ import (
 	"sort"
 )
 
-// user is the compact per-user state, 48 bytes with no pointer (its lists
+// user is the compact per-user state, 56 bytes with no pointer (its lists
 // live in the users' pool). Times are "filing seconds" (ceilSec of the
 // event's milliseconds; 0 = never), which answer every window (a, b] with
 // whole-second ends exactly.
@@ -24,6 +24,10 @@ type user struct {
 	surfaces surfaceSet
 	setupTry uint32 // last setup attempt
 	setupOK  uint32 // last successful setup
+	// hashHi and h2 are the user's fingerprint but the low half of its
+	// xxhash, which its slot holds (see users).
+	hashHi uint32
+	h2     uint32
 }
 
 const (
@@ -257,13 +261,18 @@ func (us *users) setSurfaces(u *user, vs []uint64) {
 }
 
 // users maps user ids to their state. A user is known by a 96-bit
-// fingerprint of its id (xxhash64 and FNV-1a 32), not by the id: an
-// open-addressing table of slots holds the fingerprint and the user's
-// index, and a lookup matches on it. Two distinct ids would merge only if
-// both hashes collided, about 1 in 10^17 at a million users (n^2/2^97).
-// Keeping no id saves their bytes and keeps the hot path to one cache line
-// of the table; the checkpoint saves the fingerprints (partOf needs only
-// the xxhash, so it still restores at any partition count).
+// fingerprint of its id (xxhash64 and FNV-1a 32), not by the id: two
+// distinct ids would merge only if both hashes collided, about 1 in 10^17
+// at a million users (n^2/2^97). The checkpoint saves the fingerprints
+// (partOf needs only the xxhash, so it still restores at any partition
+// count).
+//
+// An open-addressing table of 8-byte slots holds the low half of each
+// user's xxhash (which places it in the table, and places it again when the
+// table grows) and the index of its record; the record holds the rest of
+// the fingerprint. A lookup reads the record only on a slot whose low half
+// matches: nearly always its own user, whose record the caller reads next
+// anyway.
 //
 // The records are in pages of userPage (the last grows by doubling up to
 // that size), so that the table holds at most half a page more than its
@@ -281,9 +290,8 @@ const (
 )
 
 type userSlot struct {
-	hash uint64
-	h2   uint32
-	idx  uint32 // index of the record, plus one
+	hashLo uint32
+	idx    uint32 // index of the record, plus one
 }
 
 // fnv32 is FNV-1a 32 of s.
@@ -303,14 +311,17 @@ func (us *users) getHashed(id string, h uint64) *user { return us.get(h, fnv32(i
 
 // get returns the state of the user of fingerprint (h, h2), creating it.
 func (us *users) get(h uint64, h2 uint32) *user {
+	lo, hi := uint32(h), uint32(h>>32)
 	mask := uint64(len(us.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		sl := &us.slots[i]
+	for i := uint64(lo) & mask; ; i = (i + 1) & mask {
+		sl := us.slots[i]
 		if sl.idx == 0 {
 			return us.insert(i, h, h2)
 		}
-		if sl.hash == h && sl.h2 == h2 {
-			return us.at(sl.idx - 1)
+		if sl.hashLo == lo {
+			if u := us.at(sl.idx - 1); u.hashHi == hi && u.h2 == h2 {
+				return u
+			}
 		}
 	}
 }
@@ -326,9 +337,9 @@ func (us *users) insert(slot, h uint64, h2 uint32) *user {
 	if pg := us.pages[k]; len(pg) == cap(pg) {
 		us.pages[k] = append(make([]user, 0, min(userPage, 2*cap(pg))), pg...)
 	}
-	us.pages[k] = append(us.pages[k], user{})
+	us.pages[k] = append(us.pages[k], user{hashHi: uint32(h >> 32), h2: h2})
 	us.n++
-	us.slots[slot] = userSlot{hash: h, h2: h2, idx: uint32(us.n)}
+	us.slots[slot] = userSlot{hashLo: uint32(h), idx: uint32(us.n)}
 	if us.n*4 > len(us.slots)*3 { // keep the load under 3/4
 		us.grow()
 	}
@@ -343,7 +354,7 @@ func (us *users) grow() {
 		if sl.idx == 0 {
 			continue
 		}
-		i := sl.hash & mask
+		i := uint64(sl.hashLo) & mask
 		for us.slots[i].idx != 0 {
 			i = (i + 1) & mask
 		}
