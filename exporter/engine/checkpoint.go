@@ -343,15 +343,18 @@ func encodeUsers(w *encoder, parts []*Engine, idOf func(uint64, uint32) string) 
 }
 
 // encodeUserList writes e's users, their surface indexes mapped by remap,
-// in the order of the table's slots (which files them in about slot order
-// again at a load).
+// in the order of their records (a load keeps it: a restart holds what
+// the process held).
 func (e *Engine) encodeUserList(w *encoder, remap []uint16, idOf func(uint64, uint32) string) {
+	lows := make([]uint32, e.users.len()) // the fingerprints' halves in the slots
 	for _, sl := range e.users.slots {
-		if sl.idx == 0 {
-			continue
+		if sl.idx != 0 {
+			lows[sl.idx-1] = sl.hashLo
 		}
-		u := e.users.at(sl.idx - 1)
-		h := uint64(u.hashHi)<<32 | uint64(sl.hashLo)
+	}
+	for i, lo := range lows {
+		u := e.users.at(uint32(i))
+		h := uint64(u.hashHi)<<32 | uint64(lo)
 		if idOf != nil {
 			w.str(idOf(h, u.h2))
 		} else {
@@ -762,7 +765,16 @@ const userChunkLen = 4096
 // fileUsers puts the users of c into e's table.
 func (e *Engine) fileUsers(c *userChunk) {
 	listStart := uint32(0)
+	var x uint64
 	for i := range c.recs {
+		if i%prefetchGroup == 0 {
+			// The next users' home slots, read first so that their cache
+			// misses overlap (see prefetch).
+			mask := uint64(len(e.users.slots) - 1)
+			for _, r := range c.recs[i:min(i+prefetchGroup, len(c.recs))] {
+				x += uint64(e.users.slots[uint64(uint32(r.h))&mask].idx)
+			}
+		}
 		r := &c.recs[i]
 		u := r.u
 		u.hashHi, u.h2 = uint32(r.h>>32), r.h2 // get has set them: kept
@@ -779,6 +791,7 @@ func (e *Engine) fileUsers(c *userChunk) {
 		*e.users.get(r.h, r.h2) = u
 		listStart = r.listEnd
 	}
+	e.prefetched = x
 }
 
 // decodeEvents reads what encodeEvents wrote.

@@ -247,6 +247,26 @@ func (us *users) surfaceList(u *user, buf *[surfInline]uint64) []uint64 {
 	return buf[:n]
 }
 
+// surfacesIn counts u's surfaces last used in (a, b].
+func (us *users) surfacesIn(u *user, a, b int64) int {
+	in := func(last uint32) bool { return int64(last) > a && int64(last) <= b }
+	n := 0
+	if s := &u.surfaces; !s.spilled() {
+		for i := range s.n() {
+			if in(s.last(i)) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, v := range us.pool.list(listRef(u.surfaces.a)) {
+		if _, last := unpackSurface(v); in(last) {
+			n++
+		}
+	}
+	return n
+}
+
 // setSurfaces gives u the surfaces vs (idx<<32 | last, distinct, each idx
 // under 1<<surfIdxBits), which must not lie in the pool.
 func (us *users) setSurfaces(u *user, vs []uint64) {
