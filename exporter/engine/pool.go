@@ -7,10 +7,10 @@ package engine
 // costs 8 bytes in the record instead of a 24-byte slice header plus an
 // allocation.
 //
-// The pages are of poolPage entries, each allocated once (the last grows
-// by doubling up to that size): no page is ever copied into a bigger one,
-// so the pool holds at most half a page more than its blocks, where one
-// growing slice would hold up to twice them. A block never crosses a page
+// The pages are of poolPage entries, each allocated once, whole, but the
+// first (which grows by doubling, for small engines): no full page is ever
+// copied, and the pool holds at most a page more than its blocks, where
+// one growing slice would hold up to twice them. A block never crosses a page
 // (the largest holds a page).
 //
 // A block that a list outgrows, or that pruning empties, goes to the free
@@ -110,7 +110,11 @@ func (p *pool) extend(end int) {
 	}
 	need := end - k*poolPage
 	if pg := p.pages[k]; len(pg) < need {
-		grown := make([]uint64, min(poolPage, max(need, 2*len(pg), 64)))
+		size := poolPage // whole but the first, which grows
+		if k == 0 {
+			size = min(poolPage, max(need, 2*len(pg), 64))
+		}
+		grown := make([]uint64, size)
 		copy(grown, pg)
 		p.pages[k] = grown
 	}

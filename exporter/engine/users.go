@@ -294,9 +294,9 @@ func (us *users) setSurfaces(u *user, vs []uint64) {
 // matches: nearly always its own user, whose record the caller reads next
 // anyway.
 //
-// The records are in pages of userPage (the last grows by doubling up to
-// that size), so that the table holds at most half a page more than its
-// users where one growing slice would hold up to a quarter more.
+// The records are in pages of userPage, allocated whole but the first
+// (which grows by doubling), so that the table holds at most a page more
+// than its users where one growing slice would hold up to a quarter more.
 type users struct {
 	slots []userSlot // len is a power of two; idx 0 marks an empty slot
 	pages [][]user   // every page but the last holds userPage records
@@ -352,7 +352,11 @@ func (us *users) at(i uint32) *user { return &us.pages[i>>userPageBits][i&(userP
 func (us *users) insert(slot, h uint64, h2 uint32) *user {
 	k := us.n >> userPageBits
 	if k == len(us.pages) {
-		us.pages = append(us.pages, make([]user, 0, 16))
+		size := userPage
+		if k == 0 {
+			size = 16 // the first grows
+		}
+		us.pages = append(us.pages, make([]user, 0, size))
 	}
 	if pg := us.pages[k]; len(pg) == cap(pg) {
 		us.pages[k] = append(make([]user, 0, min(userPage, 2*cap(pg))), pg...)
@@ -389,9 +393,7 @@ func (us *users) reserve(n int) {
 		size *= 2
 	}
 	us.slots = make([]userSlot, size)
-	for k := 0; k*userPage < n; k++ {
-		us.pages = append(us.pages, make([]user, 0, min(userPage, n-k*userPage)))
-	}
+	us.pages = append(make([][]user, 0, (n+userPage-1)/userPage), make([]user, 0, min(n, userPage)))
 }
 
 func (us *users) len() int { return us.n }
