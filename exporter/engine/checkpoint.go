@@ -715,7 +715,7 @@ func decodeUsers(d *decoder, parts []*Engine) {
 		} else {
 			for j := 0; j < m && d.err == nil; j++ {
 				idx := d.uvarint()
-				if idx > surfIdxMask {
+				if idx > math.MaxUint16 {
 					d.fail(fmt.Errorf("surface index %d out of range", idx))
 				}
 				c.lists = append(c.lists, packSurface(uint16(idx), uint32(d.uvarint())))

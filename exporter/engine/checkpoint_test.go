@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -176,5 +177,50 @@ func TestCheckpointV3Loads(t *testing.T) {
 		if e.Users() != straight.Users() {
 			t.Errorf("%d partitions: %d users, want %d", parts, e.Users(), straight.Users())
 		}
+	}
+}
+
+// A partitioned engine's checkpoint numbers the union of its partitions'
+// surfaces, which junk surface names take past what fits inline in a user
+// record (9 bits): it still saves and loads, at any partition count, into
+// the same state.
+func TestCheckpointManySurfacesPartitioned(t *testing.T) {
+	now := time.Date(2026, 11, 20, 13, 37, 11, 0, time.UTC)
+	p := NewPartitioned(Options{Partitions: 3})
+	p.Advance(now.UnixMilli())
+	evs := make([]event.Event, 3000)
+	for i := range evs {
+		ev := &evs[i]
+		ev.Reset()
+		ev.Type, ev.User = event.TypeSessionStart, fmt.Sprintf("u%d", i%1500)
+		ev.Surface = fmt.Sprintf("surface-%d", i%700)
+		ev.Time = now.UnixMilli() - int64(i)*60_000
+	}
+	p.ApplyBatch(evs, make([]Result, len(evs)))
+	dir := t.TempDir()
+	if err := p.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	want := p.Evaluate(now.UnixMilli())
+	wide := false
+	for _, e := range p.parts {
+		wide = wide || len(e.surfaces) > surfIdxMask+1
+	}
+	for _, parts := range []int{1, 3} {
+		l, err := LoadPartitioned(dir, Options{Partitions: parts})
+		if err != nil {
+			t.Fatalf("%d partitions: %v", parts, err)
+		}
+		if !reflect.DeepEqual(want.Samples, l.Evaluate(now.UnixMilli()).Samples) {
+			t.Errorf("%d partitions: the state differs after the load", parts)
+		}
+		if parts == 3 {
+			for _, e := range l.parts {
+				wide = wide || len(e.surfaces) > surfIdxMask+1
+			}
+		}
+	}
+	if !wide {
+		t.Error("no surface index past 9 bits: the test does not test it")
 	}
 }

@@ -295,14 +295,17 @@ func TestSurfaceSet(t *testing.T) {
 	for n := 0; n < 300; n++ {
 		var u user
 		want := map[uint16]uint32{}
-		kinds := 1 + r.IntN(6)
-		if n%50 == 0 {
+		kinds, base := 1+r.IntN(6), 0
+		switch n % 50 {
+		case 0:
 			kinds = 257
+		case 1, 2:
+			base = 509 // an index past 9 bits (a partitioned checkpoint's union)
 		}
 		for step := 0; step < 1+r.IntN(40); step++ {
-			idx := uint16(r.IntN(kinds))
+			idx := uint16(base + r.IntN(kinds))
 			if r.IntN(4) == 0 {
-				idx = uint16(kinds - 1) // up to 256, the largest index
+				idx = uint16(base + kinds - 1) // the largest index
 			}
 			sec := r.Uint32()
 			if r.IntN(8) == 0 {
@@ -313,7 +316,11 @@ func TestSurfaceSet(t *testing.T) {
 		}
 		var buf [surfInline]uint64
 		list := us.surfaceList(&u, &buf)
-		if u.surfaces.spilled() != (len(want) > surfInline) {
+		wide := false
+		for idx := range want {
+			wide = wide || idx > surfIdxMask
+		}
+		if u.surfaces.spilled() != (len(want) > surfInline || wide) {
 			t.Fatalf("set %d: %d surfaces, spilled %v", n, len(want), u.surfaces.spilled())
 		}
 		check := func(what string, list []uint64) {

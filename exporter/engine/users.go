@@ -154,13 +154,17 @@ func (us *users) pruneDays(u *user, day int64) {
 // surfaceSet holds a user's distinct surfaces with the last filing second
 // each was used. Most users use one to three: those are inline, a = last0 |
 // last1<<32, b = last2 | idx0<<32 | idx1<<41 | idx2<<50 | count<<59. A
-// fourth moves them all to a pool list of idx<<32 | last: a is its
-// listRef, b is surfSpilled.
+// fourth, or an index past 9 bits, moves them all to a pool list of
+// idx<<32 | last: a is its listRef, b is surfSpilled.
+//
+// An engine gives at most 257 indexes (Engine.surfaceIdx), but a
+// checkpoint of several partitions numbers the union of theirs, which
+// junk surface names can take past 511.
 type surfaceSet struct{ a, b uint64 }
 
 const (
 	surfInline  = 3
-	surfIdxBits = 9 // surface indexes are below 257 (Engine.surfaceIdx)
+	surfIdxBits = 9
 	surfIdxMask = 1<<surfIdxBits - 1
 	surfCount   = 59 // shift of the inline count
 	surfSpilled = 1 << 63
@@ -223,14 +227,14 @@ func (us *users) useSurface(u *user, idx uint16, sec uint32) {
 			return
 		}
 	}
-	if n < surfInline {
+	if n < surfInline && idx <= surfIdxMask {
 		s.add(idx, sec)
 		return
 	}
 	var all [surfInline + 1]uint64
 	us.surfaceList(u, (*[surfInline]uint64)(all[:]))
-	all[surfInline] = packSurface(idx, sec)
-	*s = surfaceSet{a: uint64(us.pool.newList(all[:])), b: surfSpilled}
+	all[n] = packSurface(idx, sec)
+	*s = surfaceSet{a: uint64(us.pool.newList(all[:n+1])), b: surfSpilled}
 }
 
 // surfaceList returns u's surfaces as idx<<32 | last, in buf if they are
@@ -267,10 +271,16 @@ func (us *users) surfacesIn(u *user, a, b int64) int {
 	return n
 }
 
-// setSurfaces gives u the surfaces vs (idx<<32 | last, distinct, each idx
-// under 1<<surfIdxBits), which must not lie in the pool.
+// setSurfaces gives u the surfaces vs (idx<<32 | last, distinct), which
+// must not lie in the pool.
 func (us *users) setSurfaces(u *user, vs []uint64) {
-	if len(vs) > surfInline {
+	spill := len(vs) > surfInline
+	for _, v := range vs {
+		if idx, _ := unpackSurface(v); idx > surfIdxMask {
+			spill = true
+		}
+	}
+	if spill {
 		u.surfaces = surfaceSet{a: uint64(us.pool.newList(vs)), b: surfSpilled}
 		return
 	}
