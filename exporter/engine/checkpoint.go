@@ -35,10 +35,18 @@ import (
 // histograms are written with their count, in cumHistFam order: a version
 // 3 checkpoint of the first two (gateway, cycle time) loads with the fix
 // loop and time to first outcome histograms empty.
+//
+// Version 4 saves each user's 96-bit fingerprint (the engine keeps no user
+// id, see users) where 2 and 3 saved the id; those still load, their ids
+// hashed to the same fingerprints as the events' users.
 const (
-	checkpointMagic   = "HEADYCK\x03"
+	checkpointMagic   = "HEADYCK\x04"
+	checkpointMagicV3 = "HEADYCK\x03"
 	checkpointMagicV2 = "HEADYCK\x02"
 )
+
+// checkpointVersion is the format Save writes.
+const checkpointVersion = 4
 
 // CheckpointFile is the checkpoint's name inside the state directory.
 const CheckpointFile = "checkpoint.bin"
@@ -122,7 +130,7 @@ type decoder struct {
 	// sealBefore: timeline hours that ended before this second are sealed
 	// as they are read.
 	sealBefore int64
-	// version is the checkpoint's format version (2 or 3).
+	// version is the checkpoint's format version (2, 3 or 4).
 	version int
 }
 
@@ -270,13 +278,13 @@ func eventFloats(ev *event.Event) []*float64 {
 }
 
 // Save writes the checkpoint atomically into dir.
-func (e *Engine) Save(dir string) error { return e.save(dir, 3) }
+func (e *Engine) Save(dir string) error { return e.save(dir, checkpointVersion, nil) }
 
-// save writes the checkpoint in format version (2 only for the tests of
-// the migration).
-func (e *Engine) save(dir string, version int) error {
+// save writes the checkpoint in format version; below 4 (only for the
+// tests of the migrations) idOf gives the id of each user's fingerprint.
+func (e *Engine) save(dir string, version int, idOf func(h uint64, h2 uint32) string) error {
 	saved, ingested := e.cum.clone(), e.ingested
-	if err := saveWith(dir, version, func(w *encoder) { e.encode(w, version) }); err != nil {
+	if err := saveWith(dir, version, func(w *encoder) { e.encode(w, version, idOf) }); err != nil {
 		return err
 	}
 	// Only now may views show these counters (CountersAsOfCheckpoint).
@@ -294,20 +302,21 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-func (e *Engine) encode(w *encoder, version int) {
+func (e *Engine) encode(w *encoder, version int, idOf func(uint64, uint32) string) {
 	w.varint(e.now)
-	encodeUsers(w, []*Engine{e})
+	encodeUsers(w, []*Engine{e}, idOf)
 	e.encodeEvents(w, version)
 }
 
 // encodeUsers writes the users of parts (the partitions of one engine's
 // users) as one table, and the surface names they use. One part keeps its
 // surface indexes; several are given the indexes of their sorted union.
-func encodeUsers(w *encoder, parts []*Engine) {
+// idOf is nil for format 4 (fingerprints), else it names each user.
+func encodeUsers(w *encoder, parts []*Engine, idOf func(uint64, uint32) string) {
 	n := 0
 	union := map[string]uint16{}
 	for _, p := range parts {
-		n += len(p.users.list)
+		n += p.users.len()
 		for s, i := range p.surfaces {
 			union[s] = i
 		}
@@ -327,7 +336,7 @@ func encodeUsers(w *encoder, parts []*Engine) {
 			}
 			remap[i] = union[s]
 		}
-		p.encodeUserList(w, remap)
+		p.encodeUserList(w, remap, idOf)
 	}
 	w.uvarint(uint64(len(names)))
 	for _, s := range names {
@@ -336,11 +345,26 @@ func encodeUsers(w *encoder, parts []*Engine) {
 	}
 }
 
-// encodeUserList writes e's users, their surface indexes mapped by remap.
-func (e *Engine) encodeUserList(w *encoder, remap []uint16) {
-	for i := range e.users.list {
-		u := &e.users.list[i]
-		w.bytes(e.users.idBytes(i))
+// encodeUserList writes e's users, their surface indexes mapped by remap,
+// in the order of their records (a load keeps it: a restart holds what
+// the process held).
+func (e *Engine) encodeUserList(w *encoder, remap []uint16, idOf func(uint64, uint32) string) {
+	lows := make([]uint32, e.users.len()) // the fingerprints' halves in the slots
+	for _, sl := range e.users.slots {
+		if sl.idx != 0 {
+			lows[sl.idx-1] = sl.hashLo
+		}
+	}
+	for i, lo := range lows {
+		u := e.users.at(uint32(i))
+		h := uint64(u.hashHi)<<32 | uint64(lo)
+		if idOf != nil {
+			w.str(idOf(h, u.h2))
+		} else {
+			w.buf = binary.LittleEndian.AppendUint64(w.buf[:0], h)
+			w.buf = binary.LittleEndian.AppendUint32(w.buf, u.h2)
+			w.raw(w.buf)
+		}
 		for _, x := range []uint32{u.firstAct, u.firstOutcome, u.setupTry, u.setupOK} {
 			w.uvarint(uint64(x))
 		}
@@ -350,7 +374,8 @@ func (e *Engine) encodeUserList(w *encoder, remap []uint16) {
 		for _, r := range days {
 			w.uvarint(r)
 		}
-		surfaces := e.users.pool.list(u.surfaces)
+		var buf [surfInline]uint64
+		surfaces := e.users.surfaceList(u, &buf)
 		w.uvarint(uint64(len(surfaces)))
 		for _, v := range surfaces {
 			idx, last := unpackSurface(v)
@@ -635,7 +660,8 @@ func (e *Engine) decode(d *decoder) {
 }
 
 // decodeUsers reads the users table into parts, each user into the part
-// partOf its id (a checkpoint restores at any partition count). The file
+// partOf its fingerprint (a checkpoint restores at any partition count).
+// Formats 2 and 3 hold ids, hashed here. The file
 // is parsed here; each part files its users (the
 // table inserts, the bulk of a restart) on its own goroutine while the
 // parsing goes on, when there is more than one core.
@@ -668,15 +694,22 @@ func decodeUsers(d *decoder, parts []*Engine) {
 	}
 	cur := make([]*userChunk, len(parts))
 	for i := 0; i < n && d.err == nil; i++ {
-		id := d.full(int(d.uvarint()))
-		h := xxhash.Sum64(id)
+		var h uint64
+		var h2 uint32
+		if d.version >= 4 {
+			if fp := d.full(12); fp != nil {
+				h, h2 = binary.LittleEndian.Uint64(fp), binary.LittleEndian.Uint32(fp[8:])
+			}
+		} else {
+			id := d.full(int(d.uvarint()))
+			h, h2 = xxhash.Sum64(id), fnv32(id)
+		}
 		k := partOf(h, len(parts))
 		if cur[k] == nil {
 			cur[k] = &userChunk{}
 		}
 		c := cur[k]
-		c.ids = append(c.ids, id...)
-		r := userRec{h: h, idEnd: uint32(len(c.ids)), u: user{
+		r := userRec{h: h, h2: h2, u: user{
 			firstAct: uint32(d.uvarint()), firstOutcome: uint32(d.uvarint()),
 			setupTry: uint32(d.uvarint()), setupOK: uint32(d.uvarint()), cur: d.uvarint(),
 		}}
@@ -692,8 +725,11 @@ func decodeUsers(d *decoder, parts []*Engine) {
 			d.fail(fmt.Errorf("user list of %d entries out of range", m))
 		} else {
 			for j := 0; j < m && d.err == nil; j++ {
-				idx := uint16(d.uvarint())
-				c.lists = append(c.lists, packSurface(idx, uint32(d.uvarint())))
+				idx := d.uvarint()
+				if idx > math.MaxUint16 {
+					d.fail(fmt.Errorf("surface index %d out of range", idx))
+				}
+				c.lists = append(c.lists, packSurface(uint16(idx), uint32(d.uvarint())))
 			}
 		}
 		r.listEnd = uint32(len(c.lists))
@@ -720,17 +756,16 @@ func decodeUsers(d *decoder, parts []*Engine) {
 	}
 }
 
-// userChunk is a run of users parsed from a checkpoint for one part: ids
-// and lists back to back, each record saying where its own end.
+// userChunk is a run of users parsed from a checkpoint for one part: their
+// lists back to back, each record saying where its own end.
 type userChunk struct {
 	recs  []userRec
-	ids   []byte
 	lists []uint64
 }
 
 type userRec struct {
-	h       uint64
-	idEnd   uint32 // end of the id in ids
+	h       uint64 // fingerprint
+	h2      uint32
 	days    uint32 // end of the day records in lists (the surfaces follow)
 	listEnd uint32 // end of the surfaces
 	u       user   // without its lists
@@ -740,10 +775,20 @@ const userChunkLen = 4096
 
 // fileUsers puts the users of c into e's table.
 func (e *Engine) fileUsers(c *userChunk) {
-	idStart, listStart := uint32(0), uint32(0)
+	listStart := uint32(0)
+	var x uint64
 	for i := range c.recs {
+		if i%prefetchGroup == 0 {
+			// The next users' home slots, read first so that their cache
+			// misses overlap (see prefetch).
+			mask := uint64(len(e.users.slots) - 1)
+			for _, r := range c.recs[i:min(i+prefetchGroup, len(c.recs))] {
+				x += uint64(e.users.slots[uint64(uint32(r.h))&mask].idx)
+			}
+		}
 		r := &c.recs[i]
 		u := r.u
+		u.hashHi, u.h2 = uint32(r.h>>32), r.h2 // get has set them: kept
 		if u.cur != 0 {
 			e.dayActive[recDay(u.cur)]++
 		}
@@ -753,12 +798,11 @@ func (e *Engine) fileUsers(c *userChunk) {
 			}
 			u.days = e.users.pool.newList(days)
 		}
-		if surfaces := c.lists[r.days:r.listEnd]; len(surfaces) > 0 {
-			u.surfaces = e.users.pool.newList(surfaces)
-		}
-		*e.users.getHashed(string(c.ids[idStart:r.idEnd]), r.h) = u
-		idStart, listStart = r.idEnd, r.listEnd
+		e.users.setSurfaces(&u, c.lists[r.days:r.listEnd])
+		*e.users.get(r.h, r.h2) = u
+		listStart = r.listEnd
 	}
+	e.prefetched = x
 }
 
 // decodeEvents reads what encodeEvents wrote.

@@ -2,12 +2,15 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/heady/heady-metrics/exporter/event"
 )
@@ -111,5 +114,113 @@ func TestCheckpointDamageIsDetected(t *testing.T) {
 		if en.Name() != CheckpointFile {
 			t.Errorf("left behind %s", en.Name())
 		}
+	}
+}
+
+// idsOf names the fingerprints of evs' users, for writing the checkpoint
+// formats that held ids.
+func idsOf(evs []event.Event) func(uint64, uint32) string {
+	ids := map[[2]uint64]string{}
+	for i := range evs {
+		if u := evs[i].User; u != "" {
+			ids[[2]uint64{xxhash.Sum64String(u), uint64(fnv32(u))}] = u
+		}
+	}
+	return func(h uint64, h2 uint32) string {
+		id, ok := ids[[2]uint64{h, uint64(h2)}]
+		if !ok {
+			panic("a user no event had")
+		}
+		return id
+	}
+}
+
+// A checkpoint of format 3 (user ids) loads into the same state as the
+// engine that wrote it, and its users are the same users as the events'
+// afterwards (their ids hash to the fingerprints the events find), at one
+// partition or several.
+func TestCheckpointV3Loads(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	now := time.Date(2026, 11, 20, 13, 37, 11, 0, time.UTC)
+	evs := randomEvents(r, now, 4000, 80)
+	straight := New(Options{})
+	straight.Advance(now.UnixMilli())
+	old := New(Options{})
+	old.Advance(now.UnixMilli())
+	for i := range evs {
+		straight.Apply(&evs[i])
+		if i < len(evs)/2 {
+			old.Apply(&evs[i])
+		}
+	}
+	dir := t.TempDir()
+	if err := old.save(dir, 3, idsOf(evs)); err != nil {
+		t.Fatal(err)
+	}
+	later := now.Add(3 * time.Minute).UnixMilli()
+	straight.Advance(later)
+	want := straight.Evaluate(later)
+	for _, parts := range []int{1, 3} {
+		e, err := LoadPartitioned(dir, Options{Partitions: parts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.LoadedVersion() != 3 || e.Users() != old.Users() {
+			t.Fatalf("%d partitions: version %d, %d users, want 3 and %d", parts, e.LoadedVersion(), e.Users(), old.Users())
+		}
+		e.ApplyBatch(evs[len(evs)/2:], make([]Result, len(evs)-len(evs)/2))
+		e.Advance(later)
+		got := e.Evaluate(later)
+		if !reflect.DeepEqual(want.Samples, got.Samples) || !reflect.DeepEqual(want.Exact, got.Exact) {
+			t.Errorf("%d partitions: the state after a format 3 load and the rest of the events differs", parts)
+		}
+		if e.Users() != straight.Users() {
+			t.Errorf("%d partitions: %d users, want %d", parts, e.Users(), straight.Users())
+		}
+	}
+}
+
+// A partitioned engine's checkpoint numbers the union of its partitions'
+// surfaces, which junk surface names take past what fits inline in a user
+// record (9 bits): it still saves and loads, at any partition count, into
+// the same state.
+func TestCheckpointManySurfacesPartitioned(t *testing.T) {
+	now := time.Date(2026, 11, 20, 13, 37, 11, 0, time.UTC)
+	p := NewPartitioned(Options{Partitions: 3})
+	p.Advance(now.UnixMilli())
+	evs := make([]event.Event, 3000)
+	for i := range evs {
+		ev := &evs[i]
+		ev.Reset()
+		ev.Type, ev.User = event.TypeSessionStart, fmt.Sprintf("u%d", i%1500)
+		ev.Surface = fmt.Sprintf("surface-%d", i%700)
+		ev.Time = now.UnixMilli() - int64(i)*60_000
+	}
+	p.ApplyBatch(evs, make([]Result, len(evs)))
+	dir := t.TempDir()
+	if err := p.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	want := p.Evaluate(now.UnixMilli())
+	wide := false
+	for _, e := range p.parts {
+		wide = wide || len(e.surfaces) > surfIdxMask+1
+	}
+	for _, parts := range []int{1, 3} {
+		l, err := LoadPartitioned(dir, Options{Partitions: parts})
+		if err != nil {
+			t.Fatalf("%d partitions: %v", parts, err)
+		}
+		if !reflect.DeepEqual(want.Samples, l.Evaluate(now.UnixMilli()).Samples) {
+			t.Errorf("%d partitions: the state differs after the load", parts)
+		}
+		if parts == 3 {
+			for _, e := range l.parts {
+				wide = wide || len(e.surfaces) > surfIdxMask+1
+			}
+		}
+	}
+	if !wide {
+		t.Error("no surface index past 9 bits: the test does not test it")
 	}
 }

@@ -309,7 +309,7 @@ func TestCheckpointV2Migrates(t *testing.T) {
 	evs := idEvents(10, now, 3000)
 	old, _ := countersFixture(t, evs[:2000], now, Options{})
 	dir := t.TempDir()
-	if err := old.save(dir, 2); err != nil {
+	if err := old.save(dir, 2, idsOf(evs)); err != nil {
 		t.Fatal(err)
 	}
 	e, err := Load(dir, Options{})
@@ -345,7 +345,7 @@ func TestCheckpointV2Migrates(t *testing.T) {
 	if err := e.Save(dir); err != nil {
 		t.Fatal(err)
 	}
-	if l, err := Load(dir, Options{}); err != nil || l.LoadedVersion() != 3 {
+	if l, err := Load(dir, Options{}); err != nil || l.LoadedVersion() != checkpointVersion {
 		t.Fatalf("resaved: %v, version %d", err, l.LoadedVersion())
 	}
 }

@@ -286,7 +286,7 @@ func (e *Engine) prefetch(hs []evHashes) {
 	users := e.opt.Side != EventSide
 	for _, h := range hs {
 		if h.user != 0 && users {
-			x += us.slots[h.user&umask].hash
+			x += uint64(us.slots[h.user&umask].hashLo)
 		}
 		if h.id != 0 && len(seen) > 0 {
 			x += seen[h.id&dmask]
@@ -300,7 +300,7 @@ func (e *Engine) prefetch(hs []evHashes) {
 	for i := range hs {
 		if hs[i].user != 0 {
 			if idx := us.slots[hs[i].user&umask].idx; idx != 0 {
-				recs[i] = &us.list[idx-1]
+				recs[i] = us.at(idx - 1)
 				x += recs[i].cur
 			}
 		}
@@ -308,7 +308,7 @@ func (e *Engine) prefetch(hs []evHashes) {
 	// The end of each user's earlier days, where a new day is appended.
 	for _, u := range recs[:len(hs)] {
 		if u != nil && u.days != 0 {
-			x += us.pool.mem[int(u.days.off())+u.days.len()-1]
+			x += us.pool.last(u.days)
 		}
 	}
 	e.prefetched = x
@@ -714,8 +714,10 @@ func (e *Engine) Prune() {
 		}
 	}
 	day := floorDiv(e.now, secPerDay*1000) - RetentionDays
-	for i := range e.users.list {
-		e.users.pruneDays(&e.users.list[i], day)
+	for _, pg := range e.users.pages {
+		for i := range pg {
+			e.users.pruneDays(&pg[i], day)
+		}
 	}
 	for d := range e.dayActive {
 		if d < day {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -172,7 +173,7 @@ func TestUnprunedYearsOfDailyActivity(t *testing.T) {
 			t.Fatalf("day %d: %v", d, r)
 		}
 	}
-	u := &e.users.list[0]
+	u := e.users.at(0)
 	if n := u.days.len(); n != 729 {
 		t.Fatalf("%d earlier days kept, want 729", n)
 	}
@@ -281,5 +282,92 @@ func TestPruneForgetsValuesWithNoHistory(t *testing.T) {
 	call("tool-new", later)
 	if _, ok := e.toolByTool.m["tool-new"]; !ok {
 		t.Fatalf("after Prune a new tool still folds into %q", OtherLabel)
+	}
+}
+
+// TestSurfaceSet drives users' surface sets through random uses, inline
+// and spilled, with indexes and seconds at their bounds, and checks each
+// against a map of the latest second per surface, also after setSurfaces
+// (a checkpoint restore) gives the same set to another user.
+func TestSurfaceSet(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	us := newUsers()
+	for n := 0; n < 300; n++ {
+		var u user
+		want := map[uint16]uint32{}
+		kinds, base := 1+r.IntN(6), 0
+		switch n % 50 {
+		case 0:
+			kinds = 257
+		case 1, 2:
+			base = 509 // an index past 9 bits (a partitioned checkpoint's union)
+		}
+		for step := 0; step < 1+r.IntN(40); step++ {
+			idx := uint16(base + r.IntN(kinds))
+			if r.IntN(4) == 0 {
+				idx = uint16(base + kinds - 1) // the largest index
+			}
+			sec := r.Uint32()
+			if r.IntN(8) == 0 {
+				sec = math.MaxUint32
+			}
+			us.useSurface(&u, idx, sec)
+			want[idx] = max(want[idx], sec)
+		}
+		var buf [surfInline]uint64
+		list := us.surfaceList(&u, &buf)
+		wide := false
+		for idx := range want {
+			wide = wide || idx > surfIdxMask
+		}
+		if u.surfaces.spilled() != (len(want) > surfInline || wide) {
+			t.Fatalf("set %d: %d surfaces, spilled %v", n, len(want), u.surfaces.spilled())
+		}
+		check := func(what string, list []uint64) {
+			got := map[uint16]uint32{}
+			for _, v := range list {
+				idx, last := unpackSurface(v)
+				got[idx] = last
+			}
+			if len(list) != len(want) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("set %d %s: %v, want %v", n, what, got, want)
+			}
+		}
+		check("used", list)
+		var v user
+		us.setSurfaces(&v, append([]uint64(nil), list...))
+		check("restored", us.surfaceList(&v, &buf))
+	}
+}
+
+// TestUsersFingerprints files users whose fingerprints share their low
+// halves (the slot's part), their high halves or both, across the
+// table's growth: each stays its own user, found again by its whole
+// fingerprint.
+func TestUsersFingerprints(t *testing.T) {
+	us := newUsers()
+	type fp struct {
+		h  uint64
+		h2 uint32
+	}
+	var fps []fp
+	for i := 0; i < 6000; i++ {
+		lo, hi := uint64(i%7), uint64(i/14)<<32 // pairs of users share both halves
+		fps = append(fps, fp{hi | lo, uint32(i % 2)})
+	}
+	for i, f := range fps {
+		u := us.get(f.h, f.h2)
+		if u.firstAct != 0 {
+			t.Fatalf("user %d found user %d", i, u.firstAct-1)
+		}
+		u.firstAct = uint32(i + 1)
+	}
+	if us.len() != len(fps) || len(us.slots) < 8192 {
+		t.Fatalf("%d users in %d slots, want %d", us.len(), len(us.slots), len(fps))
+	}
+	for i, f := range fps {
+		if u := us.get(f.h, f.h2); u.firstAct != uint32(i+1) {
+			t.Fatalf("user %d found user %d", i, int(u.firstAct)-1)
+		}
 	}
 }

@@ -260,14 +260,14 @@ func (e *Engine) prefetchUsers(hs []evHashes) {
 	us := &e.users
 	umask := uint64(len(us.slots) - 1)
 	for i := range hs {
-		x += us.slots[hs[i].user&umask].hash
+		x += uint64(us.slots[hs[i].user&umask].hashLo)
 	}
 	for i := range hs {
 		if idx := us.slots[hs[i].user&umask].idx; idx != 0 {
-			u := &us.list[idx-1]
+			u := us.at(idx - 1)
 			x += u.cur
 			if u.days != 0 {
-				x += us.pool.mem[int(u.days.off())+u.days.len()-1]
+				x += us.pool.last(u.days)
 			}
 		}
 	}
@@ -350,11 +350,11 @@ func (p *Partitioned) Save(dir string) error {
 	// side's (they add, so a load at any count files them there).
 	saved, ingested := p.ev.cum.withUserHists(p.parts).clone(), p.ev.ingested
 	live := p.ev.cum
-	err := saveWith(dir, 3, func(w *encoder) {
+	err := saveWith(dir, checkpointVersion, func(w *encoder) {
 		w.varint(p.ev.now)
-		encodeUsers(w, p.parts)
+		encodeUsers(w, p.parts, nil)
 		p.ev.pending, p.ev.cum = all, *saved
-		p.ev.encodeEvents(w, 3)
+		p.ev.encodeEvents(w, checkpointVersion)
 		p.ev.pending, p.ev.cum = own, live
 	})
 	if err == nil {
@@ -425,8 +425,11 @@ func saveWith(dir string, version int, body func(*encoder)) error {
 	defer os.Remove(tmp) //nolint:errcheck // no-op after the rename
 	enc := &encoder{w: bufio.NewWriterSize(f, 1<<20)}
 	magic := checkpointMagic
-	if version == 2 {
+	switch version {
+	case 2:
 		magic = checkpointMagicV2
+	case 3:
+		magic = checkpointMagicV3
 	}
 	enc.raw([]byte(magic))
 	body(enc)
@@ -471,6 +474,8 @@ func loadWith(dir string, body func(*decoder)) (int, error) {
 	switch {
 	case d.err != nil:
 	case string(m) == checkpointMagic:
+		d.version = 4
+	case string(m) == checkpointMagicV3:
 		d.version = 3
 	case string(m) == checkpointMagicV2:
 		d.version = 2

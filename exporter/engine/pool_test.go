@@ -54,8 +54,8 @@ func TestPoolMatchesSlices(t *testing.T) {
 			live += 1 << refs[i].class()
 		}
 	}
-	if len(p.mem) > 4*live+4096 {
-		t.Errorf("pool holds %d entries for %d live: released blocks not reused", len(p.mem), live)
+	if p.n > 4*live+4096 {
+		t.Errorf("pool holds %d entries for %d live: released blocks not reused", p.n, live)
 	}
 }
 
@@ -68,7 +68,47 @@ func TestPoolEmptyList(t *testing.T) {
 	if r = p.dropFront(r, 1); r != 0 {
 		t.Fatalf("dropping every entry left %#x", r)
 	}
-	if n := len(p.free[0]); n != 1 {
+	if n := len(p.free[firstClass]); n != 1 {
 		t.Fatalf("emptied block not released: %d free", n)
+	}
+}
+
+// TestPoolPages fills several pages with lists of every size: each block
+// lies in one page and keeps its entries while later ones are allocated
+// (and the last page grows), and the rests of pages too short for a block
+// go to the free lists: every entry handed out is in a live or a free
+// block.
+func TestPoolPages(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var p pool
+	var refs []listRef
+	var model [][]uint64
+	for p.n < 5*poolPage {
+		vs := make([]uint64, 1+r.IntN(1<<r.IntN(poolClasses)))
+		for j := range vs {
+			vs[j] = r.Uint64()
+		}
+		refs = append(refs, p.newList(vs))
+		model = append(model, vs)
+	}
+	held := 0
+	for i, ref := range refs {
+		if !slices.Equal(p.list(ref), model[i]) {
+			t.Fatalf("list %d of %d entries changed", i, len(model[i]))
+		}
+		if off := int(ref.off()); off/poolPage != (off+1<<ref.class()-1)/poolPage {
+			t.Fatalf("list %d: block of %d at %d crosses a page", i, 1<<ref.class(), off)
+		}
+		held += 1 << ref.class()
+	}
+	free := 0
+	for c := range p.free {
+		free += len(p.free[c]) << c
+	}
+	if held+free != p.n || free == 0 {
+		t.Errorf("%d entries in live blocks and %d in free ones, %d handed out", held, free, p.n)
+	}
+	if len(p.pages) != (p.n+poolPage-1)/poolPage {
+		t.Errorf("%d pages for %d entries", len(p.pages), p.n)
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"sort"
 )
 
-// user is the compact per-user state, 40 bytes with no pointer (its lists
+// user is the compact per-user state, 56 bytes with no pointer (its lists
 // live in the users' pool). Times are "filing seconds" (ceilSec of the
 // event's milliseconds; 0 = never), which answer every window (a, b] with
 // whole-second ends exactly.
@@ -20,11 +20,14 @@ type user struct {
 	days         listRef
 	firstAct     uint32
 	firstOutcome uint32
-	// surfaces: distinct surfaces with the last time each was used, as
-	// idx<<32 | last.
-	surfaces listRef
+	// surfaces: distinct surfaces with the last time each was used.
+	surfaces surfaceSet
 	setupTry uint32 // last setup attempt
 	setupOK  uint32 // last successful setup
+	// hashHi and h2 are the user's fingerprint but the low half of its
+	// xxhash, which its slot holds (see users).
+	hashHi uint32
+	h2     uint32
 }
 
 const (
@@ -148,47 +151,181 @@ func (us *users) pruneDays(u *user, day int64) {
 	}
 }
 
+// surfaceSet holds a user's distinct surfaces with the last filing second
+// each was used. Most users use one to three: those are inline, a = last0 |
+// last1<<32, b = last2 | idx0<<32 | idx1<<41 | idx2<<50 | count<<59. A
+// fourth, or an index past 9 bits, moves them all to a pool list of
+// idx<<32 | last: a is its listRef, b is surfSpilled.
+//
+// An engine gives at most 257 indexes (Engine.surfaceIdx), but a
+// checkpoint of several partitions numbers the union of theirs, which
+// junk surface names can take past 511.
+type surfaceSet struct{ a, b uint64 }
+
+const (
+	surfInline  = 3
+	surfIdxBits = 9
+	surfIdxMask = 1<<surfIdxBits - 1
+	surfCount   = 59 // shift of the inline count
+	surfSpilled = 1 << 63
+)
+
+func (s *surfaceSet) spilled() bool { return s.b&surfSpilled != 0 }
+func (s *surfaceSet) n() int        { return int(s.b >> surfCount & 3) }
+func (s *surfaceSet) idx(i int) uint16 {
+	return uint16(s.b >> (32 + surfIdxBits*i) & surfIdxMask)
+}
+
+func (s *surfaceSet) last(i int) uint32 {
+	if i < 2 {
+		return uint32(s.a >> (32 * i))
+	}
+	return uint32(s.b)
+}
+
+func (s *surfaceSet) setLast(i int, last uint32) {
+	if i < 2 {
+		s.a = s.a&^(0xffffffff<<(32*i)) | uint64(last)<<(32*i)
+	} else {
+		s.b = s.b&^0xffffffff | uint64(last)
+	}
+}
+
+// add appends surface idx, last inline (n < surfInline).
+func (s *surfaceSet) add(idx uint16, last uint32) {
+	n := s.n()
+	s.b += uint64(idx)<<(32+surfIdxBits*n) + 1<<surfCount
+	s.setLast(n, last)
+}
+
 func packSurface(idx uint16, last uint32) uint64 { return uint64(idx)<<32 | uint64(last) }
 
 func unpackSurface(v uint64) (idx uint16, last uint32) { return uint16(v >> 32), uint32(v) }
 
 // useSurface records that u used surface idx at filing second sec.
 func (us *users) useSurface(u *user, idx uint16, sec uint32) {
-	list := us.pool.list(u.surfaces)
-	for i, v := range list {
-		if j, last := unpackSurface(v); j == idx {
-			if sec > last {
-				list[i] = packSurface(idx, sec)
+	s := &u.surfaces
+	if s.spilled() {
+		list := us.pool.list(listRef(s.a))
+		for i, v := range list {
+			if j, last := unpackSurface(v); j == idx {
+				if sec > last {
+					list[i] = packSurface(idx, sec)
+				}
+				return
+			}
+		}
+		s.a = uint64(us.pool.insert(listRef(s.a), len(list), packSurface(idx, sec)))
+		return
+	}
+	n := s.n()
+	for i := 0; i < n; i++ {
+		if s.idx(i) == idx {
+			if sec > s.last(i) {
+				s.setLast(i, sec)
 			}
 			return
 		}
 	}
-	u.surfaces = us.pool.insert(u.surfaces, len(list), packSurface(idx, sec))
+	if n < surfInline && idx <= surfIdxMask {
+		s.add(idx, sec)
+		return
+	}
+	var all [surfInline + 1]uint64
+	us.surfaceList(u, (*[surfInline]uint64)(all[:]))
+	all[n] = packSurface(idx, sec)
+	*s = surfaceSet{a: uint64(us.pool.newList(all[:n+1])), b: surfSpilled}
 }
 
-// users maps user ids to their state. Ids live in one byte arena (no
-// pointer per user for the garbage collector to chase) and are found
-// through an open-addressing table of slots holding a 96-bit fingerprint
-// (xxhash64 and FNV-1a 32 of the id) and the user's index. A lookup matches
-// on the fingerprint without reading the arena, which keeps the hot path to
-// one cache line of the table; two distinct ids would merge only if both
-// hashes collided, about 1 in 10^17 at a million users.
+// surfaceList returns u's surfaces as idx<<32 | last, in buf if they are
+// inline; a spilled list is the pool's (see pool.list).
+func (us *users) surfaceList(u *user, buf *[surfInline]uint64) []uint64 {
+	s := &u.surfaces
+	if s.spilled() {
+		return us.pool.list(listRef(s.a))
+	}
+	n := s.n()
+	for i := 0; i < n; i++ {
+		buf[i] = packSurface(s.idx(i), s.last(i))
+	}
+	return buf[:n]
+}
+
+// surfacesIn counts u's surfaces last used in (a, b].
+func (us *users) surfacesIn(u *user, a, b int64) int {
+	in := func(last uint32) bool { return int64(last) > a && int64(last) <= b }
+	n := 0
+	if s := &u.surfaces; !s.spilled() {
+		for i := range s.n() {
+			if in(s.last(i)) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, v := range us.pool.list(listRef(u.surfaces.a)) {
+		if _, last := unpackSurface(v); in(last) {
+			n++
+		}
+	}
+	return n
+}
+
+// setSurfaces gives u the surfaces vs (idx<<32 | last, distinct), which
+// must not lie in the pool.
+func (us *users) setSurfaces(u *user, vs []uint64) {
+	spill := len(vs) > surfInline
+	for _, v := range vs {
+		if idx, _ := unpackSurface(v); idx > surfIdxMask {
+			spill = true
+		}
+	}
+	if spill {
+		u.surfaces = surfaceSet{a: uint64(us.pool.newList(vs)), b: surfSpilled}
+		return
+	}
+	u.surfaces = surfaceSet{}
+	for _, v := range vs {
+		u.surfaces.add(unpackSurface(v))
+	}
+}
+
+// users maps user ids to their state. A user is known by a 96-bit
+// fingerprint of its id (xxhash64 and FNV-1a 32), not by the id: two
+// distinct ids would merge only if both hashes collided, about 1 in 10^17
+// at a million users (n^2/2^97). The checkpoint saves the fingerprints
+// (partOf needs only the xxhash, so it still restores at any partition
+// count).
+//
+// An open-addressing table of 8-byte slots holds the low half of each
+// user's xxhash (which places it in the table, and places it again when the
+// table grows) and the index of its record; the record holds the rest of
+// the fingerprint. A lookup reads the record only on a slot whose low half
+// matches: nearly always its own user, whose record the caller reads next
+// anyway.
+//
+// The records are in pages of userPage, allocated whole but the first
+// (which grows by doubling), so that the table holds at most a page more
+// than its users where one growing slice would hold up to a quarter more.
 type users struct {
 	slots []userSlot // len is a power of two; idx 0 marks an empty slot
-	list  []user
-	pool  pool     // the users' lists
-	arena []byte   // every id, back to back
-	ends  []uint32 // ends[i] is the end of id i in arena
+	pages [][]user   // every page but the last holds userPage records
+	n     int        // records
+	pool  pool       // the users' lists
 }
 
+const (
+	userPageBits = 12
+	userPage     = 1 << userPageBits
+)
+
 type userSlot struct {
-	hash uint64
-	h2   uint32
-	idx  uint32 // index into list, plus one
+	hashLo uint32
+	idx    uint32 // index of the record, plus one
 }
 
 // fnv32 is FNV-1a 32 of s.
-func fnv32(s string) uint32 {
+func fnv32[T string | []byte](s T) uint32 {
 	h := uint32(2166136261)
 	for i := 0; i < len(s); i++ {
 		h ^= uint32(s[i])
@@ -199,39 +336,48 @@ func fnv32(s string) uint32 {
 
 func newUsers() users { return users{slots: make([]userSlot, 1024)} }
 
-func (us *users) idBytes(i int) []byte {
-	start := uint32(0)
-	if i > 0 {
-		start = us.ends[i-1]
-	}
-	return us.arena[start:us.ends[i]]
-}
+// getHashed returns the state of id, creating it. h is the xxhash64 of id.
+func (us *users) getHashed(id string, h uint64) *user { return us.get(h, fnv32(id)) }
 
-// getHashed returns the state of id, creating it; id may alias a decoder
-// buffer. h is the xxhash64 of id.
-func (us *users) getHashed(id string, h uint64) *user {
-	h2 := fnv32(id)
+// get returns the state of the user of fingerprint (h, h2), creating it.
+func (us *users) get(h uint64, h2 uint32) *user {
+	lo, hi := uint32(h), uint32(h>>32)
 	mask := uint64(len(us.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		sl := &us.slots[i]
+	for i := uint64(lo) & mask; ; i = (i + 1) & mask {
+		sl := us.slots[i]
 		if sl.idx == 0 {
-			return us.insert(i, h, h2, id)
+			return us.insert(i, h, h2)
 		}
-		if sl.hash == h && sl.h2 == h2 {
-			return &us.list[sl.idx-1]
+		if sl.hashLo == lo {
+			if u := us.at(sl.idx - 1); u.hashHi == hi && u.h2 == h2 {
+				return u
+			}
 		}
 	}
 }
 
-func (us *users) insert(slot, h uint64, h2 uint32, id string) *user {
-	us.arena = append(us.arena, id...)
-	us.ends = append(us.ends, uint32(len(us.arena)))
-	us.list = append(us.list, user{})
-	us.slots[slot] = userSlot{hash: h, h2: h2, idx: uint32(len(us.list))}
-	if len(us.list)*4 > len(us.slots)*3 { // keep the load under 3/4
+// at returns the record of index i.
+func (us *users) at(i uint32) *user { return &us.pages[i>>userPageBits][i&(userPage-1)] }
+
+func (us *users) insert(slot, h uint64, h2 uint32) *user {
+	k := us.n >> userPageBits
+	if k == len(us.pages) {
+		size := userPage
+		if k == 0 {
+			size = 16 // the first grows
+		}
+		us.pages = append(us.pages, make([]user, 0, size))
+	}
+	if pg := us.pages[k]; len(pg) == cap(pg) {
+		us.pages[k] = append(make([]user, 0, min(userPage, 2*cap(pg))), pg...)
+	}
+	us.pages[k] = append(us.pages[k], user{hashHi: uint32(h >> 32), h2: h2})
+	us.n++
+	us.slots[slot] = userSlot{hashLo: uint32(h), idx: uint32(us.n)}
+	if us.n*4 > len(us.slots)*3 { // keep the load under 3/4
 		us.grow()
 	}
-	return &us.list[len(us.list)-1]
+	return us.at(uint32(us.n - 1))
 }
 
 func (us *users) grow() {
@@ -242,7 +388,7 @@ func (us *users) grow() {
 		if sl.idx == 0 {
 			continue
 		}
-		i := sl.hash & mask
+		i := uint64(sl.hashLo) & mask
 		for us.slots[i].idx != 0 {
 			i = (i + 1) & mask
 		}
@@ -257,8 +403,7 @@ func (us *users) reserve(n int) {
 		size *= 2
 	}
 	us.slots = make([]userSlot, size)
-	us.list = make([]user, 0, n)
-	us.ends = make([]uint32, 0, n)
+	us.pages = append(make([][]user, 0, (n+userPage-1)/userPage), make([]user, 0, min(n, userPage)))
 }
 
-func (us *users) len() int { return len(us.list) }
+func (us *users) len() int { return us.n }

@@ -539,76 +539,74 @@ func (e *Engine) userStats(now int64) userStats {
 	w4Cohort := weekStart - 35 // cohort W = C-5, retained in W+4 = C-1
 	retainWeek := weekStart - 7
 	var ttfo []float64
-	for i := range e.users.list {
-		u := &e.users.list[i]
-		if u.firstAct == 0 {
-			continue
-		}
-		last := u.lastAct()
-		// lastAct <= now holds for applied events (later ones wait in
-		// pending); activeIn keeps the window exact if it does not.
-		active := func(w int64) bool {
-			if last <= now {
-				return last > now-w
+	for _, pg := range e.users.pages {
+		for i := range pg {
+			u := &pg[i]
+			if u.firstAct == 0 {
+				continue
 			}
-			return e.users.activeIn(u, now-w, now)
-		}
-		a7 := active(7 * d)
-		if active(d) {
-			act1++
-		}
-		if a7 {
-			act7++
-			for _, v := range e.users.pool.list(u.surfaces) {
-				if _, last := unpackSurface(v); int64(last) > now-7*d && int64(last) <= now {
-					surf++
+			last := u.lastAct()
+			// lastAct <= now holds for applied events (later ones wait in
+			// pending); activeIn keeps the window exact if it does not.
+			active := func(w int64) bool {
+				if last <= now {
+					return last > now-w
+				}
+				return e.users.activeIn(u, now-w, now)
+			}
+			a7 := active(7 * d)
+			if active(d) {
+				act1++
+			}
+			if a7 {
+				act7++
+				surf += uint64(e.users.surfacesIn(u, now-7*d, now))
+			}
+			if active(30 * d) {
+				act30++
+			}
+			if e.users.activeIn(u, now-35*d, now-28*d) {
+				monthAgo++
+			}
+			if e.users.activeOnDays(u, today-7, today) {
+				stickyUsers++
+			}
+			fa := int64(u.firstAct)
+			if fa > now-30*d && fa <= now-d {
+				newUsers++
+				if u.firstOutcome != 0 && int64(u.firstOutcome)-fa <= d {
+					converted++
 				}
 			}
-		}
-		if active(30 * d) {
-			act30++
-		}
-		if e.users.activeIn(u, now-35*d, now-28*d) {
-			monthAgo++
-		}
-		if e.users.activeOnDays(u, today-7, today) {
-			stickyUsers++
-		}
-		fa := int64(u.firstAct)
-		if fa > now-30*d && fa <= now-d {
-			newUsers++
-			if u.firstOutcome != 0 && int64(u.firstOutcome)-fa <= d {
-				converted++
+			if fo := int64(u.firstOutcome); fo != 0 && fo > now-30*d && fo <= now {
+				ttfo = append(ttfo, float64(fo-fa))
 			}
-		}
-		if fo := int64(u.firstOutcome); fo != 0 && fo > now-30*d && fo <= now {
-			ttfo = append(ttfo, float64(fo-fa))
-		}
-		if t := int64(u.setupTry); t > now-7*d && t <= now {
-			setupTry++
-			if ok := int64(u.setupOK); ok > now-7*d && ok <= now {
-				setupOK++
+			if t := int64(u.setupTry); t > now-7*d && t <= now {
+				setupTry++
+				if ok := int64(u.setupOK); ok > now-7*d && ok <= now {
+					setupOK++
+				}
 			}
-		}
-		// Calendar day of the first activity: the first day record, which
-		// is kept for every user whose first activity is within retention
-		// (a filing second alone cannot tell 00:00:00.000 from 23:59:59.5).
-		fday := floorDiv(fa-1, d)
-		if r, ok := e.users.firstDay(u); ok {
-			if d0, f0, _ := unpackDay(r); d0*d+f0 == fa {
-				fday = d0
+			// Calendar day of the first activity: the first day record, which
+			// is kept for every user whose first activity is within retention
+			// (a filing second alone cannot tell 00:00:00.000 from 23:59:59.5).
+			fday := floorDiv(fa-1, d)
+			if r, ok := e.users.firstDay(u); ok {
+				if d0, f0, _ := unpackDay(r); d0*d+f0 == fa {
+					fday = d0
+				}
 			}
-		}
-		if fday >= w1Cohort && fday < w1Cohort+7 {
-			r1Cohort++
-			if e.users.activeOnDays(u, retainWeek, retainWeek+7) {
-				r1Kept++
+			if fday >= w1Cohort && fday < w1Cohort+7 {
+				r1Cohort++
+				if e.users.activeOnDays(u, retainWeek, retainWeek+7) {
+					r1Kept++
+				}
 			}
-		}
-		if fday >= w4Cohort && fday < w4Cohort+7 {
-			r4Cohort++
-			if e.users.activeOnDays(u, retainWeek, retainWeek+7) {
-				r4Kept++
+			if fday >= w4Cohort && fday < w4Cohort+7 {
+				r4Cohort++
+				if e.users.activeOnDays(u, retainWeek, retainWeek+7) {
+					r4Kept++
+				}
 			}
 		}
 	}
