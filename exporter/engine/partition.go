@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
@@ -281,20 +282,52 @@ func (p *Partitioned) Evaluate(nowMS int64) *View {
 		return p.ev.Evaluate(nowMS)
 	}
 	p.sync()
-	now := floorDiv(nowMS, 1000)
-	stats := make([]userStats, len(p.parts))
+	us := p.userStats(floorDiv(nowMS, 1000))
+	return p.ev.evaluate(nowMS, &us, p.ev.cum.withUserHists(p.parts))
+}
+
+// statsPages is how many pages of user records one goroutine of
+// Partitioned.userStats walks at a time.
+const statsPages = 8
+
+// userStats walks every partition's users on every core, a run of pages
+// at a time, whatever the partition count: the walk is read-only, and
+// the runs' stats add (the times to a first outcome are sorted later).
+func (p *Partitioned) userStats(now int64) userStats {
+	type run struct {
+		e     *Engine
+		pages [][]user
+	}
+	var runs []run
+	for _, e := range p.parts {
+		pg := e.users.pages
+		for len(pg) > 0 {
+			n := min(statsPages, len(pg))
+			runs = append(runs, run{e, pg[:n]})
+			pg = pg[n:]
+		}
+	}
+	stats := make([]userStats, len(runs))
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for i, e := range p.parts {
+	for range min(runtime.GOMAXPROCS(0), len(runs)) {
 		wg.Add(1)
-		go func() { defer wg.Done(); stats[i] = e.userStats(now) }()
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(runs); i = int(next.Add(1) - 1) {
+				stats[i] = runs[i].e.pageStats(now, runs[i].pages)
+			}
+		}()
 	}
 	wg.Wait()
-	us := stats[0]
-	us.ttfo = append([]float64(nil), us.ttfo...)
-	for i := 1; i < len(stats); i++ {
+	var us userStats
+	for i := range stats {
 		us.merge(&stats[i])
 	}
-	return p.ev.evaluate(nowMS, &us, p.ev.cum.withUserHists(p.parts))
+	for _, e := range p.parts {
+		us.engineStats(e, now)
+	}
+	return us
 }
 
 // Prune drops history no window needs (see Engine.Prune), in parallel.

@@ -237,3 +237,34 @@ func TestPartitionedLoadsPlainCheckpoint(t *testing.T) {
 	}
 	sameView(t, "back to a plain engine", plain.Evaluate(later), back.Evaluate(later))
 }
+
+// The per-user series are walked a run of pages at a time on every core;
+// with enough users for several runs per partition, the view is still the
+// plain engine's.
+func TestPartitionedUserStatsManyRuns(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	const users = 5 * statsPages * userPage / 2 // 2 partitions of 2.5 runs each
+	plain := New(Options{})
+	p := NewPartitioned(Options{Partitions: 3})
+	for _, e := range []interface{ Advance(int64) }{plain, p} {
+		e.Advance(now.UnixMilli())
+	}
+	evs := make([]event.Event, 0, 2*users)
+	for u := range users {
+		at := now.Add(-time.Duration(u%(40*24)) * time.Hour)
+		evs = append(evs, event.Event{Type: event.TypeSessionStart, User: "u" + strconv.Itoa(u), Time: at.UnixMilli(), Surface: "web"})
+		if u%3 == 0 {
+			evs = append(evs, event.Event{Type: event.TypeOutcome, User: "u" + strconv.Itoa(u), Time: at.Add(time.Hour).UnixMilli(),
+				Receipt: "r" + strconv.Itoa(u), Status: "success", Workflow: "w"})
+		}
+	}
+	res := make([]Result, len(evs))
+	plain.ApplyBatch(evs, res)
+	p.ApplyOwnedBatch(evs, res)
+	for _, e := range p.parts {
+		if len(e.users.pages) <= statsPages {
+			t.Fatalf("a partition has %d pages: one run, nothing walked in parallel", len(e.users.pages))
+		}
+	}
+	sameView(t, "many runs", plain.Evaluate(now.UnixMilli()), p.Evaluate(now.UnixMilli()))
+}

@@ -528,18 +528,33 @@ func (s *userStats) merge(o *userStats) {
 
 // userStats walks the user table once for every per-user KPI series.
 func (e *Engine) userStats(now int64) userStats {
+	s := e.pageStats(now, e.users.pages)
+	s.engineStats(e, now)
+	return s
+}
+
+// engineStats adds the per-user series that e keeps as a whole rather
+// than per user (the daily active users, the user count) and the cohort
+// weeks.
+func (s *userStats) engineStats(e *Engine, now int64) {
+	today := floorDiv(now, secPerDay)
+	for day := today - 7; day < today; day++ {
+		s.dauSum += uint64(e.dayActive[day])
+	}
+	s.users += e.users.len()
+	_, s.w1Cohort, s.w4Cohort = cohortWeeks(today)
+}
+
+// pageStats is userStats over the users of pages (some of e's), without
+// the engineStats: pages can be walked in parallel and their stats merged.
+func (e *Engine) pageStats(now int64, pages [][]user) userStats {
 	const d = secPerDay
 	var act1, act7, act30, monthAgo, stickyUsers, newUsers, converted, setupTry, setupOK, surf uint64
 	var r1Cohort, r1Kept, r4Cohort, r4Kept uint64
 	today := floorDiv(now, d)
-	// ISO weeks: day 0 (1970-01-01) was a Thursday, so Monday-based week
-	// starts are days congruent to 4 mod 7.
-	weekStart := today - floorMod(today-4, 7)
-	w1Cohort := weekStart - 14 // cohort W = C-2, retained in W+1 = C-1
-	w4Cohort := weekStart - 35 // cohort W = C-5, retained in W+4 = C-1
-	retainWeek := weekStart - 7
+	retainWeek, w1Cohort, w4Cohort := cohortWeeks(today)
 	var ttfo []float64
-	for _, pg := range e.users.pages {
+	for _, pg := range pages {
 		for i := range pg {
 			u := &pg[i]
 			if u.firstAct == 0 {
@@ -610,14 +625,19 @@ func (e *Engine) userStats(now int64) userStats {
 			}
 		}
 	}
-	var dauSum uint64
-	for day := today - 7; day < today; day++ {
-		dauSum += uint64(e.dayActive[day])
-	}
 	return userStats{act1: act1, act7: act7, act30: act30, monthAgo: monthAgo, stickyUsers: stickyUsers,
 		newUsers: newUsers, converted: converted, setupTry: setupTry, setupOK: setupOK, surf: surf,
-		dauSum: dauSum, r1Cohort: r1Cohort, r1Kept: r1Kept, r4Cohort: r4Cohort, r4Kept: r4Kept,
-		w1Cohort: w1Cohort, w4Cohort: w4Cohort, ttfo: ttfo, users: e.users.len()}
+		r1Cohort: r1Cohort, r1Kept: r1Kept, r4Cohort: r4Cohort, r4Kept: r4Kept, ttfo: ttfo}
+}
+
+// cohortWeeks returns the first days of the ISO week before today's (the
+// week retention is measured in) and of the cohorts retained one and four
+// weeks later in it. Day 0 (1970-01-01) was a Thursday, so Monday-based
+// week starts are days congruent to 4 mod 7.
+func cohortWeeks(today int64) (retainWeek, w1Cohort, w4Cohort int64) {
+	weekStart := today - floorMod(today-4, 7)
+	// cohort W = C-2, retained in W+1 = C-1; cohort W = C-5, in W+4 = C-1
+	return weekStart - 7, weekStart - 14, weekStart - 35
 }
 
 // addTo adds the per-user series to v.
