@@ -98,7 +98,7 @@ done
 cat "$tmp/e2e.txt" >&2
 # e2erate NAME wall|cpu: the median rate of NAME's runs, in lines a second.
 e2erate() {
-	awk -v n="$1" -v l="$lines" -v f="$2" '$1==n{print l/(f=="wall" ? $2 : $3)}' "$tmp/e2e.txt" | sort -n |
+	awk -v n="$1" -v l="$lines" -v f="$2" '$1==n{printf "%.0f\n", l/(f=="wall" ? $2 : $3)}' "$tmp/e2e.txt" | sort -n |
 		awk '{a[NR]=$1} END{if (NR) printf "%.0f", a[int((NR+1)/2)]}'
 }
 mtail_rate=$(e2erate mtail1 wall)
