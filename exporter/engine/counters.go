@@ -96,9 +96,52 @@ type counterKey struct {
 
 // counters holds every counter value. Lookups with strings that alias a
 // decoder buffer are fine; a new key is stored with copies.
+//
+// m is the record; bare and byFirst find a counter of it without hashing
+// three strings per event (the map's cost): bare holds each family's
+// counter without labels, byFirst the others under their first label, the
+// few sets of the rest scanned. They are filled from m on first use and
+// never hold a label set folded into OtherLabel, so they stay bounded.
 type counters struct {
 	m    map[counterKey]*uint64
 	sets [nCounterFams]int
+
+	bare    [nCounterFams]*uint64
+	byFirst [nCounterFams]map[string][]counterSlot
+}
+
+// counterSlot is a counter of byFirst: the labels after the first, and the
+// value in m.
+type counterSlot struct {
+	rest [2]string
+	p    *uint64
+}
+
+// find returns the counter of f with labels l from the caches (nil if
+// they do not have it).
+func (c *counters) find(f counterFam, l [3]string) *uint64 {
+	if l == ([3]string{}) {
+		return c.bare[f]
+	}
+	for _, s := range c.byFirst[f][l[0]] {
+		if s.rest[0] == l[1] && s.rest[1] == l[2] {
+			return s.p
+		}
+	}
+	return nil
+}
+
+// remember puts m's counter p of f with labels l in the caches.
+func (c *counters) remember(f counterFam, l [3]string, p *uint64) {
+	if l == ([3]string{}) {
+		c.bare[f] = p
+		return
+	}
+	if c.byFirst[f] == nil {
+		c.byFirst[f] = map[string][]counterSlot{}
+	}
+	first := strings.Clone(l[0])
+	c.byFirst[f][first] = append(c.byFirst[f][first], counterSlot{[2]string{strings.Clone(l[1]), strings.Clone(l[2])}, p})
 }
 
 func newCounters() counters { return counters{m: map[counterKey]*uint64{}} }
@@ -107,8 +150,13 @@ func newCounters() counters { return counters{m: map[counterKey]*uint64{}} }
 // empty). n may be 0: the series then exists from zero, so rate() sees
 // its first increment.
 func (c *counters) add(f counterFam, n uint64, l [3]string) {
+	if p := c.find(f, l); p != nil {
+		*p += n
+		return
+	}
 	k := counterKey{f, l}
 	if p, ok := c.m[k]; ok {
+		c.remember(f, l, p)
 		*p += n
 		return
 	}
@@ -127,6 +175,7 @@ func (c *counters) add(f counterFam, n uint64, l [3]string) {
 	v := n
 	c.m[k] = &v
 	c.sets[f]++
+	c.remember(f, k.labels, &v)
 }
 
 func (c *counters) clone() counters {
@@ -203,7 +252,7 @@ func labelOf(v string) string {
 // countToolCall counts a tool call of status index st; a tool's every
 // status exists from its first call, so error ratios start from zero.
 func (e *Engine) countToolCall(tool string, st int) {
-	if p, ok := e.cum.counters.m[counterKey{cToolCalls, [3]string{tool, toolStatuses[st]}}]; ok {
+	if p := e.cum.counters.find(cToolCalls, [3]string{tool, toolStatuses[st]}); p != nil {
 		*p++ // the common case: a tool seen before
 		return
 	}
@@ -219,7 +268,7 @@ func (e *Engine) countToolCall(tool string, st int) {
 // countVerified counts a verified outcome of status index st (both
 // statuses exist from a workflow's first outcome).
 func (e *Engine) countVerified(workflow string, st int) {
-	if p, ok := e.cum.counters.m[counterKey{cVerified, [3]string{workflow, verifiedStatus[st]}}]; ok {
+	if p := e.cum.counters.find(cVerified, [3]string{workflow, verifiedStatus[st]}); p != nil {
 		*p++
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/heady/heady-metrics/exporter/event"
 	"github.com/heady/heady-metrics/kpi"
@@ -363,5 +364,48 @@ func TestNativeKeyBounds(t *testing.T) {
 		if v <= lo || v > hi*(1+1e-15) {
 			t.Fatalf("%v in bucket %d = (%v, %v]", v, k, lo, hi)
 		}
+	}
+}
+
+// The caches in front of the counters' map keep their own copies of the
+// labels: a label that aliased a decoder buffer, reused since, neither
+// loses its counter nor lends it to the buffer's next contents.
+func TestCounterCacheOwnsItsLabels(t *testing.T) {
+	// A clone (as a checkpoint restore) has the counters but no cache, so
+	// its caches are filled from lookups with the aliased labels.
+	orig := newCounters()
+	for _, l := range [][3]string{{"search", "success"}, {"delete", "success"}, {"delete", "failure"}} {
+		orig.add(cToolCalls, 0, l)
+	}
+	c := orig.clone()
+	tool, status := []byte("search"), []byte("success")
+	aliased := func() [3]string {
+		return [3]string{unsafe.String(&tool[0], len(tool)), unsafe.String(&status[0], len(status))}
+	}
+	c.add(cToolCalls, 1, aliased())
+	c.add(cActions, 1, [3]string{})
+	copy(tool, "delete")
+	c.add(cToolCalls, 1, aliased())
+	copy(status, "failure")
+	c.add(cToolCalls, 1, aliased())
+	c.add(cToolCalls, 1, [3]string{"search", "success"})
+	c.add(cActions, 2, [3]string{})
+	want := map[[2]string]uint64{{"search", "success"}: 2, {"delete", "success"}: 1, {"delete", "failure"}: 1}
+	for l, n := range want {
+		if p := c.m[counterKey{cToolCalls, [3]string{l[0], l[1]}}]; p == nil || *p != n {
+			got := "none"
+			if p != nil {
+				got = fmt.Sprint(*p)
+			}
+			t.Errorf("tool %s, %s: %s, want %d", l[0], l[1], got, n)
+		}
+	}
+	if p := c.m[counterKey{cActions, [3]string{}}]; p == nil || *p != 3 {
+		t.Errorf("actions: %v, want 3", p)
+	}
+	cl := c.clone()
+	cl.add(cActions, 1, [3]string{})
+	if *c.m[counterKey{cActions, [3]string{}}] != 3 || *cl.m[counterKey{cActions, [3]string{}}] != 4 {
+		t.Errorf("a clone shares its counters with the original")
 	}
 }
