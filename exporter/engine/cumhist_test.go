@@ -181,11 +181,7 @@ func TestFirstOutcomeHistogramObservesCompletedPairs(t *testing.T) {
 func TestPairHistogramsSurviveCheckpoint(t *testing.T) {
 	now := time.Date(2026, 11, 20, 13, 37, 11, 0, time.UTC)
 	evs := partitionInput(41, now, 4000, 250)
-	straight := New(Options{})
-	straight.Advance(now.UnixMilli())
-	for i := range evs {
-		straight.Apply(&evs[i])
-	}
+	straight := appliedEngine(now, evs)
 	want := straight.Evaluate(now.UnixMilli())
 	for _, name := range []string{kpi.SFixLoopHist, kpi.STimeToFirstOutcomeHist} {
 		if histOf(t, want, name).Count == 0 {

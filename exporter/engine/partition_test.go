@@ -39,6 +39,16 @@ func partitionInput(seed uint64, now time.Time, n, users int) []event.Event {
 	return evs
 }
 
+// appliedEngine is a plain engine at now with evs applied one by one.
+func appliedEngine(now time.Time, evs []event.Event) *Engine {
+	e := New(Options{})
+	e.Advance(now.UnixMilli())
+	for i := range evs {
+		e.Apply(&evs[i])
+	}
+	return e
+}
+
 // sameView fails t unless a and b are equal to the last bit of every value.
 func sameView(t *testing.T, what string, a, b *View) {
 	t.Helper()
@@ -170,11 +180,7 @@ func TestPartitionedEqualsEngine(t *testing.T) {
 func TestPartitionedCheckpointAnyCount(t *testing.T) {
 	now := time.Date(2026, 11, 20, 13, 37, 11, 0, time.UTC)
 	evs := partitionInput(21, now, 5000, 300)
-	straight := New(Options{})
-	straight.Advance(now.UnixMilli())
-	for i := range evs {
-		straight.Apply(&evs[i])
-	}
+	straight := appliedEngine(now, evs)
 	later := now.Add(3 * time.Minute).UnixMilli() // releases part of the pending events
 	straight.Advance(later)
 	want := straight.Evaluate(later)
