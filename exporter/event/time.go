@@ -35,7 +35,9 @@ func ParseTime(b []byte) (ms int64, ok bool) {
 
 // ParseTimeString is ParseTime for a string.
 func ParseTimeString(s string) (ms int64, ok bool) {
-	if len(s) >= len("2006-01-02T15:04:05Z") && s[4] == '-' {
+	// A year of four digits then '-': a number has its '-' after an 'e'
+	// ("100e-000000000000000" is 100 seconds).
+	if len(s) >= len("2006-01-02T15:04:05Z") && s[4] == '-' && num2(s, 0) >= 0 && num2(s, 2) >= 0 {
 		return parseRFC3339(s)
 	}
 	return parseEpoch(s)
