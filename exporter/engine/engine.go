@@ -292,10 +292,18 @@ func (e *Engine) prefetch(hs []evHashes) {
 			x += seen[h.id&dmask]
 		}
 	}
-	if !users {
-		e.prefetched = x
-		return
+	if users {
+		x += us.prefetchRecords(hs)
 	}
+	e.prefetched = x
+}
+
+// prefetchRecords reads the records of hs's users whose table slots were
+// just read, then the end of each one's earlier days, where a new day is
+// appended: two passes, so that no load waits for another of its pass.
+func (us *users) prefetchRecords(hs []evHashes) uint64 {
+	var x uint64
+	umask := uint64(len(us.slots) - 1)
 	var recs [prefetchGroup]*user
 	for i := range hs {
 		if hs[i].user != 0 {
@@ -305,13 +313,12 @@ func (e *Engine) prefetch(hs []evHashes) {
 			}
 		}
 	}
-	// The end of each user's earlier days, where a new day is appended.
 	for _, u := range recs[:len(hs)] {
 		if u != nil && u.days != 0 {
 			x += us.pool.last(u.days)
 		}
 	}
-	e.prefetched = x
+	return x
 }
 
 func (e *Engine) applyHashed(ev *event.Event, h evHashes) Result {

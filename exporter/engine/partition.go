@@ -263,16 +263,7 @@ func (e *Engine) prefetchUsers(hs []evHashes) {
 	for i := range hs {
 		x += uint64(us.slots[hs[i].user&umask].hashLo)
 	}
-	for i := range hs {
-		if idx := us.slots[hs[i].user&umask].idx; idx != 0 {
-			u := us.at(idx - 1)
-			x += u.cur
-			if u.days != 0 {
-				x += us.pool.last(u.days)
-			}
-		}
-	}
-	e.prefetched = x
+	e.prefetched = x + us.prefetchRecords(hs)
 }
 
 // Evaluate computes every exported series as of nowMS (see
