@@ -267,10 +267,11 @@ func TestPartitionedUserStatsManyRuns(t *testing.T) {
 	res := make([]Result, len(evs))
 	plain.ApplyBatch(evs, res)
 	p.ApplyOwnedBatch(evs, res)
+	got := p.Evaluate(now.UnixMilli()) // waits for the partitions
 	for _, e := range p.parts {
 		if len(e.users.pages) <= statsPages {
 			t.Fatalf("a partition has %d pages: one run, nothing walked in parallel", len(e.users.pages))
 		}
 	}
-	sameView(t, "many runs", plain.Evaluate(now.UnixMilli()), p.Evaluate(now.UnixMilli()))
+	sameView(t, "many runs", plain.Evaluate(now.UnixMilli()), got)
 }
