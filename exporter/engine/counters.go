@@ -252,32 +252,28 @@ func labelOf(v string) string {
 // countToolCall counts a tool call of status index st; a tool's every
 // status exists from its first call, so error ratios start from zero.
 func (e *Engine) countToolCall(tool string, st int) {
-	if p := e.cum.counters.find(cToolCalls, [3]string{tool, toolStatuses[st]}); p != nil {
-		*p++ // the common case: a tool seen before
-		return
-	}
-	for i, s := range toolStatuses {
-		n := uint64(0)
-		if i == st {
-			n = 1
-		}
-		e.cum.counters.add(cToolCalls, n, [3]string{tool, s})
-	}
+	e.countStatus(cToolCalls, tool, toolStatuses, st)
 }
 
 // countVerified counts a verified outcome of status index st (both
 // statuses exist from a workflow's first outcome).
 func (e *Engine) countVerified(workflow string, st int) {
-	if p := e.cum.counters.find(cVerified, [3]string{workflow, verifiedStatus[st]}); p != nil {
-		*p++
+	e.countStatus(cVerified, workflow, verifiedStatus, st)
+}
+
+// countStatus counts an event of f labelled first and statuses[st]; the
+// counters of every status of first are made with its first event.
+func (e *Engine) countStatus(f counterFam, first string, statuses []string, st int) {
+	if p := e.cum.counters.find(f, [3]string{first, statuses[st]}); p != nil {
+		*p++ // the common case: a label seen before
 		return
 	}
-	for i, s := range verifiedStatus {
+	for i, s := range statuses {
 		n := uint64(0)
 		if i == st {
 			n = 1
 		}
-		e.cum.counters.add(cVerified, n, [3]string{workflow, s})
+		e.cum.counters.add(f, n, [3]string{first, s})
 	}
 }
 
