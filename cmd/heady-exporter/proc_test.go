@@ -2,14 +2,14 @@ package main
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heady/heady-metrics/internal/gentest"
 )
 
 // serveDemoBinary builds the real binary, writes the demo data set (ending
@@ -27,30 +27,10 @@ func serveDemoBinary(t *testing.T, extra ...string) (base, logFile string) {
 	if out, err := exec.Command(bin, "demo", "--out="+data).CombinedOutput(); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
+	addr := gentest.FreeAddr(t)
 	args := append([]string{"--config.file=" + filepath.Join(data, "config.yml"), "--web.listen-address=" + addr}, extra...)
-	srv := exec.Command(bin, args...)
 	logFile = filepath.Join(dir, "exporter.log")
-	logf, err := os.Create(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Stdout, srv.Stderr = logf, logf
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = srv.Process.Signal(syscall.SIGTERM) // it may have exited already
-		_ = srv.Wait()                          // its exit status is not what the test checks
-		_ = logf.Close()                        // written by the process, read by the test
-	})
+	gentest.Start(t, logFile, bin, args...)
 	base = "http://" + addr
 	waitReady(t, base, logFile)
 	return base, logFile

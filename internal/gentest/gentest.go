@@ -1,7 +1,9 @@
 // Package gentest holds what the tests of the generated artefacts (alerts,
 // dashboards, provisioning) share: the check that the committed files are
 // what the generator makes now, and running the real Prometheus tools
-// (promtool, amtool) on them. It is imported by tests only.
+// (promtool, amtool) on them; and, for the tests that run the exporter
+// binary, a free port and a process stopped at cleanup. It is imported by
+// tests only.
 package gentest
 
 import (

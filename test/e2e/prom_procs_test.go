@@ -353,17 +353,24 @@ func parseSampleValue(v [2]any) (float64, float64, error) {
 	return ts, f, err
 }
 
-func (a promAPI) get(ctx context.Context, path string, params url.Values) ([]promSample, error) {
+// fetch GETs path with params from the API and returns the body and the
+// response status.
+func (a promAPI) fetch(ctx context.Context, path string, params url.Values) ([]byte, string, error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", a.base+path+"?"+params.Encode(), nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
+	return body, resp.Status, err
+}
+
+func (a promAPI) get(ctx context.Context, path string, params url.Values) ([]promSample, error) {
+	body, status, err := a.fetch(ctx, path, params)
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +383,7 @@ func (a promAPI) get(ctx context.Context, path string, params url.Values) ([]pro
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %s: %v: %s", path, resp.Status, err, body)
+		return nil, fmt.Errorf("%s: %s: %v: %s", path, status, err, body)
 	}
 	if doc.Status != "success" {
 		return nil, fmt.Errorf("%s %s: %s", path, params.Get("query"), doc.Error)
@@ -691,23 +698,18 @@ type promAlert struct {
 // alerts lists the active (pending or firing) alerts with their rendered
 // annotations.
 func (a promAPI) alerts(ctx context.Context) ([]promAlert, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", a.base+"/api/v1/alerts", nil)
+	body, status, err := a.fetch(ctx, "/api/v1/alerts", nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var doc struct {
 		Status string `json:"status"`
 		Data   struct {
 			Alerts []promAlert `json:"alerts"`
 		} `json:"data"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || doc.Status != "success" {
-		return nil, fmt.Errorf("/api/v1/alerts: %s: %v", resp.Status, err)
+	if err := json.Unmarshal(body, &doc); err != nil || doc.Status != "success" {
+		return nil, fmt.Errorf("/api/v1/alerts: %s: %v", status, err)
 	}
 	return doc.Data.Alerts, nil
 }

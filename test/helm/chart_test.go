@@ -4,7 +4,6 @@ package helm
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -435,12 +433,7 @@ func TestPodServesItsProbes(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(cfgText), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := gentest.FreeAddr(t)
 	var args []string
 	for _, a := range c.Args {
 		switch {
@@ -452,20 +445,7 @@ func TestPodServesItsProbes(t *testing.T) {
 		args = append(args, strings.ReplaceAll(a, "$(POD_NAME)", sts.Name+"-0"))
 	}
 	logFile := filepath.Join(dir, "exporter.log")
-	logf, err := os.Create(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := exec.Command(exporter, args...)
-	srv.Stdout, srv.Stderr = logf, logf
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = srv.Process.Signal(syscall.SIGTERM) // it may have exited already
-		_ = srv.Wait()                          // its exit status is not what the test checks
-		logf.Close()
-	})
+	gentest.Start(t, logFile, exporter, args...)
 	get := func(path string) int {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
