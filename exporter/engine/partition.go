@@ -274,7 +274,11 @@ func (p *Partitioned) Evaluate(nowMS int64) *View {
 	}
 	p.sync()
 	us := p.userStats(floorDiv(nowMS, 1000))
-	return p.ev.evaluate(nowMS, &us, p.ev.cum.withUserHists(p.parts))
+	cum := &p.ev.cum
+	if !p.ev.opt.CountersAsOfCheckpoint { // else the view shows the checkpoint's
+		cum = cum.withUserHists(p.parts)
+	}
+	return p.ev.evaluate(nowMS, &us, cum)
 }
 
 // statsPages is how many pages of user records one goroutine of
