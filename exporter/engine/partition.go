@@ -130,7 +130,7 @@ func (p *Partitioned) Apply(ev *event.Event) Result {
 		return p.ev.Apply(ev)
 	}
 	var res [1]Result
-	p.applyBatch(unsafe.Slice(ev, 1), res[:])
+	p.applyBatch(unsafe.Slice(ev, 1), res[:], nil)
 	p.sync()
 	return res[0]
 }
@@ -140,28 +140,48 @@ func (p *Partitioned) Apply(ev *event.Event) Result {
 // partition applies its users' side on its own. It returns when every
 // side is done with evs, so the caller may reuse them.
 func (p *Partitioned) ApplyBatch(evs []event.Event, res []Result) {
-	p.ApplyOwnedBatch(evs, res)
+	p.ApplyOwnedBatch(evs, res, nil)
 	p.sync()
 }
 
 // ApplyOwnedBatch is ApplyBatch for a batch the caller hands over: neither
-// evs nor the memory their strings point into may change afterwards. It
-// returns once the event side has applied the batch and res is filled; the
-// partitions may still be applying their users' side, behind the event
-// side, in order.
-func (p *Partitioned) ApplyOwnedBatch(evs []event.Event, res []Result) {
+// evs nor the memory their strings point into may change until done is
+// called. It returns once the event side has applied the batch and res is
+// filled; the partitions may still be applying their users' side, behind
+// the event side, in order. done, unless nil, is called once every side
+// has finished with evs, on the goroutine of the last one: the caller may
+// then reuse evs and their memory (stream.Batch.Release).
+func (p *Partitioned) ApplyOwnedBatch(evs []event.Event, res []Result, done func()) {
 	if len(evs) == 0 {
+		if done != nil {
+			done()
+		}
 		return
 	}
-	p.applyBatch(evs, res)
+	p.applyBatch(evs, res, done)
 }
 
-func (p *Partitioned) applyBatch(evs []event.Event, res []Result) {
+func (p *Partitioned) applyBatch(evs []event.Event, res []Result, done func()) {
 	if p.parts == nil {
 		p.ev.ApplyBatch(evs, res)
+		if done != nil {
+			done()
+		}
 		return
 	}
-	p.dispatch(evs)
+	// finish is called by every side once it is done with evs; the
+	// last one calls done.
+	finish := func() {}
+	if done != nil {
+		left := new(atomic.Int32)
+		left.Store(int32(len(p.parts) + 1))
+		finish = func() {
+			if left.Add(-1) == 0 {
+				done()
+			}
+		}
+	}
+	p.dispatch(evs, finish)
 	p.ev.ApplyBatch(evs, res)
 	// Where another shard counts an event, its result is the user side's,
 	// which depends only on the shard and the clock.
@@ -170,12 +190,14 @@ func (p *Partitioned) applyBatch(evs []event.Event, res []Result) {
 			res[i] = p.userResult(&evs[i])
 		}
 	}
+	finish()
 }
 
 // dispatch queues evs for every partition, after the batches queued
 // before it, with the event side's clock as it is now; it waits only when
-// a partition already has maxQueuedBatches waiting.
-func (p *Partitioned) dispatch(evs []event.Event) {
+// a partition already has maxQueuedBatches waiting. Each partition calls
+// finish when it has applied evs.
+func (p *Partitioned) dispatch(evs []event.Event, finish func()) {
 	now := p.ev.now
 	for i, e := range p.parts {
 		p.slots[i] <- struct{}{}
@@ -191,6 +213,7 @@ func (p *Partitioned) dispatch(evs []event.Event) {
 			}
 			e.Advance(now)
 			e.applyUsers(evs, i, len(p.parts))
+			finish()
 		}()
 	}
 }

@@ -141,7 +141,7 @@ func TestPartitionedEqualsEngine(t *testing.T) {
 				case r.IntN(2) == 0:
 					p.ApplyBatch(evs[i:i+n], got[i:i+n])
 				default: // handed over: the partitions may lag behind
-					p.ApplyOwnedBatch(evs[i:i+n], got[i:i+n])
+					p.ApplyOwnedBatch(evs[i:i+n], got[i:i+n], nil)
 				}
 				i += n
 				if r.IntN(10) == 0 {
@@ -266,7 +266,7 @@ func TestPartitionedUserStatsManyRuns(t *testing.T) {
 	}
 	res := make([]Result, len(evs))
 	plain.ApplyBatch(evs, res)
-	p.ApplyOwnedBatch(evs, res)
+	p.ApplyOwnedBatch(evs, res, nil)
 	got := p.Evaluate(now.UnixMilli()) // waits for the partitions
 	for _, e := range p.parts {
 		if len(e.users.pages) <= statsPages {

@@ -71,7 +71,7 @@ func Backfill(ctx context.Context, c *config.Config, from, to time.Time, step ti
 		}
 		if next > first {
 			res = slices.Grow(res[:0], next-first)[:next-first]
-			eng.ApplyOwnedBatch(events[first:next], res) // events never change
+			eng.ApplyOwnedBatch(events[first:next], res, nil) // events never change
 		}
 		series.add(eng.Evaluate(ms), ms)
 	}

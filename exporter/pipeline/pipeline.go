@@ -136,8 +136,11 @@ func applyBatch(eng *engine.Partitioned, b *stream.Batch, h *source.Health) {
 		h.Count(r, n)
 	}
 	// A batch is the pipeline's alone once decoded (its strings point into
-	// its own lines): the user partitions may finish it in the background.
-	applyEvents(eng.ApplyOwnedBatch, b.Events, h)
+	// its own lines): the user partitions may finish it in the background,
+	// and the last side done with it hands its memory back to the input.
+	applyEvents(func(evs []event.Event, res []engine.Result) {
+		eng.ApplyOwnedBatch(evs, res, b.Release)
+	}, b.Events, h)
 	eng.SetPosition(b.Source, b.Positions)
 }
 
@@ -148,7 +151,7 @@ func applyCostPage(eng *engine.Partitioned, pg cost.Page, h *source.Health) {
 	eng.SetPosition("cost", []byte(pg.Cursor))
 }
 
-// applyEvents applies events with apply (an engine's ApplyBatch or
+// applyEvents applies events with apply (an engine's ApplyBatch, or its
 // ApplyOwnedBatch), counting the rejected and the repeated ones against
 // the source they came from.
 func applyEvents(apply func([]event.Event, []engine.Result), evs []event.Event, h *source.Health) {

@@ -106,6 +106,30 @@ type Batch struct {
 	Skipped map[event.Reason]uint64
 	// Lines is the number of lines read.
 	Lines int
+
+	in   *Input        // for Release
+	tail tail.Batch    // the lines Events point into
+	mem  []event.Event // the memory of Events (nil: not the input's to reuse)
+}
+
+// Release hands the batch's memory, its events and the lines their strings
+// point into, back to its input for a later batch (see
+// tail.Follower.Release), once whoever applied the batch is done with
+// both. A batch is released at most once; one never released is left to
+// the garbage collector. It is safe to call from any goroutine.
+func (b *Batch) Release() {
+	if b.in == nil {
+		return
+	}
+	in := b.in
+	b.in = nil
+	in.f.Release(b.tail)
+	if b.mem != nil {
+		select {
+		case in.free <- b.mem[:0]:
+		default: // enough kept already
+		}
+	}
 }
 
 // Input follows one configured input.
@@ -121,6 +145,8 @@ type Input struct {
 	// decs are the decoders of the parallel workers (decode), made on
 	// first use; decs[0] is dec.
 	decs []LineDecoder
+	// free keeps the event memory of released batches (Batch.Release).
+	free chan []event.Event
 }
 
 // Options are what the exporter gives an input besides its configuration.
@@ -162,7 +188,8 @@ func New(cfg Config, opts Options) (*Input, error) {
 			return nil, fmt.Errorf("source %s: saved positions: %w", cfg.Name, err)
 		}
 	}
-	in := &Input{Name: cfg.Name, Health: health, dec: dec, cfg: cfg, formats: formats, now: now}
+	in := &Input{Name: cfg.Name, Health: health, dec: dec, cfg: cfg, formats: formats, now: now,
+		free: make(chan []event.Event, freeBatches)}
 	f, err := tail.New(tail.Config{
 		Paths:        cfg.Paths,
 		PollInterval: opts.PollInterval,
@@ -213,6 +240,24 @@ func (in *Input) Drain(ctx context.Context, fn func(*Batch) error) error {
 	}
 }
 
+// freeBatches is how many released batches' events an input keeps for
+// reuse: as many as are in flight, queued and being applied.
+const freeBatches = 8
+
+// events returns room for n events: a released batch's memory, or new.
+func (in *Input) events(n int) []event.Event {
+	for {
+		select {
+		case m := <-in.free:
+			if cap(m) >= n {
+				return m[:n]
+			}
+		default:
+			return make([]event.Event, n)
+		}
+	}
+}
+
 // decodeChunk is the fewest lines a decoding worker is given: below it,
 // starting a goroutine costs more than it saves.
 const decodeChunk = 256
@@ -227,7 +272,7 @@ const batchLines = 1024
 // per core, decoded in parallel (each worker with its own decoder) and
 // joined in line order, so the result is the same as one decoder's.
 func (in *Input) decode(b tail.Batch) *Batch {
-	out := &Batch{Source: in.Name, Lines: len(b.Lines) + len(b.TooLong)}
+	out := &Batch{Source: in.Name, Lines: len(b.Lines) + len(b.TooLong), in: in, tail: b}
 	pos, _ := json.Marshal(b.Positions)
 	out.Positions = pos
 	if len(b.TooLong) > 0 {
@@ -235,7 +280,8 @@ func (in *Input) decode(b tail.Batch) *Batch {
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(b.Lines)/decodeChunk)
 	if workers <= 1 {
-		out.Events = make([]event.Event, 0, len(b.Lines))
+		out.mem = in.events(len(b.Lines))
+		out.Events = out.mem[:0]
 		decodeLines(in.dec, b.Lines, out)
 		return out
 	}
@@ -256,7 +302,8 @@ func (in *Input) decode(b tail.Batch) *Batch {
 	// moves unless lines were skipped). A worker whose lines yield more
 	// events than lines (a mapping that fans out) outgrows its region:
 	// then every part is copied into a new slice.
-	all := make([]event.Event, len(b.Lines))
+	all := in.events(len(b.Lines))
+	out.mem = all
 	parts := make([]Batch, workers)
 	bound := func(w int) int { return w * len(b.Lines) / workers }
 	var wg sync.WaitGroup

@@ -71,6 +71,15 @@ func (h *harness) apply(b Batch) {
 	h.long = append(h.long, b.TooLong...)
 	h.saved = b.Positions
 	h.batches++
+	// The lines are copied: the batch's memory goes back to the follower
+	// for its next batches, overwritten first so that a batch still
+	// pointing into it after Release would read garbage.
+	for _, l := range b.Lines {
+		for i := range l.Text {
+			l.Text[i] = '#'
+		}
+	}
+	h.f.Release(b)
 }
 
 // poll does one Poll and returns the lines it delivered.

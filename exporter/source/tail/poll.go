@@ -443,9 +443,16 @@ func (r *run) addLine(p1, p2 []byte) error {
 			want = min(want, avg*int64(c.BatchLines)*9/8)
 		}
 		size := max(int(want), n, 512)
-		data := make([]byte, len(b.data), size)
-		copy(data, b.data)
-		b.data = data
+		if len(b.data) == 0 && b.lines == nil {
+			if m := r.f.reuse(size); m.data != nil {
+				b.data, b.lines = m.data, m.lines
+			}
+		}
+		if len(b.data)+n > cap(b.data) {
+			data := make([]byte, len(b.data), size)
+			copy(data, b.data)
+			b.data = data
+		}
 		if b.lines == nil {
 			b.lines = make([]Line, 0, min(c.BatchLines, size/64+1))
 		}
@@ -488,6 +495,7 @@ func (r *run) flush() error {
 		Lines:     b.lines,
 		TooLong:   slices.Clone(b.tooLong),
 		Positions: r.f.positionsWith(r.e, r.st),
+		data:      b.data,
 	}
 	b.data, b.lines, b.tooLong = nil, nil, b.tooLong[:0] // now the batch's
 	if err := r.fn(batch); err != nil {
@@ -505,7 +513,8 @@ func (r *run) commit() {
 }
 
 // builder is the batch under construction. data and lines are handed
-// over with the batch; each batch gets new ones.
+// over with the batch; each batch gets new ones, or a released batch's
+// (Follower.Release).
 type builder struct {
 	data    []byte
 	lines   []Line

@@ -223,7 +223,7 @@ func TestFinalLineWithoutNewline(t *testing.T) {
 	wantLines(t, "older but not idle", h.poll(), "c")
 	h.clock = h.clock.Add(31 * time.Second)
 	var last Line
-	if err := h.f.Poll(context.Background(), func(b Batch) error { h.apply(b); last = b.Lines[0]; return nil }); err != nil {
+	if err := h.f.Poll(context.Background(), func(b Batch) error { last = b.Lines[0]; last.Text = slices.Clone(last.Text); h.apply(b); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if string(last.Text) != "b" || last.Num != 2 || last.Offset != 2 {
