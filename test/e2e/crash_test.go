@@ -27,6 +27,13 @@ type writer struct {
 	base time.Time
 	n    int // events written
 	gen  int
+	// open are the changes accepted and not yet reverted, by time.
+	open []change
+}
+
+type change struct {
+	id string
+	at time.Time
 }
 
 var idField = regexp.MustCompile(`"id":"e\d+",`)
@@ -51,7 +58,9 @@ func (w *writer) appendLines(name string, lines []string) {
 }
 
 // batch writes n events: tool calls and outcomes for random users, a few
-// repeated ids and a few bad lines.
+// repeated ids and a few bad lines, and changes accepted and reverted
+// later (each pair a fix loop, often across batches, kills and
+// rotations).
 func (w *writer) batch(n int) {
 	var audit, auth []string
 	for i := 0; i < n; i++ {
@@ -70,6 +79,16 @@ func (w *writer) batch(n int) {
 			auth = append(auth, fmt.Sprintf(`{"ts":"%s","type":"session_start","id":"e%d","user":"%s","surface":"%s"}`, ts, w.n, user, []string{"web", "ide", "cli"}[w.r.IntN(3)]))
 		case k < 9:
 			audit = append(audit, fmt.Sprintf(`{"ts":"%s","type":"outcome","id":"e%d","user":"%s","workflow":"w%d","status":"%s","receipt":"r%d"}`, ts, w.n, user, w.r.IntN(8), []string{"success", "failure"}[w.r.IntN(2)], w.n))
+		case k == 9:
+			c := change{id: fmt.Sprintf("c%d", w.n), at: w.base.Add(-2*time.Hour - time.Duration(w.r.IntN(3600))*time.Second)}
+			w.open = append(w.open, c)
+			audit = append(audit, fmt.Sprintf(`{"ts":"%s","type":"change_accepted","id":"e%d","change":"%s","user":"%s"}`, c.at.Format(time.RFC3339Nano), w.n, c.id, user))
+		case k == 10 && len(w.open) > 0:
+			i := w.r.IntN(len(w.open))
+			c := w.open[i]
+			w.open = append(w.open[:i], w.open[i+1:]...)
+			at := c.at.Add(time.Duration(1+w.r.IntN(1800)) * time.Second)
+			audit = append(audit, fmt.Sprintf(`{"ts":"%s","type":"change_reverted","id":"e%d","change":"%s"}`, at.Format(time.RFC3339Nano), w.n, c.id))
 		default:
 			audit = append(audit, fmt.Sprintf(`{"ts":"%s","type":"tool_call","id":"e%d","user":"%s","tool":"tool%d","status":"%s","duration_ms":%d,"receipt":"r%d"}`, ts, w.n, user, w.r.IntN(30), []string{"success", "success", "error", "denied"}[w.r.IntN(4)], w.r.IntN(900), w.n))
 		}
@@ -271,7 +290,10 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 	if scrape.Ingested(want) < float64(w.n)/2 {
 		t.Errorf("clean run applied only %v of %d events", scrape.Ingested(want), w.n)
 	}
-	t.Logf("%d events, %d kills, %v applied by both runs", w.n, kills, scrape.Ingested(want))
+	if n := want["heady_outcomes_fix_loop_seconds_count"]; n < 20 {
+		t.Errorf("the clean run saw %v fix loops: the input is not what the test means", n)
+	}
+	t.Logf("%d events, %d kills, %v applied by both runs, %v fix loops", w.n, kills, scrape.Ingested(want), want["heady_outcomes_fix_loop_seconds_count"])
 }
 
 // monotonicSeries picks the engine's counters and cumulative histograms:
