@@ -98,6 +98,8 @@ type Sources struct {
 	Registry *Block   `yaml:"registry"`
 	Cost     *Block   `yaml:"cost"`
 	Probe    *Block   `yaml:"probe"`
+
+	items map[string]int // each list item's line (bind)
 }
 
 // Streams are the event streams' names, in the order of Sources.
@@ -116,8 +118,10 @@ func (s *Sources) Inputs(stream string) []*Block {
 	return nil
 }
 
-// bind records where each source block is, once the whole file is read.
-func (s *Sources) bind(file string, keys map[int]string) {
+// bind records where each source block is, once the whole file is read;
+// items has the line of every list item (itemLines), for an empty one.
+func (s *Sources) bind(file string, keys map[int]string, items map[string]int) {
+	s.items = items
 	dir := filepath.Dir(file)
 	for key, b := range map[string]*Block{"sources.registry": s.Registry, "sources.cost": s.Cost, "sources.probe": s.Probe} {
 		if b != nil {
@@ -139,7 +143,8 @@ func (s *Sources) checkInputs() error {
 	for _, st := range Streams {
 		for i, b := range s.Inputs(st) {
 			if b == nil {
-				return &lineError{line: 1, key: fmt.Sprintf("sources.%s[%d]", st, i), msg: "empty input"}
+				key := fmt.Sprintf("sources.%s[%d]", st, i)
+				return &lineError{line: max(s.items[key], 1), key: key, msg: "empty input"}
 			}
 		}
 	}
@@ -355,7 +360,7 @@ func Parse(b []byte, file string) (*Config, error) {
 		}
 	}
 	c.File = file
-	c.Sources.bind(file, keys)
+	c.Sources.bind(file, keys, itemLines(&root))
 	if err := c.finish(filepath.Dir(file)); err != nil {
 		return nil, fileErr(file, keys, err)
 	}
@@ -419,6 +424,26 @@ func fileErr(file string, keys map[int]string, err error) error {
 // keyLines maps each line holding a mapping key to the key's dotted path.
 func keyLines(root *yaml.Node) map[int]string {
 	out := map[int]string{}
+	walkPaths(root, func(path string, line int) {
+		if _, ok := out[line]; !ok {
+			out[line] = path
+		}
+	}, func(string, int) {})
+	return out
+}
+
+// itemLines maps the dotted path of each list item ("sources.audit[1]")
+// to its line: an empty item decodes to nothing that remembers it.
+func itemLines(root *yaml.Node) map[string]int {
+	out := map[string]int{}
+	walkPaths(root, func(string, int) {}, func(path string, line int) { out[path] = line })
+	return out
+}
+
+// walkPaths calls key with the dotted path and line of every mapping key
+// of the document ("sources.cost.url"), and item with those of every list
+// item ("sources.audit[1]").
+func walkPaths(root *yaml.Node, key, item func(path string, line int)) {
 	var walk func(n *yaml.Node, path string)
 	walk = func(n *yaml.Node, path string) {
 		switch n.Kind {
@@ -428,24 +453,23 @@ func keyLines(root *yaml.Node) map[int]string {
 			}
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
+				k := n.Content[i]
 				p := k.Value
 				if path != "" {
 					p = path + "." + k.Value
 				}
-				if _, ok := out[k.Line]; !ok {
-					out[k.Line] = p
-				}
-				walk(v, p)
+				key(p, k.Line)
+				walk(n.Content[i+1], p)
 			}
 		case yaml.SequenceNode:
 			for i, c := range n.Content {
-				walk(c, fmt.Sprintf("%s[%d]", path, i))
+				p := fmt.Sprintf("%s[%d]", path, i)
+				item(p, c.Line)
+				walk(c, p)
 			}
 		}
 	}
 	walk(root, "")
-	return out
 }
 
 // finish applies the defaults and validates what config owns: the state

@@ -109,7 +109,7 @@ func TestErrorsNameFileLineKey(t *testing.T) {
 	}{
 		{"unknown top key", "sources: {}\nstate_dri: x\n", "c.yml:2: state_dri: unknown key"},
 		{"unknown nested key", "sources:\n  audit: [{paths: [a]}]\n  costs: {url: x}\n", `c.yml:3: sources.costs: unknown key (did you mean "cost"?)`},
-		{"empty input", "sources:\n  audit:\n    - paths: [a]\n    -\n", "c.yml:1: sources.audit[1]: empty input"},
+		{"empty input", "sources:\n  audit:\n    - paths: [a]\n    -\n", "c.yml:4: sources.audit[1]: empty input"},
 		{"syntax", "sources: [\n", "c.yml:"},
 		{"wrong type", "sources:\n  audit: 5\n", "c.yml:2: sources.audit: cannot unmarshal"},
 		{"no sources", "state_dir: x\n", "sources: no source configured"},
