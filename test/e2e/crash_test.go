@@ -29,6 +29,8 @@ type writer struct {
 	gen  int
 	// open are the changes accepted and not yet reverted, by time.
 	open []change
+	// audit are the numbers of the audit events written, for repeats.
+	audit []int
 }
 
 type change struct {
@@ -72,24 +74,30 @@ func (w *writer) batch(n int) {
 		switch k := w.r.IntN(20); {
 		case k == 0:
 			audit = append(audit, `{"ts":"`+ts+`","type":"tool_call","user":"`+user) // truncated: skipped
-		case k == 1 && w.n > 10:
-			// a repeat of an earlier id: counted once
-			audit = append(audit, fmt.Sprintf(`{"ts":"%s","type":"tool_call","id":"e%d","user":"%s","tool":"t","status":"success","receipt":"r"}`, ts, w.r.IntN(w.n-1)+1, user))
+		case k == 1 && len(w.audit) > 10:
+			// A repeat of an earlier audit event's id: counted once. (Not
+			// an auth event's: which of two streams' copies counts depends
+			// on how the streams interleave, which a restart changes.)
+			audit = append(audit, fmt.Sprintf(`{"ts":"%s","type":"tool_call","id":"e%d","user":"%s","tool":"t","status":"success","receipt":"r"}`, ts, w.audit[w.r.IntN(len(w.audit))], user))
 		case k < 6:
 			auth = append(auth, fmt.Sprintf(`{"ts":"%s","type":"session_start","id":"e%d","user":"%s","surface":"%s"}`, ts, w.n, user, []string{"web", "ide", "cli"}[w.r.IntN(3)]))
 		case k < 9:
+			w.audit = append(w.audit, w.n)
 			audit = append(audit, fmt.Sprintf(`{"ts":"%s","type":"outcome","id":"e%d","user":"%s","workflow":"w%d","status":"%s","receipt":"r%d"}`, ts, w.n, user, w.r.IntN(8), []string{"success", "failure"}[w.r.IntN(2)], w.n))
 		case k == 9:
+			w.audit = append(w.audit, w.n)
 			c := change{id: fmt.Sprintf("c%d", w.n), at: w.base.Add(-2*time.Hour - time.Duration(w.r.IntN(3600))*time.Second)}
 			w.open = append(w.open, c)
 			audit = append(audit, fmt.Sprintf(`{"ts":"%s","type":"change_accepted","id":"e%d","change":"%s","user":"%s"}`, c.at.Format(time.RFC3339Nano), w.n, c.id, user))
 		case k == 10 && len(w.open) > 0:
+			w.audit = append(w.audit, w.n)
 			i := w.r.IntN(len(w.open))
 			c := w.open[i]
 			w.open = append(w.open[:i], w.open[i+1:]...)
 			at := c.at.Add(time.Duration(1+w.r.IntN(1800)) * time.Second)
 			audit = append(audit, fmt.Sprintf(`{"ts":"%s","type":"change_reverted","id":"e%d","change":"%s"}`, at.Format(time.RFC3339Nano), w.n, c.id))
 		default:
+			w.audit = append(w.audit, w.n)
 			audit = append(audit, fmt.Sprintf(`{"ts":"%s","type":"tool_call","id":"e%d","user":"%s","tool":"tool%d","status":"%s","duration_ms":%d,"receipt":"r%d"}`, ts, w.n, user, w.r.IntN(30), []string{"success", "success", "error", "denied"}[w.r.IntN(4)], w.r.IntN(900), w.n))
 		}
 	}
@@ -262,8 +270,9 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 		}
 		got = scrape.EngineSeries(m)
 		monotonic("catching up", false)
-		return scrape.Ingested(got) >= scrape.Ingested(want) && maps.Equal(scrape.Comparable(monotonicSeries(got)), scrape.Comparable(monotonicSeries(want))),
-			fmt.Sprintf("%v of %v", scrape.Ingested(got), scrape.Ingested(want))
+		g, w := scrape.Comparable(monotonicSeries(got)), scrape.Comparable(monotonicSeries(want))
+		return scrape.Ingested(got) >= scrape.Ingested(want) && maps.Equal(g, w),
+			fmt.Sprintf("%v of %v events; counters differing: %s", scrape.Ingested(got), scrape.Ingested(want), differing(g, w))
 	})
 	if kills < 8 {
 		t.Fatalf("only %d kills", kills)
@@ -294,6 +303,27 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 		t.Errorf("the clean run saw %v fix loops: the input is not what the test means", n)
 	}
 	t.Logf("%d events, %d kills, %v applied by both runs, %v fix loops", w.n, kills, scrape.Ingested(want), want["heady_outcomes_fix_loop_seconds_count"])
+}
+
+// differing lists the first few series whose values differ between got
+// and want, with both values.
+func differing(got, want map[string]float64) string {
+	var d []string
+	for k := range maps.Keys(want) {
+		if g, ok := got[k]; !ok || g != want[k] {
+			d = append(d, fmt.Sprintf("%s %v (want %v)", k, got[k], want[k]))
+		}
+	}
+	for k := range maps.Keys(got) {
+		if _, ok := want[k]; !ok {
+			d = append(d, fmt.Sprintf("%s %v (absent)", k, got[k]))
+		}
+	}
+	sort.Strings(d)
+	if len(d) > 6 {
+		d = append(d[:6], fmt.Sprintf("and %d more", len(d)-6))
+	}
+	return strings.Join(d, "; ")
 }
 
 // monotonicSeries picks the engine's counters and cumulative histograms:
