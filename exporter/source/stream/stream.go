@@ -25,6 +25,7 @@ import (
 	"github.com/heady/heady-metrics/exporter/event"
 	"github.com/heady/heady-metrics/exporter/source"
 	"github.com/heady/heady-metrics/exporter/source/tail"
+	"github.com/heady/heady-metrics/internal/reuse"
 )
 
 // LineDecoder turns one input line into canonical events.
@@ -125,10 +126,7 @@ func (b *Batch) Release() {
 	b.in = nil
 	in.f.Release(b.tail)
 	if b.mem != nil {
-		select {
-		case in.free <- b.mem[:0]:
-		default: // enough kept already
-		}
+		in.free.Put(b.mem[:0])
 	}
 }
 
@@ -146,7 +144,7 @@ type Input struct {
 	// first use; decs[0] is dec.
 	decs []LineDecoder
 	// free keeps the event memory of released batches (Batch.Release).
-	free chan []event.Event
+	free reuse.List[[]event.Event]
 }
 
 // Options are what the exporter gives an input besides its configuration.
@@ -189,7 +187,7 @@ func New(cfg Config, opts Options) (*Input, error) {
 		}
 	}
 	in := &Input{Name: cfg.Name, Health: health, dec: dec, cfg: cfg, formats: formats, now: now,
-		free: make(chan []event.Event, freeBatches)}
+		free: reuse.New[[]event.Event](freeBatches)}
 	f, err := tail.New(tail.Config{
 		Paths:        cfg.Paths,
 		PollInterval: opts.PollInterval,
@@ -246,16 +244,10 @@ const freeBatches = 8
 
 // events returns room for n events: a released batch's memory, or new.
 func (in *Input) events(n int) []event.Event {
-	for {
-		select {
-		case m := <-in.free:
-			if cap(m) >= n {
-				return m[:n]
-			}
-		default:
-			return make([]event.Event, n)
-		}
+	if m, ok := in.free.Get(func(m []event.Event) bool { return cap(m) >= n }); ok {
+		return m[:n]
 	}
+	return make([]event.Event, n)
 }
 
 // decodeChunk is the fewest lines a decoding worker is given: below it,

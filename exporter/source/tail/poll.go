@@ -444,7 +444,7 @@ func (r *run) addLine(p1, p2 []byte) error {
 		}
 		size := max(int(want), n, 512)
 		if len(b.data) == 0 && b.lines == nil {
-			if m := r.f.reuse(size); m.data != nil {
+			if m := r.f.recycled(size); m.data != nil {
 				b.data, b.lines = m.data, m.lines
 			}
 		}

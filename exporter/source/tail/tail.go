@@ -93,6 +93,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/heady/heady-metrics/internal/reuse"
 )
 
 // FingerprintBytes is the most bytes a fingerprint covers.
@@ -238,12 +240,12 @@ type Follower struct {
 	now     func() time.Time
 	entries []*entry
 
-	buf     []byte             // read buffer
-	b       builder            // batch under construction
-	free    chan builder       // the memory of released batches (Release)
-	errs    map[string]string  // path -> last reported error text
-	seen    map[string]bool    // paths with an error in the current poll
-	gzHeads map[statKey][]byte // decompressed heads of .gz files
+	buf     []byte              // read buffer
+	b       builder             // batch under construction
+	free    reuse.List[builder] // the memory of released batches (Release)
+	errs    map[string]string   // path -> last reported error text
+	seen    map[string]bool     // paths with an error in the current poll
+	gzHeads map[statKey][]byte  // decompressed heads of .gz files
 
 	matched   int      // distinct readable regular files at the last scan
 	unmatched []string // configured paths that matched no file at the last scan
@@ -262,29 +264,16 @@ const freeBatches = 8
 // batch not released is the garbage collector's. It is safe to call from
 // any goroutine.
 func (f *Follower) Release(b Batch) {
-	if cap(b.data) == 0 {
-		return
-	}
-	select {
-	case f.free <- builder{data: b.data[:0], lines: b.Lines[:0]}:
-	default: // enough kept already
+	if cap(b.data) > 0 {
+		f.free.Put(builder{data: b.data[:0], lines: b.Lines[:0]})
 	}
 }
 
-// reuse returns released memory for a batch of at least size bytes, or
-// an empty builder when none is kept: the memory too small for size is
-// dropped.
-func (f *Follower) reuse(size int) builder {
-	for {
-		select {
-		case m := <-f.free:
-			if cap(m.data) >= size {
-				return m
-			}
-		default:
-			return builder{}
-		}
-	}
+// recycled returns released memory for a batch of at least size bytes, or
+// an empty builder when none is kept.
+func (f *Follower) recycled(size int) builder {
+	m, _ := f.free.Get(func(m builder) bool { return cap(m.data) >= size })
+	return m
 }
 
 // Matched reports, as of the last Poll, how many distinct readable regular
@@ -315,7 +304,7 @@ func New(cfg Config, start []Position, now func() time.Time) (*Follower, error) 
 		cfg:     cfg,
 		now:     now,
 		buf:     make([]byte, 128<<10),
-		free:    make(chan builder, freeBatches),
+		free:    reuse.New[builder](freeBatches),
 		errs:    map[string]string{},
 		gzHeads: map[statKey][]byte{},
 	}
