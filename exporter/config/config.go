@@ -119,7 +119,7 @@ func (s *Sources) Inputs(stream string) []*Block {
 }
 
 // bind records where each source block is, once the whole file is read;
-// items has the line of every list item (itemLines), for an empty one.
+// items has the line of every list item (lineMaps), for an empty one.
 func (s *Sources) bind(file string, keys map[int]string, items map[string]int) {
 	s.items = items
 	dir := filepath.Dir(file)
@@ -352,7 +352,7 @@ func Parse(b []byte, file string) (*Config, error) {
 	if err := yaml.Unmarshal(b, &root); err != nil {
 		return nil, fileErr(file, nil, err)
 	}
-	keys := keyLines(&root)
+	keys, items := lineMaps(&root)
 	c := &Config{}
 	if len(root.Content) > 0 {
 		if err := decodeStrict(root.Content[0], c); err != nil {
@@ -360,7 +360,7 @@ func Parse(b []byte, file string) (*Config, error) {
 		}
 	}
 	c.File = file
-	c.Sources.bind(file, keys, itemLines(&root))
+	c.Sources.bind(file, keys, items)
 	if err := c.finish(filepath.Dir(file)); err != nil {
 		return nil, fileErr(file, keys, err)
 	}
@@ -421,29 +421,12 @@ func fileErr(file string, keys map[int]string, err error) error {
 	return fmt.Errorf("%s: %s", file, msg)
 }
 
-// keyLines maps each line holding a mapping key to the key's dotted path.
-func keyLines(root *yaml.Node) map[int]string {
-	out := map[int]string{}
-	walkPaths(root, func(path string, line int) {
-		if _, ok := out[line]; !ok {
-			out[line] = path
-		}
-	}, func(string, int) {})
-	return out
-}
-
-// itemLines maps the dotted path of each list item ("sources.audit[1]")
-// to its line: an empty item decodes to nothing that remembers it.
-func itemLines(root *yaml.Node) map[string]int {
-	out := map[string]int{}
-	walkPaths(root, func(string, int) {}, func(path string, line int) { out[path] = line })
-	return out
-}
-
-// walkPaths calls key with the dotted path and line of every mapping key
-// of the document ("sources.cost.url"), and item with those of every list
-// item ("sources.audit[1]").
-func walkPaths(root *yaml.Node, key, item func(path string, line int)) {
+// lineMaps walks the document once for where things are: keys maps each
+// line holding a mapping key to the key's dotted path ("sources.cost.url"),
+// items each list item's dotted path ("sources.audit[1]") to its line, for
+// an empty item, which decodes to nothing that remembers it.
+func lineMaps(root *yaml.Node) (keys map[int]string, items map[string]int) {
+	keys, items = map[int]string{}, map[string]int{}
 	var walk func(n *yaml.Node, path string)
 	walk = func(n *yaml.Node, path string) {
 		switch n.Kind {
@@ -453,23 +436,26 @@ func walkPaths(root *yaml.Node, key, item func(path string, line int)) {
 			}
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				k := n.Content[i]
+				k, v := n.Content[i], n.Content[i+1]
 				p := k.Value
 				if path != "" {
 					p = path + "." + k.Value
 				}
-				key(p, k.Line)
-				walk(n.Content[i+1], p)
+				if _, ok := keys[k.Line]; !ok {
+					keys[k.Line] = p
+				}
+				walk(v, p)
 			}
 		case yaml.SequenceNode:
 			for i, c := range n.Content {
 				p := fmt.Sprintf("%s[%d]", path, i)
-				item(p, c.Line)
+				items[p] = c.Line
 				walk(c, p)
 			}
 		}
 	}
 	walk(root, "")
+	return keys, items
 }
 
 // finish applies the defaults and validates what config owns: the state
