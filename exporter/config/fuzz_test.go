@@ -17,9 +17,6 @@ import (
 func FuzzConfig(f *testing.F) {
 	testutil.AddSeedFiles(f, "testdata/seeds/*.yml")
 	for _, s := range []string{
-		"sources:\n  audit:\n    - paths: [a.jsonl]\n",
-		"sources: &s\n  audit:\n    - &i {paths: [a]}\n    - *i\n",
-		"a: &a [x, x]\nb: &b [*a, *a]\nsources: {ci: [{paths: *b}]}\n",
 		"sources:\n  audit: [~, {paths: ['[']}]\n",
 		"web: {webhook_secret_file: s, webhook_max_body_bytes: -1}\nsources: {ci: [{name: ci-webhook, paths: [c]}]}\n",
 		"engine: {top_n: 4, dedup_horizon: 1d, checkpoint_interval: 0s}\n",

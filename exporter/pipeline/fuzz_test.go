@@ -17,9 +17,6 @@ import (
 func FuzzCheck(f *testing.F) {
 	testutil.AddSeedFiles(f, "../config/testdata/seeds/*.yml")
 	for _, s := range []string{
-		"sources:\n  audit:\n    - paths: [a.jsonl]\n",
-		"sources: &s\n  audit:\n    - &i {paths: [a]}\n    - *i\n",
-		"a: &a [x, x]\nb: &b [*a, *a]\nsources: {ci: [{paths: *b}]}\n",
 		"sources:\n  audit: [{paths: ['[']}]\n",
 		"sources:\n  audit: [{paths: [a], name: audit-2}, {paths: [b]}]\n",
 		"web: {webhook_secret_file: s}\nsources: {ci: [{name: ci-webhook, paths: [c]}]}\n",
