@@ -309,14 +309,14 @@ func TestKillNineMidIngestLosesNothing(t *testing.T) {
 // and want, with both values.
 func differing(got, want map[string]float64) string {
 	var d []string
-	for k := range maps.Keys(want) {
-		if g, ok := got[k]; !ok || g != want[k] {
-			d = append(d, fmt.Sprintf("%s %v (want %v)", k, got[k], want[k]))
+	for k, w := range want {
+		if g, ok := got[k]; !ok || g != w {
+			d = append(d, fmt.Sprintf("%s %v (want %v)", k, g, w))
 		}
 	}
-	for k := range maps.Keys(got) {
+	for k, g := range got {
 		if _, ok := want[k]; !ok {
-			d = append(d, fmt.Sprintf("%s %v (absent)", k, got[k]))
+			d = append(d, fmt.Sprintf("%s %v (absent)", k, g))
 		}
 	}
 	sort.Strings(d)
