@@ -90,7 +90,7 @@ func (s *hashSet) grow() {
 	if len(old) > 0 {
 		size = len(old) * 2
 	}
-	s.slots = make([]uint64, size)
+	s.slots = makeWritten[uint64](size, size)
 	s.n = 0
 	for _, v := range old {
 		if v != 0 {

@@ -114,7 +114,7 @@ func (p *pool) extend(end int) {
 		if k == 0 {
 			size = min(poolPage, max(need, 2*len(pg), 64))
 		}
-		grown := make([]uint64, size)
+		grown := makeWritten[uint64](size, size)
 		copy(grown, pg)
 		p.pages[k] = grown
 	}

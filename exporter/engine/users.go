@@ -366,10 +366,10 @@ func (us *users) insert(slot, h uint64, h2 uint32) *user {
 		if k == 0 {
 			size = 16 // the first grows
 		}
-		us.pages = append(us.pages, make([]user, 0, size))
+		us.pages = append(us.pages, makeWritten[user](0, size))
 	}
 	if pg := us.pages[k]; len(pg) == cap(pg) {
-		us.pages[k] = append(make([]user, 0, min(userPage, 2*cap(pg))), pg...)
+		us.pages[k] = append(makeWritten[user](0, min(userPage, 2*cap(pg))), pg...)
 	}
 	us.pages[k] = append(us.pages[k], user{hashHi: uint32(h >> 32), h2: h2})
 	us.n++
@@ -382,7 +382,7 @@ func (us *users) insert(slot, h uint64, h2 uint32) *user {
 
 func (us *users) grow() {
 	old := us.slots
-	us.slots = make([]userSlot, len(old)*2)
+	us.slots = makeWritten[userSlot](len(old)*2, len(old)*2)
 	mask := uint64(len(us.slots) - 1)
 	for _, sl := range old {
 		if sl.idx == 0 {
@@ -402,8 +402,8 @@ func (us *users) reserve(n int) {
 	for size*3 < n*4+4 {
 		size *= 2
 	}
-	us.slots = make([]userSlot, size)
-	us.pages = append(make([][]user, 0, (n+userPage-1)/userPage), make([]user, 0, min(n, userPage)))
+	us.slots = makeWritten[userSlot](size, size)
+	us.pages = append(make([][]user, 0, (n+userPage-1)/userPage), makeWritten[user](0, min(n, userPage)))
 }
 
 func (us *users) len() int { return us.n }
