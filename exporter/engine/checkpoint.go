@@ -702,7 +702,7 @@ func decodeUsers(d *decoder, parts []*Engine) {
 			}
 		} else {
 			id := d.full(int(d.uvarint()))
-			h, h2 = xxhash.Sum64(id), fnv32(id)
+			h, h2 = xxhash.Sum64(id), event.Fingerprint(id)
 		}
 		k := partOf(h, len(parts))
 		if cur[k] == nil {

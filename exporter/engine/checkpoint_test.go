@@ -123,7 +123,7 @@ func idsOf(evs []event.Event) func(uint64, uint32) string {
 	ids := map[[2]uint64]string{}
 	for i := range evs {
 		if u := evs[i].User; u != "" {
-			ids[[2]uint64{xxhash.Sum64String(u), uint64(fnv32(u))}] = u
+			ids[[2]uint64{xxhash.Sum64String(u), uint64(event.Fingerprint(u))}] = u
 		}
 	}
 	return func(h uint64, h2 uint32) string {

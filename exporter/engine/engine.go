@@ -15,8 +15,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/cespare/xxhash/v2"
-
 	"github.com/heady/heady-metrics/exporter/event"
 )
 
@@ -236,12 +234,9 @@ func (e *Engine) ApplyBatch(evs []event.Event, res []Result) {
 		users := e.opt.Side != EventSide // else the user side is another engine's
 		for i := range group {
 			ev := &group[i]
-			hs[i] = evHashes{}
-			if ev.User != "" && users {
-				hs[i].user = xxhash.Sum64String(ev.User)
-			}
-			if ev.ID != "" {
-				hs[i].id = xxhash.Sum64String(ev.ID)
+			hs[i] = evHashes{id: ev.IDKey()}
+			if users {
+				hs[i].user = ev.UserKey()
 			}
 		}
 		e.prefetch(hs[:len(group)])
@@ -261,14 +256,7 @@ const prefetchGroup = 64
 type evHashes struct{ user, id uint64 }
 
 func hashesOf(ev *event.Event) evHashes {
-	var h evHashes
-	if ev.User != "" {
-		h.user = xxhash.Sum64String(ev.User)
-	}
-	if ev.ID != "" {
-		h.id = xxhash.Sum64String(ev.ID)
-	}
-	return h
+	return evHashes{user: ev.UserKey(), id: ev.IDKey()}
 }
 
 // prefetch reads the memory the events of hashes hs are about to touch:
@@ -533,7 +521,7 @@ func (e *Engine) applyUser(ev *event.Event, userHash uint64, sec int64, old bool
 	if !act && (ev.Type != event.TypeSetup || old) {
 		return
 	}
-	u := e.users.getHashed(ev.User, userHash)
+	u := e.users.get(userHash, ev.UserFingerprint())
 	if act {
 		e.activity(u, ev.Time, sec)
 	}

@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/cespare/xxhash/v2"
-
 	"github.com/heady/heady-metrics/exporter/event"
 )
 
@@ -264,7 +262,7 @@ func (e *Engine) applyUsers(evs []event.Event, part, n int) {
 		if evs[i].User == "" {
 			continue
 		}
-		h := xxhash.Sum64String(evs[i].User)
+		h := evs[i].UserKey()
 		if partOf(h, n) != part {
 			continue
 		}
@@ -445,7 +443,7 @@ func LoadPartitioned(dir string, opt Options) (*Partitioned, error) {
 	own := p.ev.pending[:0]
 	for _, pe := range p.ev.pending {
 		if pe.ev.User != "" {
-			e := p.parts[partOf(xxhash.Sum64String(pe.ev.User), len(p.parts))]
+			e := p.parts[partOf(pe.ev.UserKey(), len(p.parts))]
 			e.pending = append(e.pending, pendingEvent{ev: pe.ev})
 		}
 		if !pe.userOnly {

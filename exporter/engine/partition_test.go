@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -118,8 +119,18 @@ func TestPartitionedEqualsEngine(t *testing.T) {
 		if fix := histOf(t, wantView, kpi.SFixLoopHist); (fix.Count == 0) == (opt.ShardIndex == opt.GlobalShard) {
 			t.Fatalf("shard %d/%d: the input completes %d fix loops", opt.ShardIndex, opt.ShardCount, fix.Count)
 		}
+		// Inputs hash their events' ids and users as they decode them
+		// (SetKeys); other events, as the cost API's, come without: the
+		// engine must give the same results either way.
+		keyed := slices.Clone(evs)
+		for i := range keyed {
+			if i%3 != 0 {
+				keyed[i].SetKeys()
+			}
+		}
 		for _, parts := range []int{1, 2, 3, 4, 7} {
 			what := fmt.Sprintf("shard %d/%d, %d partitions", opt.ShardIndex, opt.ShardCount, parts)
+			evs := keyed
 			o := opt
 			o.Partitions = parts
 			p := NewPartitioned(o)
@@ -170,6 +181,34 @@ func TestPartitionedEqualsEngine(t *testing.T) {
 				t.Fatalf("%s: %d users, plain engine %d", what, p.Users(), plain.Users())
 			}
 			sameView(t, what, wantView, p.Evaluate(later))
+		}
+	}
+}
+
+// The engine files an event's user under the hashes SetKeys stored, not
+// the strings: the hashes are an input's to compute, on its core, after
+// the last change to the event.
+func TestEngineUsesTheEventsKeys(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for _, parts := range []int{1, 2} {
+		p := NewPartitioned(Options{Partitions: parts})
+		p.Advance(now.UnixMilli())
+		evs := []event.Event{
+			{Type: event.TypeSessionStart, Time: now.Add(-time.Hour).UnixMilli(), User: "alice"},
+			{Type: event.TypeSessionStart, Time: now.Add(-time.Minute).UnixMilli(), User: "alice"},
+		}
+		for i := range evs {
+			evs[i].SetKeys()
+		}
+		evs[1].User = "bob" // after SetKeys: still filed as alice
+		p.ApplyBatch(evs, make([]Result, len(evs)))
+		if got := p.Users(); got != 1 {
+			t.Fatalf("%d partitions: %d users, want 1 (both events carry alice's keys)", parts, got)
+		}
+		evs[1].SetKeys()
+		p.ApplyBatch(evs[1:], make([]Result, 1))
+		if got := p.Users(); got != 2 {
+			t.Fatalf("%d partitions: %d users after bob's own keys, want 2", parts, got)
 		}
 	}
 }

@@ -324,20 +324,8 @@ type userSlot struct {
 	idx    uint32 // index of the record, plus one
 }
 
-// fnv32 is FNV-1a 32 of s.
-func fnv32[T string | []byte](s T) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(s); i++ {
-		h ^= uint32(s[i])
-		h *= 16777619
-	}
-	return h
-}
-
 func newUsers() users { return users{slots: make([]userSlot, 1024)} }
 
-// getHashed returns the state of id, creating it. h is the xxhash64 of id.
-func (us *users) getHashed(id string, h uint64) *user { return us.get(h, fnv32(id)) }
 
 // get returns the state of the user of fingerprint (h, h2), creating it.
 func (us *users) get(h uint64, h2 uint32) *user {

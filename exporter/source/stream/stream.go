@@ -349,7 +349,9 @@ func decodeLines(dec LineDecoder, lines []tail.Line, out *Batch) {
 	var line []byte
 	emit := func(e *event.Event) {
 		out.Events = append(out.Events, *e)
-		ownStrings(&out.Events[len(out.Events)-1], line)
+		ev := &out.Events[len(out.Events)-1]
+		ownStrings(ev, line)
+		ev.SetKeys() // here, while the line is in this core's cache
 	}
 	for _, l := range lines {
 		if len(l.Text) == 0 || isBlank(l.Text) {
