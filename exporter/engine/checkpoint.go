@@ -39,14 +39,20 @@ import (
 // Version 4 saves each user's 96-bit fingerprint (the engine keeps no user
 // id, see users) where 2 and 3 saved the id; those still load, their ids
 // hashed to the same fingerprints as the events' users.
+//
+// Version 5 adds the shard layout at the end (count, index, global shard):
+// a checkpoint holds only its shard's users and counts, so it loads only
+// into an engine of the same layout (ShardLayoutError). Older versions,
+// which did not record it, load into any.
 const (
-	checkpointMagic   = "HEADYCK\x04"
+	checkpointMagic   = "HEADYCK\x05"
+	checkpointMagicV4 = "HEADYCK\x04"
 	checkpointMagicV3 = "HEADYCK\x03"
 	checkpointMagicV2 = "HEADYCK\x02"
 )
 
 // checkpointVersion is the format Save writes.
-const checkpointVersion = 4
+const checkpointVersion = 5
 
 // CheckpointFile is the checkpoint's name inside the state directory.
 const CheckpointFile = "checkpoint.bin"
@@ -130,7 +136,7 @@ type decoder struct {
 	// sealBefore: timeline hours that ended before this second are sealed
 	// as they are read.
 	sealBefore int64
-	// version is the checkpoint's format version (2, 3 or 4).
+	// version is the checkpoint's format version (2 to 5).
 	version int
 }
 
@@ -311,7 +317,7 @@ func (e *Engine) encode(w *encoder, version int, idOf func(uint64, uint32) strin
 // encodeUsers writes the users of parts (the partitions of one engine's
 // users) as one table, and the surface names they use. One part keeps its
 // surface indexes; several are given the indexes of their sorted union.
-// idOf is nil for format 4 (fingerprints), else it names each user.
+// idOf is nil from format 4 on (fingerprints), else it names each user.
 func encodeUsers(w *encoder, parts []*Engine, idOf func(uint64, uint32) string) {
 	n := 0
 	union := map[string]uint16{}
@@ -487,6 +493,12 @@ func (e *Engine) encodeEvents(w *encoder, version int) {
 	if version >= 3 {
 		w.cumulative(&e.cum)
 	}
+	if version >= 5 {
+		l := e.layout()
+		w.uvarint(uint64(l.Count))
+		w.uvarint(uint64(l.Index))
+		w.uvarint(uint64(l.Global))
+	}
 }
 
 // cumulative writes the counters (sorted) and the cumulative histograms.
@@ -639,6 +651,9 @@ func Load(dir string, opt Options) (*Engine, error) {
 	e := New(opt)
 	version, err := loadWith(dir, e.decode)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.checkLayout(dir); err != nil {
 		return nil, err
 	}
 	e.committed, e.committedIngested = e.cum.clone(), e.ingested
@@ -890,4 +905,53 @@ func (e *Engine) decodeEvents(d *decoder) {
 	if d.version >= 3 {
 		d.cumulative(&e.cum)
 	}
+	if d.version >= 5 {
+		l := &ShardLayout{}
+		l.Count, l.Index, l.Global = int(d.uvarint()), int(d.uvarint()), int(d.uvarint())
+		e.savedLayout = l
+	}
+}
+
+// ShardLayout is the shard an engine counts for (Options.ShardIndex of
+// ShardCount, events without a user on Global); one shard of one for an
+// unsharded engine.
+type ShardLayout struct{ Index, Count, Global int }
+
+func (l ShardLayout) String() string {
+	if l.Count <= 1 {
+		return "unsharded"
+	}
+	return fmt.Sprintf("shard %d of %d (events without a user on shard %d)", l.Index, l.Count, l.Global)
+}
+
+// Layout is the shard layout of an engine of options o.
+func (o Options) Layout() ShardLayout {
+	if o.ShardCount <= 1 {
+		return ShardLayout{Count: 1}
+	}
+	return ShardLayout{Index: o.ShardIndex, Count: o.ShardCount, Global: o.GlobalShard}
+}
+
+// layout is e's shard layout.
+func (e *Engine) layout() ShardLayout { return e.opt.Layout() }
+
+// ShardLayoutError is Load's error for a checkpoint saved by an engine of
+// another shard layout: its users and counts are another share of the
+// input's, which no engine of this layout can take over.
+type ShardLayoutError struct {
+	File          string
+	Saved, Engine ShardLayout
+}
+
+func (err *ShardLayoutError) Error() string {
+	return fmt.Sprintf("%s: saved by an exporter that was %s; this one is %s", err.File, err.Saved, err.Engine)
+}
+
+// checkLayout fails unless the checkpoint e was loaded from in dir was
+// saved by an engine of e's layout (or recorded none: format 4 and older).
+func (e *Engine) checkLayout(dir string) error {
+	if e.savedLayout == nil || *e.savedLayout == e.layout() {
+		return nil
+	}
+	return &ShardLayoutError{File: filepath.Join(dir, CheckpointFile), Saved: *e.savedLayout, Engine: e.layout()}
 }

@@ -224,3 +224,55 @@ func TestCheckpointManySurfacesPartitioned(t *testing.T) {
 		t.Error("no surface index past 9 bits: the test does not test it")
 	}
 }
+
+// A checkpoint holds its shard's share of the users and counts: it loads
+// only into an engine of the same shard layout, plain or partitioned. One
+// of format 4, which did not record the layout, loads into any.
+func TestCheckpointKeepsItsShardLayout(t *testing.T) {
+	now := time.Date(2026, 11, 20, 13, 37, 11, 0, time.UTC)
+	evs := randomEvents(rand.New(rand.NewPCG(3, 9)), now, 500, 40)
+	saved := Options{ShardIndex: 1, ShardCount: 3}
+	e := New(saved)
+	e.Advance(now.UnixMilli())
+	for i := range evs {
+		e.Apply(&evs[i])
+	}
+	if e.Users() == 0 {
+		t.Fatal("shard 1 of 3 owns no user of the input")
+	}
+	dir := t.TempDir()
+	if err := e.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	load := func(opt Options, parts int) (int, error) {
+		opt.Partitions = parts
+		p, err := LoadPartitioned(dir, opt)
+		if err != nil {
+			return 0, err
+		}
+		return p.Users(), nil
+	}
+	for _, parts := range []int{1, 3} {
+		if users, err := load(saved, parts); err != nil || users != e.Users() {
+			t.Fatalf("%d partitions, same layout: %d users, %v; want %d", parts, users, err, e.Users())
+		}
+		for _, other := range []Options{{}, {ShardIndex: 0, ShardCount: 3}, {ShardIndex: 1, ShardCount: 2}, {ShardIndex: 1, ShardCount: 3, GlobalShard: 1}} {
+			_, err := load(other, parts)
+			var lerr *ShardLayoutError
+			if !errors.As(err, &lerr) {
+				t.Fatalf("%d partitions, %+v: %v, want a ShardLayoutError", parts, other, err)
+			}
+			want := fmt.Sprintf("%s: saved by an exporter that was shard 1 of 3 (events without a user on shard 0); this one is %s",
+				filepath.Join(dir, CheckpointFile), New(other).layout())
+			if lerr.Saved != (ShardLayout{Index: 1, Count: 3}) || err.Error() != want {
+				t.Fatalf("%d partitions, %+v: %q, want %q", parts, other, err, want)
+			}
+		}
+	}
+	if err := e.save(dir, 4, nil); err != nil {
+		t.Fatal(err)
+	}
+	if users, err := load(Options{}, 2); err != nil || users != e.Users() {
+		t.Fatalf("format 4 into an unsharded engine: %d users, %v; want %d", users, err, e.Users())
+	}
+}

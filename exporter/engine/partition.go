@@ -436,6 +436,9 @@ func LoadPartitioned(dir string, opt Options) (*Partitioned, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := p.ev.checkLayout(dir); err != nil {
+		return nil, err
+	}
 	// The user-side histograms were read into the event side's state,
 	// where they stay; the partitions' own start empty and add to them.
 	// Every pending event with a user is the partitions' to apply on
@@ -479,6 +482,8 @@ func saveWith(dir string, version int, body func(*encoder)) error {
 		magic = checkpointMagicV2
 	case 3:
 		magic = checkpointMagicV3
+	case 4:
+		magic = checkpointMagicV4
 	}
 	enc.raw([]byte(magic))
 	body(enc)
@@ -523,6 +528,8 @@ func loadWith(dir string, body func(*decoder)) (int, error) {
 	switch {
 	case d.err != nil:
 	case string(m) == checkpointMagic:
+		d.version = 5
+	case string(m) == checkpointMagicV4:
 		d.version = 4
 	case string(m) == checkpointMagicV3:
 		d.version = 3

@@ -459,8 +459,14 @@ func (s *Server) Config() *config.Config {
 
 // Reload swaps in a new configuration: the sources are rebuilt and resume
 // from the positions the engine holds. Engine options (top_n, dedup) take
-// effect at the next restart.
+// effect at the next restart. A new shard layout is refused: the engine's
+// state is its shard's share of the users and counts, which only a
+// restart can rebuild for another share (the checkpoint is then moved
+// aside, see NewServer).
 func (s *Server) Reload(ctx context.Context, c *config.Config) error {
+	if was, is := EngineOptions(s.Config()).Layout(), EngineOptions(c).Layout(); was != is {
+		return fmt.Errorf("the shard layout cannot change at reload (this exporter is %s; the new configuration says %s): restart it to rebuild its state for the new layout", was, is)
+	}
 	req := reloadReq{cfg: c, done: make(chan error, 1)}
 	select {
 	case s.reloads <- req:

@@ -26,9 +26,9 @@ import (
 
 // serveDemo serves the demo in dir as of now until ready and returns its
 // engine series after the first full read.
-func serveDemo(t *testing.T, dir string, now time.Time) (*exporter, map[string]float64) {
+func serveDemo(t *testing.T, dir string, now time.Time, extra ...string) (*exporter, map[string]float64) {
 	t.Helper()
-	e := startExporter(t, filepath.Join(dir, "config.yml"), "--now="+now.Format(time.RFC3339))
+	e := startExporter(t, filepath.Join(dir, "config.yml"), append([]string{"--now=" + now.Format(time.RFC3339)}, extra...)...)
 	e.waitReady(3 * time.Minute)
 	m, err := fetchMetrics(t.Context(), e.url("/metrics"))
 	if err != nil {
@@ -295,6 +295,54 @@ func TestDamagedCheckpointIsKeptAndRebuilt(t *testing.T) {
 	}
 }
 
+// A checkpoint holds one shard's share of the users and counts. Started
+// with another shard layout (a StatefulSet scaled out), the exporter does
+// not take it over: it is moved aside, logged at ERROR and counted like a
+// damaged one, and the state is rebuilt for the new layout from the logs
+// on disk, to exactly the numbers of a clean start.
+func TestCheckpointOfAnotherShardLayoutIsKeptAndRebuilt(t *testing.T) {
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	shard := []string{"--shard.count=2", "--shard.index=0"}
+	clean := writeDemo(t, now)
+	e, want := serveDemo(t, clean, now, shard...)
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
+	dir := writeDemo(t, now)
+	e, _ = serveDemo(t, dir, now) // unsharded
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "state", "checkpoint.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, got := serveDemo(t, dir, now, shard...)
+	moved, _ := filepath.Glob(filepath.Join(dir, "state", "checkpoint.bin.unloadable-*"))
+	if len(moved) != 1 {
+		t.Fatalf("moved-aside checkpoints: %v", moved)
+	}
+	if kept, err := os.ReadFile(moved[0]); err != nil || !bytes.Equal(kept, b) {
+		t.Errorf("the unsharded checkpoint was not kept byte for byte (%v)", err)
+	}
+	log := e.logText()
+	if !strings.Contains(log, "level=ERROR") || !strings.Contains(log, "saved by an exporter that was unsharded; this one is shard 0 of 2") || !strings.Contains(log, moved[0]) {
+		t.Errorf("no ERROR line naming both layouts and %s:\n%s", moved[0], log)
+	}
+	if got["heady_exporter_checkpoint_load_failures_total"] != 1 {
+		t.Errorf("heady_exporter_checkpoint_load_failures_total = %v", got["heady_exporter_checkpoint_load_failures_total"])
+	}
+	ws, gs := scrape.Comparable(scrape.EngineSeries(want)), scrape.Comparable(scrape.EngineSeries(got))
+	if len(ws) == 0 {
+		t.Fatal("the clean start as shard 0 of 2 exported no engine series")
+	}
+	for k, v := range ws {
+		if gs[k] != v {
+			t.Errorf("%s: rebuilt %v, clean start as shard 0 of 2 %v", k, gs[k], v)
+		}
+	}
+}
+
 // Reload outcomes are exported as the ecosystem does.
 func TestReloadOutcomeIsExported(t *testing.T) {
 	dir := t.TempDir()
@@ -338,6 +386,16 @@ func TestReloadOutcomeIsExported(t *testing.T) {
 	resp.Body.Close()
 	if metric(ok) != 1 || metric(at) <= first {
 		t.Errorf("after a good reload: %s %v, %s %v (first %v)", ok, metric(ok), at, metric(at), first)
+	}
+	// A valid file with a new shard layout is refused: only a restart
+	// rebuilds the state for another share of the users.
+	writeText(t, cfg, good+"shard: {index: 1, count: 2}\n")
+	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "refused shard change exported", func() (bool, string) { return metric(ok) == 0, "" })
+	if log := e.logText(); !strings.Contains(log, "the shard layout cannot change at reload (this exporter is unsharded; the new configuration says shard 1 of 2") {
+		t.Errorf("no line saying why the shard change was refused:\n%s", log)
 	}
 }
 
