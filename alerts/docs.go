@@ -70,7 +70,7 @@ func KPITable(o Options) ([]byte, error) {
 			if g.Name == GroupSLO {
 				means = "tool call errors are spending the error budget of `" + BurnKPI + "` too fast."
 			}
-			fmt.Fprintf(&b, "- [`%s`](runbooks.md#%s) (%s after %s): %s\n", r.Alert, Anchor(r.Alert), r.Labels["severity"], r.For, means)
+			fmt.Fprintf(&b, "- [`%s`](runbooks.md#%s) (%s): %s\n", r.Alert, Anchor(r.Alert), whenText(r.Labels["severity"], r.For), means)
 		}
 	}
 	return b.Bytes(), nil

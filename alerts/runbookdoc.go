@@ -186,7 +186,7 @@ func burnRunbook(b *bytes.Buffer, _ Options, r Rule) {
 	budget, _ := strconv.ParseFloat(strconv.FormatFloat(1-k.Target.Value, 'g', 10, 64), 64)
 	windowH := float64(sloWindowDays * 24)
 	fmt.Fprintf(b, "\n## %s\n\n", Anchor(r.Alert))
-	fmt.Fprintf(b, "**Tool call error budget burning %gx too fast** (alert `%s`, %s after %s)\n\n", br.Factor, r.Alert, br.Severity, br.For)
+	fmt.Fprintf(b, "**Tool call error budget burning %gx too fast** (alert `%s`, %s)\n\n", br.Factor, r.Alert, whenText(br.Severity, br.For))
 	fmt.Fprintf(b, "- What it means: the tool call error ratio over the last %s and over the last %s are both above %s: %g times the error budget (%s of calls may fail under the [`%s`](#%s) target, %s over %dd).\n",
 		br.Long, br.Short, humanizePercentage(br.Factor*budget), br.Factor, humanizePercentage(budget), BurnKPI, BurnKPI, k.Target.Format(k.Unit), sloWindowDays)
 	fmt.Fprintf(b, "- Time left: at this rate the whole %dd error budget is spent in %s; every hour at this rate spends %s of it, and the %s that triggered the alert already spent %s.\n",
@@ -225,7 +225,7 @@ func hours(window string) float64 {
 }
 
 func writeOpsRunbook(b *bytes.Buffer, _ Options, r Rule, rb opsRunbook) {
-	fmt.Fprintf(b, "\n## %s\n\n**%s** (alert `%s`, %s after %s)\n\n", Anchor(r.Alert), rb.title, r.Alert, r.Labels["severity"], r.For)
+	fmt.Fprintf(b, "\n## %s\n\n**%s** (alert `%s`, %s)\n\n", Anchor(r.Alert), rb.title, r.Alert, whenText(r.Labels["severity"], r.For))
 	fmt.Fprintf(b, "- What it means: %s Rule: `%s`.\n", rb.means, r.Expr)
 	fmt.Fprintf(b, "- Impact: %s\n", rb.impact)
 	list(b, "Likely causes:", rb.causes)
@@ -239,4 +239,14 @@ func writeOpsRunbook(b *bytes.Buffer, _ Options, r Rule, rb opsRunbook) {
 		}
 	}
 	fmt.Fprintf(b, "\nDashboard: [Heady: exporter and sources](%s).\n", dashRef(dashboards.SourcesUID))
+}
+
+// whenText is an alert's severity and how long its condition must hold
+// before it fires ("warning after 15m"; "warning, at once" for an alert
+// without a for: duration).
+func whenText(severity, forDur string) string {
+	if forDur == "" || forDur == "0s" {
+		return severity + ", at once"
+	}
+	return severity + " after " + forDur
 }
