@@ -265,34 +265,48 @@ func TestDamagedCheckpointIsKeptAndRebuilt(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, got := serveDemo(t, dir, now)
+	moved := checkMovedAsideAndRebuilt(t, e, dir, b, "damaged checkpoint", got, want)
+	// The next checkpoint is a new file; the evidence stays.
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if kept2, _ := os.ReadFile(moved); !bytes.Equal(kept2, b) {
+		t.Error("the moved-aside checkpoint changed after a save")
+	}
+}
+
+// checkMovedAsideAndRebuilt checks what e, started on dir's state, did
+// with a checkpoint (b) it could not load: moved it aside byte for byte,
+// logged one ERROR line with the reason and the new path, counted it,
+// and rebuilt every engine series (got) to a clean start's (want). It
+// returns the path the checkpoint was moved to.
+func checkMovedAsideAndRebuilt(t *testing.T, e *exporter, dir string, b []byte, reason string, got, want map[string]float64) string {
+	t.Helper()
 	moved, _ := filepath.Glob(filepath.Join(dir, "state", "checkpoint.bin.unloadable-*"))
 	if len(moved) != 1 {
 		t.Fatalf("moved-aside checkpoints: %v", moved)
 	}
-	kept, err := os.ReadFile(moved[0])
-	if err != nil || !bytes.Equal(kept, b) {
-		t.Errorf("the damaged checkpoint was not kept byte for byte (%v)", err)
+	if kept, err := os.ReadFile(moved[0]); err != nil || !bytes.Equal(kept, b) {
+		t.Errorf("the checkpoint was not kept byte for byte (%v)", err)
 	}
 	log := e.logText()
-	if !strings.Contains(log, "level=ERROR") || !strings.Contains(log, "checkpoint could not be loaded") || !strings.Contains(log, moved[0]) {
-		t.Errorf("no ERROR line naming the reason and %s:\n%s", moved[0], log)
+	if !strings.Contains(log, "level=ERROR") || !strings.Contains(log, "checkpoint could not be loaded") ||
+		!strings.Contains(log, reason) || !strings.Contains(log, moved[0]) {
+		t.Errorf("no ERROR line naming %q and %s:\n%s", reason, moved[0], log)
 	}
 	if got["heady_exporter_checkpoint_load_failures_total"] != 1 {
 		t.Errorf("heady_exporter_checkpoint_load_failures_total = %v", got["heady_exporter_checkpoint_load_failures_total"])
 	}
 	ws, gs := scrape.Comparable(scrape.EngineSeries(want)), scrape.Comparable(scrape.EngineSeries(got))
+	if len(ws) == 0 {
+		t.Fatal("the clean start exported no engine series")
+	}
 	for k, v := range ws {
 		if gs[k] != v {
 			t.Errorf("%s: rebuilt %v, clean start %v", k, gs[k], v)
 		}
 	}
-	// The next checkpoint is a new file; the evidence stays.
-	if err := e.stop(); err != nil {
-		t.Fatal(err)
-	}
-	if kept2, _ := os.ReadFile(moved[0]); !bytes.Equal(kept2, b) {
-		t.Error("the moved-aside checkpoint changed after a save")
-	}
+	return moved[0]
 }
 
 // A checkpoint holds one shard's share of the users and counts. Started
@@ -318,29 +332,7 @@ func TestCheckpointOfAnotherShardLayoutIsKeptAndRebuilt(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, got := serveDemo(t, dir, now, shard...)
-	moved, _ := filepath.Glob(filepath.Join(dir, "state", "checkpoint.bin.unloadable-*"))
-	if len(moved) != 1 {
-		t.Fatalf("moved-aside checkpoints: %v", moved)
-	}
-	if kept, err := os.ReadFile(moved[0]); err != nil || !bytes.Equal(kept, b) {
-		t.Errorf("the unsharded checkpoint was not kept byte for byte (%v)", err)
-	}
-	log := e.logText()
-	if !strings.Contains(log, "level=ERROR") || !strings.Contains(log, "saved by an exporter that was unsharded; this one is shard 0 of 2") || !strings.Contains(log, moved[0]) {
-		t.Errorf("no ERROR line naming both layouts and %s:\n%s", moved[0], log)
-	}
-	if got["heady_exporter_checkpoint_load_failures_total"] != 1 {
-		t.Errorf("heady_exporter_checkpoint_load_failures_total = %v", got["heady_exporter_checkpoint_load_failures_total"])
-	}
-	ws, gs := scrape.Comparable(scrape.EngineSeries(want)), scrape.Comparable(scrape.EngineSeries(got))
-	if len(ws) == 0 {
-		t.Fatal("the clean start as shard 0 of 2 exported no engine series")
-	}
-	for k, v := range ws {
-		if gs[k] != v {
-			t.Errorf("%s: rebuilt %v, clean start as shard 0 of 2 %v", k, gs[k], v)
-		}
-	}
+	checkMovedAsideAndRebuilt(t, e, dir, b, "saved by an exporter that was unsharded; this one is shard 0 of 2", got, want)
 }
 
 // Reload outcomes are exported as the ecosystem does.
