@@ -326,7 +326,6 @@ type userSlot struct {
 
 func newUsers() users { return users{slots: make([]userSlot, 1024)} }
 
-
 // get returns the state of the user of fingerprint (h, h2), creating it.
 func (us *users) get(h uint64, h2 uint32) *user {
 	lo, hi := uint32(h), uint32(h>>32)
