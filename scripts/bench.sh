@@ -136,6 +136,13 @@ roundratios() {
 	awk -v a="$1" -v b="$2" -v n="${3:-1}" '$1==a{x[++i]=$2} $1==b{y[++j]=$2} END{for(k=1;k<=i&&k<=j;k++) printf "%.2f\n", n*x[k]/y[k]}' "$tmp/e2e.txt" |
 		sort -n | awk 'NR==1{lo=$1} {hi=$1} END{printf "%sx to %sx", lo, hi}'
 }
+# ceilingshare A B C N: round by round, the all-core speed-up (A's wall
+# time over B's) as a share of the ceiling (N times A's over C's, the
+# copies): C's time over N times B's; the median and the spread.
+ceilingshare() {
+	awk -v b="$1" -v c="$2" -v n="$3" '$1==b{y[++j]=$2} $1==c{z[++k]=$2} END{for(i=1;i<=j&&i<=k;i++) printf "%.0f\n", 100*z[i]/(n*y[i])}' "$tmp/e2e.txt" |
+		sort -n | awk '{a[NR]=$1} END{if (NR) printf "%s%% (round by round %s%% to %s%%)", a[int((NR+1)/2)], a[1], a[NR]}'
+}
 peruser=$(awk '/^BenchmarkMemoryPerUser/{for(i=1;i<=NF;i++) if($(i+1)=="bytes/user") print $i}' "$tmp/mem.txt")
 restart=$(awk '$1=="BenchmarkRestart"{print $3}' "$tmp/mem.txt")
 restartN=$(awk -v b="BenchmarkRestart-$cores" '$1==b{print $3}' "$tmp/mem.txt")
@@ -179,6 +186,7 @@ p50=$(awk '/^BenchmarkScrapeUnderIngest/{for(i=1;i<=NF;i++) if($(i+1)=="p50-ms")
 	echo "| kpis / mtail, all cores | $(ratio "$kpisN_cpu_rate" "$mtailN_cpu_rate") | $(ratio "$kpisN_rate" "$mtailN_rate") | |"
 	echo "| kpis all $cores cores / kpis 1 core (end to end; round by round $(roundratios kpis1 kpisN)) | $(ratio "$kpisN_cpu_rate" "$kpis_cpu_rate") | $(ratio "$kpisN_rate" "$kpis_rate") | >= 1.7x wall on 2 cores |"
 	echo "| $cores 1-core kpis at once / one alone: what the cores give to work that shares nothing (the ceiling of the line above; round by round $(roundratios kpis1 copies "$cores")) | | $(ratio "$copies_rate" "$kpis_rate") | |"
+	echo "| the all-core speed-up as a share of that ceiling, round by round (median): what the split of the work costs, whatever the machine gives | | $(ceilingshare kpisN copies "$cores") | |"
 	echo "| parallel ingest all $cores cores / 1 core (engine benchmark) | $(ratio "$parN_cpu" "$par1_cpu") | $(ratio "$parN" "$par1") | |"
 	echo "| mtail all cores / 1 core | $(ratio "$mtailN_cpu_rate" "$mtail_cpu_rate") | $(ratio "$mtailN_rate" "$mtail_rate") | |"
 	if [ -n "$base_rate" ]; then
