@@ -116,22 +116,17 @@ func RunbookSections(o Options, inGrafana bool) ([]dashboards.RunbookSection, er
 	if err != nil {
 		return nil, err
 	}
-	md, err := runbooksFor(o, rf, linker{inGrafana: inGrafana})
+	_, secs, err := runbookSections(o, rf, linker{inGrafana: inGrafana})
 	if err != nil {
 		return nil, err
 	}
-	var out []dashboards.RunbookSection
-	for _, chunk := range strings.Split(string(md), "\n## ")[1:] {
-		anchor, body, _ := strings.Cut(chunk, "\n")
-		id := RunbookID(anchor)
+	out := make([]dashboards.RunbookSection, 0, len(secs))
+	for _, sec := range secs {
+		id := RunbookID(sec.anchor)
 		if id == 0 {
-			return nil, fmt.Errorf("alerts: runbook section %q has no panel id (exporterAlerts in alerts/docs.go)", anchor)
+			return nil, fmt.Errorf("alerts: runbook section %q has no panel id (exporterAlerts in alerts/docs.go)", sec.anchor)
 		}
-		title := anchor
-		if t, _, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(body), "**"), "**"); ok && strings.HasPrefix(strings.TrimSpace(body), "**") {
-			title = anchor + ": " + t
-		}
-		out = append(out, dashboards.RunbookSection{ID: id, Anchor: anchor, Title: title, Markdown: strings.TrimLeft(body, "\n")})
+		out = append(out, dashboards.RunbookSection{ID: id, Anchor: sec.anchor, Title: sec.anchor + ": " + sec.title, Markdown: sec.body})
 	}
 	return out, nil
 }

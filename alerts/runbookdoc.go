@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/heady/heady-metrics/dashboards"
 	"github.com/heady/heady-metrics/exporter/event"
@@ -32,6 +33,25 @@ func Runbooks(o Options) ([]byte, error) {
 // runbooksFor writes the runbooks of rf, with links for where they are
 // read (lk): the same text is docs/runbooks.md and the runbooks dashboard.
 func runbooksFor(o Options, rf RuleFile, lk linker) ([]byte, error) {
+	header, secs, err := runbookSections(o, rf, lk)
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	b.WriteString(header)
+	for _, sec := range secs {
+		fmt.Fprintf(&b, "\n## %s\n\n%s", sec.anchor, sec.body)
+	}
+	return []byte(b.String()), nil
+}
+
+// runbookSection is one section of the runbooks: its anchor (the heading),
+// the title it opens with in bold, and its markdown under the heading.
+type runbookSection struct{ anchor, title, body string }
+
+// runbookSections writes the runbooks, with links for where they are read
+// (lk): the text before the first section, and the sections.
+func runbookSections(o Options, rf RuleFile, lk linker) (string, []runbookSection, error) {
 	var b bytes.Buffer
 	b.WriteString(mdHeader)
 	b.WriteString("# Runbooks\n\n")
@@ -41,13 +61,20 @@ func runbooksFor(o Options, rf RuleFile, lk linker) ([]byte, error) {
 		"Definitions and targets come from the catalog ([kpis.md](kpis.md)); series: [metrics.md](metrics.md); " +
 		"the inputs and their skip reasons: [events.md](events.md). The same sections are the panels of the Grafana dashboard `" +
 		links.Path(links.RunbooksUID) + "` (\"Heady runbooks\"), which the alerts' runbook_url opens behind the `external_url` of the exporter's configuration.\n")
+	header := lk.sectionLinks(lk.dashLinks(b.String()))
+	var secs []runbookSection
+	section := func(anchor string, write func(*bytes.Buffer) string) {
+		var body bytes.Buffer
+		title := write(&body)
+		secs = append(secs, runbookSection{anchor: anchor, title: title, body: lk.sectionLinks(lk.dashLinks(body.String()))})
+	}
 	anchors := map[string]bool{}
 	for _, k := range kpi.Catalog {
 		a, ok := runbookAdvice[k.ID]
 		if !ok || len(a.causes) == 0 || len(a.fix) == 0 || len(a.queries) == 0 {
-			return nil, fmt.Errorf("alerts: KPI %s has no runbook advice with causes, queries and fix (alerts/runbooks.go)", k.ID)
+			return "", nil, fmt.Errorf("alerts: KPI %s has no runbook advice with causes, queries and fix (alerts/runbooks.go)", k.ID)
 		}
-		kpiRunbook(&b, o, k, a)
+		section(k.ID, func(b *bytes.Buffer) string { return kpiRunbook(b, o, k, a) })
 		anchors[k.ID] = true
 	}
 	for _, g := range rf.Groups {
@@ -56,13 +83,13 @@ func runbooksFor(o Options, rf RuleFile, lk linker) ([]byte, error) {
 			case r.Alert == "" || g.Name == GroupKPI:
 				continue
 			case g.Name == GroupSLO:
-				burnRunbook(&b, o, r)
+				section(Anchor(r.Alert), func(b *bytes.Buffer) string { return burnRunbook(b, o, r) })
 			default:
 				rb, ok := opsRunbookFor(o, r)
 				if !ok || rb.means == "" || rb.impact == "" || len(rb.causes) == 0 || len(rb.queries) == 0 || len(rb.fix) == 0 {
-					return nil, fmt.Errorf("alerts: alert %s has no runbook entry with meaning, impact, causes, queries and fix (opsRunbooks in alerts/runbooks.go)", r.Alert)
+					return "", nil, fmt.Errorf("alerts: alert %s has no runbook entry with meaning, impact, causes, queries and fix (opsRunbooks in alerts/runbooks.go)", r.Alert)
 				}
-				writeOpsRunbook(&b, o, r, rb)
+				section(Anchor(r.Alert), func(b *bytes.Buffer) string { return writeOpsRunbook(b, o, r, rb) })
 			}
 			anchors[Anchor(r.Alert)] = true
 		}
@@ -73,11 +100,11 @@ func runbooksFor(o Options, rf RuleFile, lk linker) ([]byte, error) {
 				continue
 			}
 			if url := r.Annotations[AnnRunbook]; !anchorLinked(o, url, anchors) {
-				return nil, fmt.Errorf("alerts: %s links to %s, a runbook section that is not written", r.Alert, url)
+				return "", nil, fmt.Errorf("alerts: %s links to %s, a runbook section that is not written", r.Alert, url)
 			}
 		}
 	}
-	return []byte(lk.sectionLinks(lk.dashLinks(b.String()))), nil
+	return header, secs, nil
 }
 
 // dashRef is the link target of a dashboard in a runbook, rewritten by
@@ -132,8 +159,8 @@ func kpiQueries(k kpi.KPI, a advice) []Query {
 	return append(qs, a.queries...)
 }
 
-func kpiRunbook(b *bytes.Buffer, _ Options, k kpi.KPI, a advice) {
-	fmt.Fprintf(b, "\n## %s\n\n", k.ID)
+// kpiRunbook writes a KPI's section under its heading and returns its title.
+func kpiRunbook(b *bytes.Buffer, _ Options, k kpi.KPI, a advice) string {
 	fmt.Fprintf(b, "**%s** (panel %s, unit %s)\n\n", k.Title, kpi.PanelTitle(k.Panel), k.Unit)
 	fmt.Fprintf(b, "- What it means: %s\n", k.Help)
 	fmt.Fprintf(b, "- Target: %s.\n", targetCell(k))
@@ -169,12 +196,13 @@ func kpiRunbook(b *bytes.Buffer, _ Options, k kpi.KPI, a advice) {
 	list(b, "Fix:", a.fix)
 	fmt.Fprintf(b, "\nDashboard: [%s](%s) (drill-down), from [Is Heady winning?](%s).\n",
 		"Heady: "+kpi.PanelTitle(k.Panel), dashRef(dashboards.PanelUID(k.Panel)), dashRef(dashboards.ExecutiveUID))
+	return k.Title
 }
 
 // burnRunbook writes a burn-rate alert's section: the time left on the
 // error budget at the alerting rate, the urgency, the queries that find
-// the failing tool, and the fix.
-func burnRunbook(b *bytes.Buffer, _ Options, r Rule) {
+// the failing tool, and the fix. It returns the section's title.
+func burnRunbook(b *bytes.Buffer, _ Options, r Rule) string {
 	k, _ := kpi.Lookup(BurnKPI)
 	a := runbookAdvice[BurnKPI]
 	var br = burnRates[0]
@@ -185,8 +213,8 @@ func burnRunbook(b *bytes.Buffer, _ Options, r Rule) {
 	}
 	budget, _ := strconv.ParseFloat(strconv.FormatFloat(1-k.Target.Value, 'g', 10, 64), 64)
 	windowH := float64(sloWindowDays * 24)
-	fmt.Fprintf(b, "\n## %s\n\n", Anchor(r.Alert))
-	fmt.Fprintf(b, "**Tool call error budget burning %gx too fast** (alert `%s`, %s)\n\n", br.Factor, r.Alert, whenText(br.Severity, br.For))
+	title := fmt.Sprintf("Tool call error budget burning %gx too fast", br.Factor)
+	fmt.Fprintf(b, "**%s** (alert `%s`, %s)\n\n", title, r.Alert, whenText(br.Severity, br.For))
 	fmt.Fprintf(b, "- What it means: the tool call error ratio over the last %s and over the last %s are both above %s: %g times the error budget (%s of calls may fail under the [`%s`](#%s) target, %s over %dd).\n",
 		br.Long, br.Short, humanizePercentage(br.Factor*budget), br.Factor, humanizePercentage(budget), BurnKPI, BurnKPI, k.Target.Format(k.Unit), sloWindowDays)
 	fmt.Fprintf(b, "- Time left: at this rate the whole %dd error budget is spent in %s; every hour at this rate spends %s of it, and the %s that triggered the alert already spent %s.\n",
@@ -205,6 +233,7 @@ func burnRunbook(b *bytes.Buffer, _ Options, r Rule) {
 	list(b, "Fix:", append(append([]string{}, a.fix...),
 		"Confirm: the "+br.Short+" ratio drops below the limit within minutes of the fix; the alert resolves once both windows are below it."))
 	fmt.Fprintf(b, "\nDashboard: [Heady: %s](%s).\n", kpi.PanelTitle(k.Panel), dashRef(dashboards.PanelUID(k.Panel)))
+	return title
 }
 
 // hours is a window label's length in hours.
@@ -224,8 +253,10 @@ func hours(window string) float64 {
 	panic("alerts: window " + window)
 }
 
-func writeOpsRunbook(b *bytes.Buffer, _ Options, r Rule, rb opsRunbook) {
-	fmt.Fprintf(b, "\n## %s\n\n**%s** (alert `%s`, %s)\n\n", Anchor(r.Alert), rb.title, r.Alert, whenText(r.Labels["severity"], r.For))
+// writeOpsRunbook writes an exporter or source alert's section under its
+// heading and returns its title.
+func writeOpsRunbook(b *bytes.Buffer, _ Options, r Rule, rb opsRunbook) string {
+	fmt.Fprintf(b, "**%s** (alert `%s`, %s)\n\n", rb.title, r.Alert, whenText(r.Labels["severity"], r.For))
 	fmt.Fprintf(b, "- What it means: %s Rule: `%s`.\n", rb.means, r.Expr)
 	fmt.Fprintf(b, "- Impact: %s\n", rb.impact)
 	list(b, "Likely causes:", rb.causes)
@@ -239,6 +270,7 @@ func writeOpsRunbook(b *bytes.Buffer, _ Options, r Rule, rb opsRunbook) {
 		}
 	}
 	fmt.Fprintf(b, "\nDashboard: [Heady: exporter and sources](%s).\n", dashRef(dashboards.SourcesUID))
+	return rb.title
 }
 
 // whenText is an alert's severity and how long its condition must hold
