@@ -102,8 +102,8 @@ type Sources struct {
 	items map[string]int // each list item's line (bind)
 }
 
-// Streams are the event streams' names, in the order of Sources.
-var Streams = []string{"audit", "auth", "ci"}
+// Streams returns the event streams' names, in the order of Sources.
+func Streams() []string { return []string{"audit", "auth", "ci"} }
 
 // Inputs returns the inputs of a stream of Streams.
 func (s *Sources) Inputs(stream string) []*Block {
@@ -128,7 +128,7 @@ func (s *Sources) bind(file string, keys map[int]string, items map[string]int) {
 			b.bind(key, file, dir, keys)
 		}
 	}
-	for _, st := range Streams {
+	for _, st := range Streams() {
 		for i, b := range s.Inputs(st) {
 			if b != nil {
 				b.bind(fmt.Sprintf("sources.%s[%d]", st, i), file, dir, keys)
@@ -140,7 +140,7 @@ func (s *Sources) bind(file string, keys map[int]string, items map[string]int) {
 // checkInputs rejects an empty entry of an input list (its shape is the
 // file's; what an input holds is the stream source's to validate).
 func (s *Sources) checkInputs() error {
-	for _, st := range Streams {
+	for _, st := range Streams() {
 		for i, b := range s.Inputs(st) {
 			if b == nil {
 				key := fmt.Sprintf("sources.%s[%d]", st, i)

@@ -42,7 +42,7 @@ func FuzzConfig(f *testing.F) {
 		if e.CheckpointInterval <= 0 || e.TopN < 5 || e.DedupHorizon <= 0 || e.PollInterval <= 0 || e.DedupMaxIDs == 0 {
 			t.Fatalf("engine defaults missing: %+v", e)
 		}
-		for _, st := range Streams {
+		for _, st := range Streams() {
 			for i, b := range c.Sources.Inputs(st) {
 				if b == nil || b.Key() != fmt.Sprintf("sources.%s[%d]", st, i) || b.Dir() != filepath.Dir(file) {
 					t.Fatalf("accepted input block empty or not placed: %+v", b)

@@ -80,7 +80,7 @@ func parseBlock[C any](b *config.Block, parse func(*config.Block) (C, error)) (*
 func parseInputs(c *config.Config, fm *stream.Formats) ([]input, error) {
 	var out []input
 	names := map[string]bool{}
-	for _, st := range config.Streams {
+	for _, st := range config.Streams() {
 		for i, b := range c.Sources.Inputs(st) {
 			in, err := stream.ParseConfig(b, fm)
 			if err != nil {
