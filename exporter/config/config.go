@@ -71,6 +71,9 @@ func (d Duration) MarshalYAML() (any, error) { return model.Duration(d).String()
 // D returns the time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
+// String is d as the file writes it (8d, 10s).
+func (d Duration) String() string { return model.Duration(d).String() }
+
 // Config is the whole file.
 type Config struct {
 	// ExternalURL is Grafana's root as people open it, for the links

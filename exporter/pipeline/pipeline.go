@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -458,8 +459,9 @@ func (s *Server) Config() *config.Config {
 }
 
 // Reload swaps in a new configuration: the sources are rebuilt and resume
-// from the positions the engine holds. Engine options (top_n, dedup) take
-// effect at the next restart. A new shard layout is refused: the engine's
+// from the positions the engine holds. Engine options (top_n, dedup) and
+// the checkpoint interval take effect at the next restart, which a WARN
+// line says when they changed. A new shard layout is refused: the engine's
 // state is its shard's share of the users and counts, which only a
 // restart can rebuild for another share (the checkpoint is then moved
 // aside, see NewServer).
@@ -467,6 +469,7 @@ func (s *Server) Reload(ctx context.Context, c *config.Config) error {
 	if was, is := EngineOptions(s.Config()).Layout(), EngineOptions(c).Layout(); was != is {
 		return fmt.Errorf("the shard layout cannot change at reload (this exporter is %s; the new configuration says %s): restart it to rebuild its state for the new layout", was, is)
 	}
+	was := s.Config()
 	req := reloadReq{cfg: c, done: make(chan error, 1)}
 	select {
 	case s.reloads <- req:
@@ -475,10 +478,34 @@ func (s *Server) Reload(ctx context.Context, c *config.Config) error {
 	}
 	select {
 	case err := <-req.done:
+		if changed := restartOnly(was, c); err == nil && len(changed) > 0 {
+			s.logger.Warn("reloaded, but these settings take effect at the next restart", "changed", strings.Join(changed, ", "))
+		}
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// restartOnly lists the settings that differ between was and c and that a
+// reload does not apply: the engine's, read when it is built, and the
+// checkpoint interval, read when Run starts.
+func restartOnly(was, c *config.Config) []string {
+	var out []string
+	w, n := was.Engine, c.Engine
+	if w.TopN != n.TopN {
+		out = append(out, fmt.Sprintf("engine.top_n %d -> %d", w.TopN, n.TopN))
+	}
+	if w.DedupHorizon != n.DedupHorizon {
+		out = append(out, fmt.Sprintf("engine.dedup_horizon %s -> %s", w.DedupHorizon, n.DedupHorizon))
+	}
+	if w.DedupMaxIDs != n.DedupMaxIDs {
+		out = append(out, fmt.Sprintf("engine.dedup_max_ids %d -> %d", w.DedupMaxIDs, n.DedupMaxIDs))
+	}
+	if w.CheckpointInterval != n.CheckpointInterval {
+		out = append(out, fmt.Sprintf("engine.checkpoint_interval %s -> %s", w.CheckpointInterval, n.CheckpointInterval))
+	}
+	return out
 }
 
 // Run runs until ctx is done, then saves a last checkpoint.

@@ -379,6 +379,19 @@ func TestReloadOutcomeIsExported(t *testing.T) {
 	if metric(ok) != 1 || metric(at) <= first {
 		t.Errorf("after a good reload: %s %v, %s %v (first %v)", ok, metric(ok), at, metric(at), first)
 	}
+	// Settings a reload cannot apply are named in a WARN line; the
+	// reload itself succeeds.
+	before := metric(at)
+	time.Sleep(10 * time.Millisecond)
+	writeText(t, cfg, good+"engine: {top_n: 7, checkpoint_interval: 30s}\n")
+	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "reload with new engine options", func() (bool, string) { return metric(at) > before, "" })
+	if log := e.logText(); metric(ok) != 1 || !strings.Contains(log, "level=WARN") ||
+		!strings.Contains(log, `msg="reloaded, but these settings take effect at the next restart" changed="engine.top_n 20 -> 7, engine.checkpoint_interval 10s -> 30s"`) {
+		t.Errorf("%s %v; no WARN line naming the settings left for the next restart:\n%s", ok, metric(ok), log)
+	}
 	// A valid file with a new shard layout is refused: only a restart
 	// rebuilds the state for another share of the users.
 	writeText(t, cfg, good+"shard: {index: 1, count: 2}\n")
