@@ -138,6 +138,9 @@ type decoder struct {
 	sealBefore int64
 	// version is the checkpoint's format version (2 to 5).
 	version int
+	// layout is the shard layout the checkpoint recorded (nil before
+	// format 5).
+	layout *ShardLayout
 }
 
 func (d *decoder) ReadByte() (byte, error) {
@@ -649,11 +652,8 @@ var ErrNoCheckpoint = errors.New("no checkpoint")
 // is counted twice).
 func Load(dir string, opt Options) (*Engine, error) {
 	e := New(opt)
-	version, err := loadWith(dir, e.decode)
+	version, err := loadWith(dir, e.layout(), e.decode)
 	if err != nil {
-		return nil, err
-	}
-	if err := e.checkLayout(dir); err != nil {
 		return nil, err
 	}
 	e.committed, e.committedIngested = e.cum.clone(), e.ingested
@@ -906,9 +906,8 @@ func (e *Engine) decodeEvents(d *decoder) {
 		d.cumulative(&e.cum)
 	}
 	if d.version >= 5 {
-		l := &ShardLayout{}
-		l.Count, l.Index, l.Global = int(d.uvarint()), int(d.uvarint()), int(d.uvarint())
-		e.savedLayout = l
+		d.layout = &ShardLayout{}
+		d.layout.Count, d.layout.Index, d.layout.Global = int(d.uvarint()), int(d.uvarint()), int(d.uvarint())
 	}
 }
 
@@ -945,13 +944,4 @@ type ShardLayoutError struct {
 
 func (err *ShardLayoutError) Error() string {
 	return fmt.Sprintf("%s: saved by an exporter that was %s; this one is %s", err.File, err.Saved, err.Engine)
-}
-
-// checkLayout fails unless the checkpoint e was loaded from in dir was
-// saved by an engine of e's layout (or recorded none: format 4 and older).
-func (e *Engine) checkLayout(dir string) error {
-	if e.savedLayout == nil || *e.savedLayout == e.layout() {
-		return nil
-	}
-	return &ShardLayoutError{File: filepath.Join(dir, CheckpointFile), Saved: *e.savedLayout, Engine: e.layout()}
 }

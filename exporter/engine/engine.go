@@ -154,9 +154,6 @@ type Engine struct {
 
 	external  External
 	positions map[string][]byte
-	// savedLayout is the shard layout the loaded checkpoint recorded (nil:
-	// none loaded, or one of format 4 or older).
-	savedLayout *ShardLayout
 }
 
 type changeState struct {

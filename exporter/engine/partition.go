@@ -424,7 +424,7 @@ func LoadPartitioned(dir string, opt Options) (*Partitioned, error) {
 		p.ev = e
 		return p, nil
 	}
-	version, err := loadWith(dir, func(d *decoder) {
+	version, err := loadWith(dir, p.ev.layout(), func(d *decoder) {
 		now := d.varint()
 		for _, e := range p.all() {
 			e.now = now
@@ -434,9 +434,6 @@ func LoadPartitioned(dir string, opt Options) (*Partitioned, error) {
 		p.ev.decodeEvents(d)
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := p.ev.checkLayout(dir); err != nil {
 		return nil, err
 	}
 	// The user-side histograms were read into the event side's state,
@@ -513,8 +510,10 @@ func saveWith(dir string, version int, body func(*encoder)) error {
 }
 
 // loadWith reads dir's checkpoint, whose body body reads, checking its
-// magic and checksum, and returns its format version.
-func loadWith(dir string, body func(*decoder)) (int, error) {
+// magic and checksum, and returns its format version. A whole checkpoint
+// saved under another shard layout than want is a *ShardLayoutError: it
+// holds another share of the users and counts.
+func loadWith(dir string, want ShardLayout, body func(*decoder)) (int, error) {
 	f, err := os.Open(filepath.Join(dir, CheckpointFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, ErrNoCheckpoint
@@ -552,6 +551,9 @@ func loadWith(dir string, body func(*decoder)) (int, error) {
 	}
 	if binary.LittleEndian.Uint32(tail[:]) != sum {
 		return 0, fmt.Errorf("%s: damaged checkpoint: checksum mismatch", f.Name())
+	}
+	if d.layout != nil && *d.layout != want {
+		return 0, &ShardLayoutError{File: f.Name(), Saved: *d.layout, Engine: want}
 	}
 	return d.version, nil
 }

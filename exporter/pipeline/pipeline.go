@@ -466,10 +466,10 @@ func (s *Server) Config() *config.Config {
 // restart can rebuild for another share (the checkpoint is then moved
 // aside, see NewServer).
 func (s *Server) Reload(ctx context.Context, c *config.Config) error {
-	if was, is := EngineOptions(s.Config()).Layout(), EngineOptions(c).Layout(); was != is {
-		return fmt.Errorf("the shard layout cannot change at reload (this exporter is %s; the new configuration says %s): restart it to rebuild its state for the new layout", was, is)
-	}
 	was := s.Config()
+	if from, to := EngineOptions(was).Layout(), EngineOptions(c).Layout(); from != to {
+		return fmt.Errorf("the shard layout cannot change at reload (this exporter is %s; the new configuration says %s): restart it to rebuild its state for the new layout", from, to)
+	}
 	req := reloadReq{cfg: c, done: make(chan error, 1)}
 	select {
 	case s.reloads <- req:
