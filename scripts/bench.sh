@@ -133,15 +133,18 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.2fx", a/b; else pr
 # roundratios A B [N]: the lowest and highest of N times A's wall time over
 # B's, round by round (the spread the medians smooth).
 roundratios() {
-	awk -v a="$1" -v b="$2" -v n="${3:-1}" '$1==a{x[++i]=$2} $1==b{y[++j]=$2} END{for(k=1;k<=i&&k<=j;k++) printf "%.2f\n", n*x[k]/y[k]}' "$tmp/e2e.txt" |
-		sort -n | awk 'NR==1{lo=$1} {hi=$1} END{printf "%sx to %sx", lo, hi}'
+	local r
+	r=$(awk -v a="$1" -v b="$2" -v n="${3:-1}" '$1==a{x[++i]=$2} $1==b{y[++j]=$2} END{for(k=1;k<=i&&k<=j;k++) printf "%.2f\n", n*x[k]/y[k]}' "$tmp/e2e.txt" | range)
+	printf "%sx to %sx" "${r%-*}" "${r#*-}"
 }
 # ceilingshare A B C N: round by round, the all-core speed-up (A's wall
 # time over B's) as a share of the ceiling (N times A's over C's, the
 # copies): C's time over N times B's; the median and the spread.
 ceilingshare() {
-	awk -v b="$1" -v c="$2" -v n="$3" '$1==b{y[++j]=$2} $1==c{z[++k]=$2} END{for(i=1;i<=j&&i<=k;i++) printf "%.0f\n", 100*z[i]/(n*y[i])}' "$tmp/e2e.txt" |
-		sort -n | awk '{a[NR]=$1} END{if (NR) printf "%s%% (round by round %s%% to %s%%)", a[int((NR+1)/2)], a[1], a[NR]}'
+	local shares r
+	shares=$(awk -v b="$1" -v c="$2" -v n="$3" '$1==b{y[++j]=$2} $1==c{z[++k]=$2} END{for(i=1;i<=j&&i<=k;i++) printf "%.0f\n", 100*z[i]/(n*y[i])}' "$tmp/e2e.txt")
+	r=$(range <<<"$shares")
+	printf "%s%% (round by round %s%% to %s%%)" "$(median <<<"$shares")" "${r%-*}" "${r#*-}"
 }
 peruser=$(awk '/^BenchmarkMemoryPerUser/{for(i=1;i<=NF;i++) if($(i+1)=="bytes/user") print $i}' "$tmp/mem.txt")
 restart=$(awk '$1=="BenchmarkRestart"{print $3}' "$tmp/mem.txt")
