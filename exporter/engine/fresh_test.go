@@ -22,12 +22,32 @@ func TestMakeWrittenIsAnEmptyTable(t *testing.T) {
 
 // TestMakeWrittenFaultsEveryPageIn checks the point of makeWritten: once it
 // returns, the engine's read-then-write pattern (prefetch, probe, insert)
-// takes no page fault. Without the writes, each page of fresh memory
-// faults twice on Linux: the read maps the zero page, the write copies it.
+// takes no page fault. Without it, each page of fresh memory faults twice
+// on Linux: the read maps the zero page, the write copies it. Both ways of
+// mapping the pages are checked: one madvise call where the kernel has
+// MADV_POPULATE_WRITE (5.14 and later), a write to each page where not.
 func TestMakeWrittenFaultsEveryPageIn(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skipf("counts minor faults with getrusage as Linux reports them; GOOS=%s", runtime.GOOS)
 	}
+	t.Run("populate", func(t *testing.T) {
+		if !populateSupported(t) {
+			t.Skip("the kernel has no MADV_POPULATE_WRITE (before Linux 5.14)")
+		}
+		checkNoFaultsAfterMakeWritten(t)
+		if populateRefused.Load() {
+			t.Fatal("the kernel refused MADV_POPULATE_WRITE, though it is 5.14 or later")
+		}
+	})
+	t.Run("page by page", func(t *testing.T) {
+		was := populateRefused.Swap(true)
+		defer populateRefused.Store(was)
+		checkNoFaultsAfterMakeWritten(t)
+	})
+}
+
+func checkNoFaultsAfterMakeWritten(t *testing.T) {
+	t.Helper()
 	const size = 64 << 20 // bytes: fresh from the kernel, too large for a reused span
 	s := makeWritten[uint64](size/8, size/8)
 	before := minorFaults(t)
