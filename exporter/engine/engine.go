@@ -671,6 +671,26 @@ func ownEvent(ev *event.Event) event.Event {
 	return c
 }
 
+// Seal packs every hour of history that ended sealAfterSec before the
+// latest event applied, as Prune packs the hours behind the clock, and
+// drops nothing. It is for a long read of history (kpis, a restart's
+// catch-up), where the clock is far ahead of the events being applied:
+// Prune would pack the hours still being written, and unpack them at the
+// next event. Sealing changes how the hours are stored, not what they
+// answer, so the view is the same to the bit whenever it is called. It
+// touches only the event side's history.
+func (e *Engine) Seal() {
+	if e.lastEvent == 0 {
+		return
+	}
+	before := min(ceilSec(e.lastEvent), ceilSec(e.now)) - sealAfterSec
+	for _, g := range e.timelineHorizons() {
+		for _, tl := range g.timelines {
+			tl.sealBefore(before)
+		}
+	}
+}
+
 // Prune drops history no window needs any more and seals the timelines'
 // hours that ended more than two hours ago (see chunk.packed). The serve
 // loop calls it now and then; evaluation is right without it.

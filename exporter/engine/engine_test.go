@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -156,6 +157,56 @@ func TestSealedChunks(t *testing.T) {
 	if n1, _ := cost.window(base+100, base+200); n1 != 14 {
 		t.Fatalf("partial window over a sealed hour: %d events, want 14", n1)
 	}
+}
+
+// Seal, called as a long read of history goes (kpis), packs the hours the
+// events have left two hours behind and no other, whatever the clock says,
+// and changes no sample: events in time order, with some late by minutes to
+// hours, applied in batches with a Seal after each, give the view of an
+// engine never sealed, bit for bit.
+func TestSealPacksOnlyTheHoursBehindTheEvents(t *testing.T) {
+	now := time.Date(2026, 11, 20, 13, 37, 11, 0, time.UTC)
+	r := rand.New(rand.NewPCG(21, 22))
+	evs := randomEvents(r, now.Add(-5*24*time.Hour), 20000, 300) // the clock is days ahead
+	slices.SortStableFunc(evs, func(a, b event.Event) int { return cmp.Compare(a.Time, b.Time) })
+	for i := range evs { // one event in 20 arrives late, by up to three hours
+		if j := i + r.IntN(400); r.IntN(20) == 0 && j < len(evs) && evs[j].Time-evs[i].Time < 3*3600*1000 {
+			evs[i], evs[j] = evs[j], evs[i]
+		}
+	}
+	sealed, ref := New(Options{}), New(Options{})
+	sealed.Advance(now.UnixMilli())
+	ref.Advance(now.UnixMilli())
+	res := make([]Result, len(evs))
+	for start := 0; start < len(evs); start += 500 {
+		batch := evs[start:min(start+500, len(evs))]
+		sealed.ApplyBatch(batch, res)
+		ref.ApplyBatch(batch, res)
+		sealed.Seal()
+	}
+	behind := ceilSec(sealed.lastEvent) - sealAfterSec
+	var packed, open int
+	for _, g := range sealed.timelineHorizons() {
+		for _, tl := range g.timelines {
+			for _, c := range tl.chunks {
+				ended := c.hour*3600+3599 < behind
+				switch {
+				case ended && c.packed == nil:
+					t.Fatalf("hour %d ended more than 2h before the last event and is not sealed", c.hour)
+				case !ended && c.packed != nil:
+					t.Fatalf("hour %d is sealed, but the last event is at %d", c.hour, sealed.lastEvent)
+				case ended:
+					packed++
+				default:
+					open++
+				}
+			}
+		}
+	}
+	if packed < 10*open || open == 0 {
+		t.Fatalf("%d hours sealed and %d open: the events do not span the hours the test needs", packed, open)
+	}
+	sameView(t, "sealed as it went against never sealed", sealed.Evaluate(now.UnixMilli()), ref.Evaluate(now.UnixMilli()))
 }
 
 // An engine that is never pruned (a replay of years) keeps a user's every

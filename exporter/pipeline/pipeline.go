@@ -282,9 +282,16 @@ func ReadOnce(ctx context.Context, c *config.Config, now time.Time, logger *slog
 // input reads and decodes its next batches on its own goroutine while the
 // engine applies the last one.
 func drainInto(ctx context.Context, in *stream.Input, eng *engine.Partitioned) error {
+	batchesRead := 0
+	apply := func(b *stream.Batch) {
+		applyBatch(eng, b, in.Health)
+		if batchesRead++; batchesRead%sealEveryBatches == 0 {
+			eng.Seal()
+		}
+	}
 	if runtime.GOMAXPROCS(0) == 1 {
 		return in.Drain(ctx, func(b *stream.Batch) error {
-			applyBatch(eng, b, in.Health)
+			apply(b)
 			return nil
 		})
 	}
@@ -304,10 +311,18 @@ func drainInto(ctx context.Context, in *stream.Input, eng *engine.Partitioned) e
 		})
 	}()
 	for b := range batches {
-		applyBatch(eng, b, in.Health)
+		apply(b)
 	}
 	return <-done
 }
+
+// sealEveryBatches is how often drainInto packs the hours of history the
+// events have left behind (engine.Partitioned.Seal): a week of audit logs
+// then holds its past hours at 2-3 bytes a second instead of 16, and the
+// memory freed is reused for the next hours instead of being taken fresh
+// from the kernel, page by page (on a virtual machine, a page fault can
+// cost ten microseconds).
+const sealEveryBatches = 64
 
 // Server runs the sources and the engine for the serve command.
 type Server struct {
