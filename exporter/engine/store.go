@@ -118,6 +118,12 @@ func (d *dedup) bucket(hour int64) *dedupHour {
 	d.hours = append(d.hours, dedupHour{})
 	copy(d.hours[i+1:], d.hours[i:])
 	d.hours[i] = dedupHour{hour: hour}
+	if i > 0 && i == n {
+		// A new last hour takes about as many ids as the one before: start
+		// at that size rather than growing by doubling, each growth a
+		// copy into memory fresh from the kernel.
+		d.hours[i].hashes = makeWritten[uint64](0, len(d.hours[i-1].hashes))
+	}
 	return &d.hours[i]
 }
 

@@ -209,7 +209,7 @@ func (tl *timeline) chunkFor(hour int64) *chunk {
 		if k > 0 {
 			// A busy timeline fills each hour about as its last one:
 			// start at that size rather than growing by doubling.
-			c.secs = make([]secCount, 0, len(tl.chunks[k-1].secs))
+			c.secs = makeWritten[secCount](0, len(tl.chunks[k-1].secs))
 		}
 		tl.chunks = append(tl.chunks, c)
 		return c
