@@ -673,12 +673,12 @@ func ownEvent(ev *event.Event) event.Event {
 
 // Seal packs every hour of history that ended sealAfterSec before the
 // latest event applied, as Prune packs the hours behind the clock, and
-// drops nothing. It is for a long read of history (kpis, a restart's
-// catch-up), where the clock is far ahead of the events being applied:
-// Prune would pack the hours still being written, and unpack them at the
-// next event. Sealing changes how the hours are stored, not what they
-// answer, so the view is the same to the bit whenever it is called. It
-// touches only the event side's history.
+// drops nothing. It is for a long read of history with the clock far
+// ahead of the events being applied (the kpis command, which calls it every
+// SealEvery events): there Prune would pack the hours still being written,
+// and unpack them at the next event. Sealing changes how the hours are
+// stored, not what they answer, so the view is the same to the bit whenever
+// it is called. It touches only the event side's history.
 func (e *Engine) Seal() {
 	if e.lastEvent == 0 {
 		return
@@ -690,6 +690,13 @@ func (e *Engine) Seal() {
 		}
 	}
 }
+
+// SealEvery is how many events a long read of history applies between two
+// calls of Seal: a week of audit logs then holds its past hours at 2-3
+// bytes a second instead of 16, and the memory freed is reused for the
+// next hours instead of being taken fresh from the kernel, page by page (on
+// a virtual machine, a page fault can cost ten microseconds).
+const SealEvery = 64 << 10
 
 // Prune drops history no window needs any more and seals the timelines'
 // hours that ended more than two hours ago (see chunk.packed). The serve

@@ -282,11 +282,12 @@ func ReadOnce(ctx context.Context, c *config.Config, now time.Time, logger *slog
 // input reads and decodes its next batches on its own goroutine while the
 // engine applies the last one.
 func drainInto(ctx context.Context, in *stream.Input, eng *engine.Partitioned) error {
-	batchesRead := 0
+	sinceSeal := 0
 	apply := func(b *stream.Batch) {
 		applyBatch(eng, b, in.Health)
-		if batchesRead++; batchesRead%sealEveryBatches == 0 {
+		if sinceSeal += len(b.Events); sinceSeal >= engine.SealEvery {
 			eng.Seal()
+			sinceSeal = 0
 		}
 	}
 	if runtime.GOMAXPROCS(0) == 1 {
@@ -315,14 +316,6 @@ func drainInto(ctx context.Context, in *stream.Input, eng *engine.Partitioned) e
 	}
 	return <-done
 }
-
-// sealEveryBatches is how often drainInto packs the hours of history the
-// events have left behind (engine.Partitioned.Seal): a week of audit logs
-// then holds its past hours at 2-3 bytes a second instead of 16, and the
-// memory freed is reused for the next hours instead of being taken fresh
-// from the kernel, page by page (on a virtual machine, a page fault can
-// cost ten microseconds).
-const sealEveryBatches = 64
 
 // Server runs the sources and the engine for the serve command.
 type Server struct {

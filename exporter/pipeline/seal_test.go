@@ -20,13 +20,13 @@ import (
 )
 
 // ReadOnce packs the hours its events leave behind as it reads (every
-// sealEveryBatches batches), with the clock days ahead of the events as in
+// engine.SealEvery events), with the clock days ahead of the events as in
 // a kpis run over last week's logs. What it reads is still what an engine
 // that never packs anything gives, to the bit, on one core and on two.
 func TestReadOnceSealingChangesNoSample(t *testing.T) {
 	end := time.Date(2026, 11, 17, 12, 0, 0, 0, time.UTC)
 	now := end.Add(3 * 24 * time.Hour)
-	lines := benchdata.Lines(3*sealEveryBatches*1024, 5000, end) // a week, in 192 batches or more
+	lines := benchdata.Lines(3*engine.SealEvery, 5000, end) // a week: three calls of Seal
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "audit.jsonl"), append(bytes.Join(lines, []byte("\n")), '\n'), 0o644); err != nil {
 		t.Fatal(err)
