@@ -72,7 +72,6 @@ func benchIngest(b *testing.B, batched bool) {
 				e.Apply(&evs[j])
 			}
 		}
-		sealAt(e, i%len(lines), n)
 		i += n
 	}
 	reportRates(b, cpu0)
@@ -278,7 +277,6 @@ func BenchmarkIngestParallel(b *testing.B) {
 			for j := 0; j < n; j += tailBatch {
 				evs := decode(i+j, min(tailBatch, n-j), decs)
 				e.ApplyBatch(evs, make([]Result, len(evs)))
-				sealAt(e, j, tailBatch)
 			}
 		} else {
 			batches := make(chan []event.Event, 2)
@@ -288,22 +286,11 @@ func BenchmarkIngestParallel(b *testing.B) {
 					batches <- decode(i+j, min(tailBatch, n-j), decs)
 				}
 			}()
-			j := 0
 			for evs := range batches {
 				e.ApplyBatch(evs, make([]Result, len(evs)))
-				sealAt(e, j, tailBatch)
-				j += tailBatch
 			}
 		}
 		i += n
 	}
 	reportRates(b, cpu0)
-}
-
-// sealAt seals e when the batch of n lines after line j crosses a multiple
-// of SealEvery, as a long read does (pipeline.ReadOnce).
-func sealAt(e interface{ Seal() }, j, n int) {
-	if j/SealEvery != (j+n)/SealEvery {
-		e.Seal()
-	}
 }

@@ -151,6 +151,8 @@ type Engine struct {
 	// prefetched keeps what prefetch read, so the reads are not dropped.
 	prefetched uint64
 	lastEvent  int64 // ms of the newest event applied
+	sinceSeal  int   // events filed since the last seal
+	sealEvery  int   // SealEvery; tests set it higher to compare against never sealing
 
 	external  External
 	positions map[string][]byte
@@ -172,6 +174,7 @@ func New(opt Options) *Engine {
 	opt.defaults()
 	return &Engine{
 		opt:        opt,
+		sealEvery:  SealEvery,
 		users:      newUsers(),
 		dayActive:  map[int64]uint32{},
 		surfaces:   map[string]uint16{},
@@ -411,6 +414,10 @@ func (e *Engine) apply(ev *event.Event, userHash uint64, doEvent, doUser bool) {
 	}
 	if ev.Time > e.lastEvent {
 		e.lastEvent = ev.Time
+	}
+	if e.sinceSeal++; e.sinceSeal >= e.sealEvery {
+		e.sinceSeal = 0
+		e.seal()
 	}
 	switch ev.Type {
 	case event.TypeToolCall:
@@ -671,15 +678,16 @@ func ownEvent(ev *event.Event) event.Event {
 	return c
 }
 
-// Seal packs every hour of history that ended sealAfterSec before the
-// latest event applied, as Prune packs the hours behind the clock, and
-// drops nothing. It is for a long read of history with the clock far
-// ahead of the events being applied (the kpis command, which calls it every
-// SealEvery events): there Prune would pack the hours still being written,
-// and unpack them at the next event. Sealing changes how the hours are
-// stored, not what they answer, so the view is the same to the bit whenever
-// it is called. It touches only the event side's history.
-func (e *Engine) Seal() {
+// seal packs every hour of history that ended sealAfterSec before the
+// latest event applied (or the clock, if earlier), as Prune packs the
+// hours behind the clock, and drops nothing. The engine calls it every
+// SealEvery events it files. Prune alone would leave a long read of
+// history with the clock far ahead of its events (kpis, a first start or
+// a restart's catch-up in serve) holding every hour it has read at 16
+// bytes a second until the next Prune, or pack the hours still being
+// written. Sealing changes how the hours are stored, not what they answer,
+// so the view is the same to the bit whenever it runs.
+func (e *Engine) seal() {
 	if e.lastEvent == 0 {
 		return
 	}
@@ -691,11 +699,11 @@ func (e *Engine) Seal() {
 	}
 }
 
-// SealEvery is how many events a long read of history applies between two
-// calls of Seal: a week of audit logs then holds its past hours at 2-3
-// bytes a second instead of 16, and the memory freed is reused for the
-// next hours instead of being taken fresh from the kernel, page by page (on
-// a virtual machine, a page fault can cost ten microseconds).
+// SealEvery is how many events the engine files between two seals: a week
+// of audit logs read at once then holds its past hours at 2-3 bytes a
+// second instead of 16, and the memory freed is reused for the next hours
+// instead of being taken fresh from the kernel, page by page (on a virtual
+// machine, a page fault can cost ten microseconds).
 const SealEvery = 64 << 10
 
 // Prune drops history no window needs any more and seals the timelines'

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/heady/heady-metrics/exporter/event"
+	"github.com/heady/heady-metrics/internal/benchdata"
 )
 
 // A timeline holds one entry per second of an hour, however many events
@@ -159,8 +161,8 @@ func TestSealedChunks(t *testing.T) {
 	}
 }
 
-// Seal, called as a long read of history goes (kpis), packs the hours the
-// events have left two hours behind and no other, whatever the clock says,
+// seal packs the hours the events have left two hours behind and no
+// other, whatever the clock says,
 // and changes no sample: events in time order, with some late by minutes to
 // hours, applied in batches with a Seal after each, give the view of an
 // engine never sealed, bit for bit.
@@ -182,7 +184,7 @@ func TestSealPacksOnlyTheHoursBehindTheEvents(t *testing.T) {
 		batch := evs[start:min(start+500, len(evs))]
 		sealed.ApplyBatch(batch, res)
 		ref.ApplyBatch(batch, res)
-		sealed.Seal()
+		sealed.seal()
 	}
 	behind := ceilSec(sealed.lastEvent) - sealAfterSec
 	var packed, open int
@@ -207,6 +209,63 @@ func TestSealPacksOnlyTheHoursBehindTheEvents(t *testing.T) {
 		t.Fatalf("%d hours sealed and %d open: the events do not span the hours the test needs", packed, open)
 	}
 	sameView(t, "sealed as it went against never sealed", sealed.Evaluate(now.UnixMilli()), ref.Evaluate(now.UnixMilli()))
+}
+
+// The engine seals as it files events (every SealEvery), so a week of
+// logs read at once with the clock days ahead, as by kpis, holds its past
+// hours packed, and what it answers is what an engine that never seals
+// answers, to the bit: plain, and partitioned over 2 and 3 goroutines with
+// batches handed over (ApplyOwnedBatch), as the pipeline applies them.
+func TestEngineSealsAsItFiles(t *testing.T) {
+	end := time.Date(2026, 11, 17, 12, 0, 0, 0, time.UTC)
+	now := end.Add(3 * 24 * time.Hour)
+	lines := benchdata.Lines(3*SealEvery+1000, 5000, end)
+	evs := make([]event.Event, len(lines))
+	var d event.Decoder
+	for i, l := range lines {
+		if r := d.Decode(l, &evs[i]); r != "" {
+			t.Fatalf("line %q: %s", l, r)
+		}
+	}
+	never := New(Options{})
+	never.sealEvery = math.MaxInt
+	never.Advance(now.UnixMilli())
+	for i := range evs {
+		never.Apply(&evs[i])
+	}
+	want := never.Evaluate(now.UnixMilli())
+
+	plain := New(Options{})
+	plain.Advance(now.UnixMilli())
+	res := make([]Result, 1024)
+	for start := 0; start < len(evs); start += 1024 {
+		batch := evs[start:min(start+1024, len(evs))]
+		plain.ApplyBatch(batch, res[:len(batch)])
+	}
+	packed := 0
+	for _, g := range plain.timelineHorizons() {
+		for _, tl := range g.timelines {
+			for _, c := range tl.chunks {
+				if c.packed != nil {
+					packed++
+				}
+			}
+		}
+	}
+	if packed < 100 {
+		t.Fatalf("%d hours packed after %d events: the engine did not seal as it filed them", packed, len(evs))
+	}
+	sameView(t, "sealed as it filed, against never sealed", plain.Evaluate(now.UnixMilli()), want)
+
+	for _, n := range []int{2, 3} {
+		p := NewPartitioned(Options{Partitions: n})
+		p.Advance(now.UnixMilli())
+		for start := 0; start < len(evs); start += 1024 {
+			batch := evs[start:min(start+1024, len(evs))]
+			p.ApplyOwnedBatch(batch, make([]Result, len(batch)), nil)
+		}
+		sameView(t, fmt.Sprintf("%d partitions, against never sealed", n), p.Evaluate(now.UnixMilli()), want)
+	}
 }
 
 // An engine that is never pruned (a replay of years) keeps a user's every

@@ -346,11 +346,6 @@ func (p *Partitioned) userStats(now int64) userStats {
 	return us
 }
 
-// Seal packs the hours of history the events have left behind (see
-// Engine.Seal). They are the event side's alone, so the partitions are not
-// waited for.
-func (p *Partitioned) Seal() { p.ev.Seal() }
-
 // Prune drops history no window needs (see Engine.Prune), in parallel.
 func (p *Partitioned) Prune() { p.each((*Engine).Prune) }
 

@@ -282,17 +282,9 @@ func ReadOnce(ctx context.Context, c *config.Config, now time.Time, logger *slog
 // input reads and decodes its next batches on its own goroutine while the
 // engine applies the last one.
 func drainInto(ctx context.Context, in *stream.Input, eng *engine.Partitioned) error {
-	sinceSeal := 0
-	apply := func(b *stream.Batch) {
-		applyBatch(eng, b, in.Health)
-		if sinceSeal += len(b.Events); sinceSeal >= engine.SealEvery {
-			eng.Seal()
-			sinceSeal = 0
-		}
-	}
 	if runtime.GOMAXPROCS(0) == 1 {
 		return in.Drain(ctx, func(b *stream.Batch) error {
-			apply(b)
+			applyBatch(eng, b, in.Health)
 			return nil
 		})
 	}
@@ -312,7 +304,7 @@ func drainInto(ctx context.Context, in *stream.Input, eng *engine.Partitioned) e
 		})
 	}()
 	for b := range batches {
-		apply(b)
+		applyBatch(eng, b, in.Health)
 	}
 	return <-done
 }
