@@ -314,8 +314,11 @@ type Server struct {
 	logger *slog.Logger
 	now    func() time.Time
 
-	mu      sync.Mutex // guards cfg, srcs, healths for readers
-	cfg     *config.Config
+	mu  sync.Mutex // guards cfg, srcs, healths for readers
+	cfg *config.Config
+	// built is the configuration the engine was built with and Run reads
+	// its intervals from: what a reload's settings take effect against.
+	built   *config.Config
 	srcs    *Sources
 	healths []*source.Health
 
@@ -398,7 +401,7 @@ func NewServer(c *config.Config, logger *slog.Logger, now func() time.Time) (*Se
 	for _, h := range srcs.Healths() {
 		h.SetLogger(logger)
 	}
-	s := &Server{logger: logger, now: now, cfg: c, srcs: srcs, healths: srcs.Healths(), eng: eng, loadFails: loadFails,
+	s := &Server{logger: logger, now: now, cfg: c, built: c, srcs: srcs, healths: srcs.Healths(), eng: eng, loadFails: loadFails,
 		batches: make(chan inputMsg, batchQueue), pages: make(chan costPage), reloads: make(chan reloadReq)}
 	s.RecordReload(nil)
 	return s, nil
@@ -466,8 +469,7 @@ func (s *Server) Config() *config.Config {
 // restart can rebuild for another share (the checkpoint is then moved
 // aside, see NewServer).
 func (s *Server) Reload(ctx context.Context, c *config.Config) error {
-	was := s.Config()
-	if from, to := EngineOptions(was).Layout(), EngineOptions(c).Layout(); from != to {
+	if from, to := EngineOptions(s.built).Layout(), EngineOptions(c).Layout(); from != to {
 		return fmt.Errorf("the shard layout cannot change at reload (this exporter is %s; the new configuration says %s): restart it to rebuild its state for the new layout", from, to)
 	}
 	req := reloadReq{cfg: c, done: make(chan error, 1)}
@@ -478,7 +480,7 @@ func (s *Server) Reload(ctx context.Context, c *config.Config) error {
 	}
 	select {
 	case err := <-req.done:
-		if changed := restartOnly(was, c); err == nil && len(changed) > 0 {
+		if changed := restartOnly(s.built, c); err == nil && len(changed) > 0 {
 			s.logger.Warn("reloaded, but these settings take effect at the next restart", "changed", strings.Join(changed, ", "))
 		}
 		return err
@@ -487,9 +489,12 @@ func (s *Server) Reload(ctx context.Context, c *config.Config) error {
 	}
 }
 
-// restartOnly lists the settings that differ between was and c and that a
-// reload does not apply: the engine's, read when it is built, and the
-// checkpoint interval, read when Run starts.
+// restartOnly lists the settings that differ between was, the
+// configuration the server started with, and c, and that a reload does not
+// apply: the engine's, read when it is built, and the checkpoint interval,
+// read when Run starts. Compared with the start, not the last reload: a
+// reload back to the running values warns of nothing, and one that keeps
+// a change still waiting for a restart warns again.
 func restartOnly(was, c *config.Config) []string {
 	var out []string
 	w, n := was.Engine, c.Engine
@@ -516,7 +521,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	ckpt := time.NewTicker(s.cfg.Engine.CheckpointInterval.D())
+	ckpt := time.NewTicker(s.built.Engine.CheckpointInterval.D())
 	defer ckpt.Stop()
 	prune := time.NewTicker(10 * time.Minute)
 	defer prune.Stop()

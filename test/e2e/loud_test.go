@@ -392,6 +392,19 @@ func TestReloadOutcomeIsExported(t *testing.T) {
 		!strings.Contains(log, `msg="reloaded, but these settings take effect at the next restart" changed="engine.top_n 20 -> 7, engine.checkpoint_interval 10s -> 30s"`) {
 		t.Errorf("%s %v; no WARN line naming the settings left for the next restart:\n%s", ok, metric(ok), log)
 	}
+	// Back to the values the exporter runs with: nothing waits for a
+	// restart, so nothing is said (the change is measured from the start,
+	// not from the last reload).
+	before = metric(at)
+	time.Sleep(10 * time.Millisecond)
+	writeText(t, cfg, good)
+	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "reload back to the running engine options", func() (bool, string) { return metric(at) > before, "" })
+	if n := strings.Count(e.logText(), "take effect at the next restart"); metric(ok) != 1 || n != 1 {
+		t.Errorf("%s %v; %d WARN lines after a reload back to the running values, want still 1:\n%s", ok, metric(ok), n, e.logText())
+	}
 	// A valid file with a new shard layout is refused: only a restart
 	// rebuilds the state for another share of the users.
 	writeText(t, cfg, good+"shard: {index: 1, count: 2}\n")
